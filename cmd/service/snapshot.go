@@ -1,0 +1,68 @@
+package service
+
+import "time"
+
+// State is an account's renewal state as the window, tray and CLI show it.
+type State int
+
+const (
+	StateSignedOut      State = iota // never signed in, or signed out
+	StateValid                       // access token valid, renewal scheduled
+	StateRenewing                    // a refresh is in flight
+	StateFailing                     // renewal failing transiently, retrying with backoff
+	StateSignInRequired              // refresh token rejected or expired; secrets deleted
+	StateExpired                     // access token expired and auto-renew is off
+)
+
+func (s State) String() string {
+	switch s {
+	case StateValid:
+		return "valid"
+	case StateRenewing:
+		return "renewing"
+	case StateFailing:
+		return "renewal failing"
+	case StateSignInRequired:
+		return "sign-in required"
+	case StateExpired:
+		return "expired"
+	}
+	return "signed out"
+}
+
+// Snapshot is one account's published state. It holds no secret.
+type Snapshot struct {
+	Name      string
+	Kind      string // auth.Kind
+	URL       string
+	ClientID  string
+	User      string // signed-in user's display name
+	Scope     string
+	AutoRenew bool
+
+	State     State
+	LastError string // reason for StateFailing / StateSignInRequired
+
+	IssuedAt      time.Time
+	AccessExpiry  time.Time // zero: unknown or signed out
+	RefreshExpiry time.Time // zero: unknown
+	LastRenewal   time.Time
+	NextRenewal   time.Time // zero: none scheduled
+}
+
+// RefTokenSnapshot is one reference token (PAT/SAT) as listed; no secret.
+type RefTokenSnapshot struct {
+	Label   string
+	Kind    string // "pat" or "sat"
+	Account string
+	Expires time.Time // zero: never
+	Note    string
+	Added   time.Time
+	Warning string // "expires in 7 days", "expired", or ""
+}
+
+// Status is everything the window and tray render, published as a whole.
+type Status struct {
+	Accounts []Snapshot
+	Tokens   []RefTokenSnapshot
+}

@@ -1,0 +1,86 @@
+package storage
+
+import "time"
+
+// SchemaVersion is the config file's current schema. Load refuses newer
+// versions rather than dropping fields it does not know.
+const SchemaVersion = 1
+
+// Config is the whole non-secret state, persisted as one JSON file.
+// Secrets are never stored here (SPEC §3); see Secrets.
+type Config struct {
+	Version int `json:"version"`
+	// Profile namespaces this config's keyring entries, so several config
+	// directories (TOKENKEEPER_CONFIG_DIR, the demo) never share secrets.
+	Profile  string     `json:"profile"`
+	Accounts []Account  `json:"accounts"`
+	Tokens   []RefToken `json:"reference_tokens"`
+	Settings Settings   `json:"settings"`
+}
+
+// Account is one provider + client registration + signed-in user.
+type Account struct {
+	Name string `json:"name"` // unique, used by the CLI
+	Kind string `json:"kind"` // auth.Kind
+	URL  string `json:"url"`  // instance, issuer or TokenIDP base URL
+
+	// Endpoints, discovered when the account was added or entered by hand.
+	Issuer        string   `json:"issuer,omitempty"`
+	AuthURL       string   `json:"authorization_endpoint,omitempty"`
+	TokenURL      string   `json:"token_endpoint,omitempty"`
+	RevocationURL string   `json:"revocation_endpoint,omitempty"`
+	UserinfoURL   string   `json:"userinfo_endpoint,omitempty"`
+	JWKSURL       string   `json:"jwks_uri,omitempty"`
+	AuthMethods   []string `json:"auth_methods_supported,omitempty"`
+
+	ClientID        string            `json:"client_id"`
+	HasClientSecret bool              `json:"has_client_secret,omitempty"` // the secret itself is in the keyring
+	AuthStyle       string            `json:"client_auth"`                 // auth.AuthStyle
+	Scopes          []string          `json:"scopes"`
+	NoOfflineAccess bool              `json:"no_offline_access,omitempty"`
+	Params          map[string]string `json:"params,omitempty"`
+	RedirectHost    string            `json:"redirect_host,omitempty"` // default 127.0.0.1
+	RedirectPort    int               `json:"redirect_port,omitempty"` // default random
+	NoAutoRenew     bool              `json:"no_auto_renew,omitempty"`
+
+	Session Session `json:"session"`
+}
+
+// Session is the non-secret half of an account's signed-in state; the
+// tokens themselves are in the keyring.
+type Session struct {
+	SignedIn      bool      `json:"signed_in"`
+	SignInNeeded  bool      `json:"sign_in_required,omitempty"` // refresh token rejected; secrets deleted
+	User          string    `json:"user,omitempty"`             // display name from ID token or userinfo
+	Subject       string    `json:"sub,omitempty"`
+	Scope         string    `json:"scope,omitempty"`
+	IssuedAt      time.Time `json:"issued_at,omitzero"`
+	AccessExpiry  time.Time `json:"access_expiry,omitzero"`
+	RefreshExpiry time.Time `json:"refresh_expiry,omitzero"`
+	LastRenewal   time.Time `json:"last_renewal,omitzero"`
+	LastError     string    `json:"last_error,omitempty"`
+}
+
+// RefToken is a manually issued reference token (PAT or SAT, seed 003).
+type RefToken struct {
+	Label   string    `json:"label"`
+	Kind    string    `json:"kind"` // "pat" or "sat"
+	Account string    `json:"account,omitempty"`
+	Expires time.Time `json:"expires,omitzero"` // zero: never
+	Note    string    `json:"note,omitempty"`
+	Added   time.Time `json:"added"`
+}
+
+// Settings are user preferences.
+type Settings struct {
+	// RenewLead: refresh this long before expiry at the latest (SPEC §4,
+	// default 5 min); the 80%-of-lifetime rule applies as well.
+	RenewLead Duration `json:"renew_lead,omitzero"`
+	// ClipboardClear: clear a copied token after this long (default 30 s).
+	ClipboardClear Duration `json:"clipboard_clear,omitzero"`
+	NoNotifications bool     `json:"no_notifications,omitempty"`
+	StartHidden     bool     `json:"start_hidden,omitempty"`
+}
+
+// Duration is a time.Duration that reads and writes as "5m0s" in JSON.
+type Duration time.Duration
