@@ -1,0 +1,56 @@
+package service
+
+import (
+	"time"
+
+	"github.com/tokenkeeper/tokenkeeper/auth"
+)
+
+// AccountSpec is what a user enters to add an account (SPEC §1). The same
+// validation serves the CLI's add command and the window's dialog.
+type AccountSpec struct {
+	Name     string
+	Kind     auth.Kind
+	URL      string // ERP.net instance, OIDC issuer or TokenIDP base URL
+	AuthURL  string // plain OAuth 2.0 (required) or TokenIDP (optional override)
+	TokenURL string // plain OAuth 2.0 (required)
+
+	ClientID     string
+	ClientSecret auth.Secret   // optional: confidential client
+	AuthStyle    auth.AuthStyle // "" picks: none without secret, else from discovery, else basic
+
+	Scopes          []string // nil: the kind's defaults
+	NoOfflineAccess bool
+	Params          map[string]string // extra authorization parameters
+
+	RedirectHost string // "" = 127.0.0.1; "localhost" for providers that need it
+	RedirectPort int    // 0 = random free port
+}
+
+// RefTokenSpec describes a reference token (PAT/SAT, SPEC §6).
+type RefTokenSpec struct {
+	Label   string
+	Kind    string    // "pat" or "sat"
+	Account string    // optional
+	Expires time.Time // zero: never
+	Note    string
+}
+
+// Details is what the details view shows of an account's access token.
+type Details struct {
+	Snapshot Snapshot
+	// JWT is true when the access token is a JWT; Header and Claims are
+	// then its decoded (unverified) parts as indented JSON.
+	JWT    bool
+	Header string
+	Claims string
+	Scopes []string
+}
+
+// Settings are the user's preferences as the service applies them.
+type Settings struct {
+	RenewLead      time.Duration // default 5 min
+	ClipboardClear time.Duration // default 30 s
+	Notifications  bool          // default on
+	StartHidden    bool          // XDG autostart entry, hidden in tray
+}
