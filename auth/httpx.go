@@ -1,0 +1,236 @@
+package auth
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+)
+
+// errTooLarge is returned by a response body that exceeds MaxResponseBytes.
+var errTooLarge = errors.New("response body exceeds 1 MiB limit")
+
+// httpClient returns the provider's HTTP client or one bounded by
+// DefaultTimeout (SPEC §11: HTTP timeouts on every request).
+func httpClient(p Provider) *http.Client {
+	if p.HTTP != nil {
+		return p.HTTP
+	}
+	return &http.Client{Timeout: DefaultTimeout}
+}
+
+func now(p Provider) time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
+}
+
+// rawResponse is what a provider answered, bounded, for diagnosis.
+type rawResponse struct {
+	Status   int
+	Header   http.Header
+	Body     []byte // at most MaxResponseBytes
+	TooLarge bool   // the body went on beyond MaxResponseBytes
+	ReadErr  error  // reading the body failed (timeout, reset), not EOF
+}
+
+// mediaType is the response's Content-Type without parameters.
+func (r *rawResponse) mediaType() string {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(mt)
+}
+
+// notJSON describes a body that could not be decoded as the JSON we wanted,
+// without quoting it (a body may echo secrets).
+func (r *rawResponse) notJSON(what string) string {
+	switch {
+	case r.TooLarge:
+		return errTooLarge.Error()
+	case len(bytes.TrimSpace(r.Body)) == 0:
+		return what + " returned an empty body, not JSON"
+	}
+	if mt := r.mediaType(); mt != "" && mt != "application/json" && !strings.HasSuffix(mt, "+json") {
+		return what + " returned " + mt + ", not JSON"
+	}
+	return what + " returned malformed JSON"
+}
+
+// readResponse reads at most MaxResponseBytes of resp's body.
+func readResponse(resp *http.Response) (*rawResponse, error) {
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	r := &rawResponse{Status: resp.StatusCode, Header: resp.Header, Body: b}
+	if len(b) > MaxResponseBytes {
+		r.Body, r.TooLarge = b[:MaxResponseBytes], true
+	}
+	return r, nil
+}
+
+// recorder is an http.RoundTripper that keeps a bounded copy of the last
+// response, so that a library which parses bodies itself (x/oauth2, go-oidc)
+// can still be given a precise, secret-free diagnosis, and so that a library
+// that reads without limit (go-oidc discovery) cannot be flooded.
+type recorder struct {
+	base http.RoundTripper
+
+	mu   sync.Mutex
+	last *recordedBody
+	resp *http.Response
+}
+
+// recordingClient returns a copy of hc whose transport records responses.
+func recordingClient(hc *http.Client) (*http.Client, *recorder) {
+	base := hc.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	rec := &recorder{base: base}
+	c := *hc
+	c.Transport = rec
+	return &c, rec
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := r.base.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	body := &recordedBody{rc: resp.Body}
+	resp.Body = body
+	r.mu.Lock()
+	r.last, r.resp = body, resp
+	r.mu.Unlock()
+	return resp, nil
+}
+
+// response returns the last response seen, or nil when none arrived.
+func (r *recorder) response() *rawResponse {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.resp == nil {
+		return nil
+	}
+	b := r.last
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return &rawResponse{
+		Status:   r.resp.StatusCode,
+		Header:   r.resp.Header,
+		Body:     b.buf.Bytes(),
+		TooLarge: b.tooLarge,
+		ReadErr:  b.readErr,
+	}
+}
+
+// recordedBody passes through at most MaxResponseBytes, keeps a copy and
+// notices when the body goes on beyond that.
+type recordedBody struct {
+	rc io.ReadCloser
+
+	mu       sync.Mutex
+	buf      bytes.Buffer
+	tooLarge bool
+	eof      bool
+	readErr  error
+}
+
+func (b *recordedBody) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.tooLarge {
+		return 0, errTooLarge
+	}
+	if room := MaxResponseBytes - b.buf.Len() + 1; len(p) > room {
+		p = p[:room]
+	}
+	n, err := b.rc.Read(p)
+	if b.buf.Len()+n > MaxResponseBytes {
+		b.tooLarge = true
+		return 0, errTooLarge
+	}
+	b.buf.Write(p[:n])
+	switch {
+	case err == io.EOF:
+		b.eof = true
+	case err != nil:
+		b.readErr = err
+	}
+	return n, err
+}
+
+// Close probes for one more byte when the reader stopped exactly at the
+// limit (x/oauth2 reads through its own 1 MiB LimitReader), so that a
+// truncated body is reported as too large rather than as malformed.
+func (b *recordedBody) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.eof && !b.tooLarge && b.buf.Len() == MaxResponseBytes {
+		var one [1]byte
+		if n, _ := io.ReadFull(b.rc, one[:]); n == 1 {
+			b.tooLarge = true
+		}
+	}
+	return b.rc.Close()
+}
+
+// retryAfter parses a Retry-After header (RFC 9110 §10.2.3): delay seconds
+// or an HTTP date. Absent, malformed or past values give 0.
+func retryAfter(h http.Header, now time.Time) time.Duration {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	const maxWait = 24 * time.Hour
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n <= 0 {
+			return 0
+		}
+		return min(time.Duration(min(n, int64(maxWait/time.Second)))*time.Second, maxWait)
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return min(t.Sub(now), maxWait)
+	}
+	return 0
+}
+
+// cleanText makes provider-supplied text safe to show: known secrets are
+// cut out (a provider may echo the refresh token it rejects), control
+// characters dropped and the length bounded.
+func cleanText(s string, secrets []string) string {
+	for _, sec := range secrets {
+		if len(sec) >= 4 {
+			s = strings.ReplaceAll(s, sec, redacted)
+		}
+	}
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	s = strings.TrimSpace(s)
+	const maxLen = 500
+	if len(s) > maxLen {
+		cut := maxLen
+		for cut > 0 && !utf8RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return s
+}
+
+func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
