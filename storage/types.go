@@ -1,6 +1,10 @@
 package storage
 
-import "time"
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
 
 // SchemaVersion is the config file's current schema. Load refuses newer
 // versions rather than dropping fields it does not know.
@@ -77,10 +81,47 @@ type Settings struct {
 	// default 5 min); the 80%-of-lifetime rule applies as well.
 	RenewLead Duration `json:"renew_lead,omitzero"`
 	// ClipboardClear: clear a copied token after this long (default 30 s).
-	ClipboardClear Duration `json:"clipboard_clear,omitzero"`
+	ClipboardClear  Duration `json:"clipboard_clear,omitzero"`
 	NoNotifications bool     `json:"no_notifications,omitempty"`
 	StartHidden     bool     `json:"start_hidden,omitempty"`
 }
 
 // Duration is a time.Duration that reads and writes as "5m0s" in JSON.
 type Duration time.Duration
+
+// Std returns d as a time.Duration.
+func (d Duration) Std() time.Duration { return time.Duration(d) }
+
+// String formats d like time.Duration ("5m0s").
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// MarshalJSON writes d as a Go duration string, e.g. "5m0s".
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return json.Marshal(time.Duration(d).String())
+}
+
+// UnmarshalJSON reads a Go duration string such as "5m0s" or "30s". Numbers
+// are rejected: a bare 300 is ambiguous (seconds? nanoseconds?).
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("invalid duration %s: want a string such as \"5m0s\"", truncate(b, 40))
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("invalid duration %q: want a Go duration such as \"5m0s\" or \"30s\"", truncate([]byte(s), 40))
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// truncate keeps error messages about bad input short.
+func truncate(b []byte, n int) string {
+	if len(b) <= n {
+		return string(b)
+	}
+	return string(b[:n]) + "…"
+}

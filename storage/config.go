@@ -1,0 +1,357 @@
+// Package storage keeps Tokenkeeper's state: the non-secret config file,
+// secrets in the OS keyring, and cross-process locks (SPEC §3). It knows
+// nothing about HTTP or OAuth.
+package storage
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gofrs/flock"
+)
+
+const (
+	configFile   = "config.json"
+	configLock   = "config.lock"
+	backupPrefix = configFile + ".corrupt-"
+	dirPerm      = 0o700
+	filePerm     = 0o600
+)
+
+// DefaultDir returns $TOKENKEEPER_CONFIG_DIR if set, else
+// os.UserConfigDir()/tokenkeeper.
+func DefaultDir() (string, error) {
+	if d := os.Getenv("TOKENKEEPER_CONFIG_DIR"); d != "" {
+		return d, nil
+	}
+	base, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("find config directory: %w (set TOKENKEEPER_CONFIG_DIR)", err)
+	}
+	return filepath.Join(base, "tokenkeeper"), nil
+}
+
+// Store is the config file in one directory. Load is lock-free and cheap;
+// Update serializes writers across processes with a file lock. A Store is
+// safe for concurrent use.
+type Store struct {
+	dir string
+	// mu serializes Update within this process. flock(2) already does on
+	// Linux, macOS and Windows, but not where gofrs/flock falls back to
+	// per-process fcntl locks.
+	mu sync.Mutex
+}
+
+// Open returns the store for dir. It touches nothing on disk.
+func Open(dir string) *Store { return &Store{dir: dir} }
+
+// Dir returns the config directory.
+func (s *Store) Dir() string { return s.dir }
+
+// Path returns the config file's path (Dir()/config.json).
+func (s *Store) Path() string { return filepath.Join(s.dir, configFile) }
+
+// CorruptError reports a config file that cannot be parsed. The file is
+// never overwritten or deleted; a copy is kept aside in Backup.
+type CorruptError struct {
+	Path      string // the config file, left unchanged
+	Backup    string // copy of the corrupt file; "" if none could be written
+	BackupErr error  // why no backup was written, when Backup is ""
+	Err       error  // the parse error
+}
+
+func (e *CorruptError) Error() string {
+	msg := fmt.Sprintf("config file %s is corrupt (%v); it was kept unchanged", e.Path, e.Err)
+	if e.Backup != "" {
+		msg += " and a backup copy was written to " + e.Backup
+	} else if e.BackupErr != nil {
+		msg += fmt.Sprintf(" (no backup copy could be written: %v)", e.BackupErr)
+	}
+	return msg + "; repair or remove it to continue"
+}
+
+func (e *CorruptError) Unwrap() error { return e.Err }
+
+// VersionError reports a config file written by a newer Tokenkeeper. It is
+// refused rather than read, so fields this version does not know are never
+// dropped by a later write.
+type VersionError struct {
+	Path    string
+	Version int
+}
+
+func (e *VersionError) Error() string {
+	return fmt.Sprintf("config file %s has schema version %d and was written by a newer Tokenkeeper (this one reads version %d); upgrade Tokenkeeper to use it",
+		e.Path, e.Version, SchemaVersion)
+}
+
+// Load reads the config file. A missing file gives a fresh Config with a new
+// random Profile that is not written until the first Update; callers must
+// Update before storing secrets under that Profile. A file without a Profile
+// likewise gets a new one that Update persists.
+//
+// Errors: *CorruptError (file kept, backup written), *VersionError.
+func (s *Store) Load() (*Config, error) {
+	cfg, _, err := s.load()
+	return cfg, err
+}
+
+// load returns the parsed config and the raw bytes it came from (nil when
+// the file does not exist).
+func (s *Store) load() (*Config, []byte, error) {
+	path := s.Path()
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		p, err := newProfile()
+		if err != nil {
+			return nil, nil, err
+		}
+		return &Config{Version: SchemaVersion, Profile: p}, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("read config file: %w", err)
+	}
+	cfg, err := parse(data)
+	if err != nil {
+		if errors.Is(err, errNewer) {
+			var probe struct{ Version int }
+			_ = json.Unmarshal(data, &probe)
+			return nil, nil, &VersionError{Path: path, Version: probe.Version}
+		}
+		return nil, nil, s.corrupt(data, err)
+	}
+	if cfg.Profile == "" {
+		if cfg.Profile, err = newProfile(); err != nil {
+			return nil, nil, err
+		}
+	}
+	return cfg, data, nil
+}
+
+var errNewer = errors.New("newer schema version")
+
+// parse decodes a config file. A file from a newer schema may not even
+// decode into this version's types, so its version is checked first.
+func parse(data []byte) (*Config, error) {
+	var probe struct {
+		Version *int `json:"version"`
+	}
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return nil, err
+	}
+	switch {
+	case probe.Version == nil:
+		return nil, errors.New("no schema version")
+	case *probe.Version > SchemaVersion:
+		return nil, errNewer
+	case *probe.Version < 1:
+		return nil, fmt.Errorf("invalid schema version %d", *probe.Version)
+	}
+	var cfg Config
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}
+
+// corrupt keeps a copy of a corrupt file aside (once per distinct content,
+// so repeated CLI calls do not pile up copies) and returns the error.
+func (s *Store) corrupt(data []byte, perr error) error {
+	e := &CorruptError{Path: s.Path(), Err: perr}
+	e.Backup, e.BackupErr = s.backup(data)
+	return e
+}
+
+func (s *Store) backup(data []byte) (string, error) {
+	if entries, err := os.ReadDir(s.dir); err == nil {
+		for _, de := range entries {
+			if !strings.HasPrefix(de.Name(), backupPrefix) || !de.Type().IsRegular() {
+				continue
+			}
+			p := filepath.Join(s.dir, de.Name())
+			if b, err := os.ReadFile(p); err == nil && bytes.Equal(b, data) {
+				return p, nil
+			}
+		}
+	}
+	base := filepath.Join(s.dir, backupPrefix+time.Now().UTC().Format("20060102T150405Z"))
+	for i := 1; ; i++ {
+		p := base
+		if i > 1 {
+			p = fmt.Sprintf("%s-%d", base, i)
+		}
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, filePerm)
+		if errors.Is(err, fs.ErrExist) && i < 100 {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		_, werr := f.Write(data)
+		serr := f.Sync()
+		cerr := f.Close()
+		if err := errors.Join(werr, serr, cerr); err != nil {
+			_ = os.Remove(p)
+			return "", err
+		}
+		return p, nil
+	}
+}
+
+// Update applies fn to the current config under an exclusive cross-process
+// lock and writes the result atomically. It re-reads the file after taking
+// the lock, so fn always sees the latest state. If fn returns an error,
+// nothing is written and that error is returned unchanged. A corrupt or
+// newer file is never overwritten: its *CorruptError or *VersionError is
+// returned.
+func (s *Store) Update(fn func(*Config) error) (*Config, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := ensureDir(s.dir); err != nil {
+		return nil, err
+	}
+	lk := flock.New(filepath.Join(s.dir, configLock), flock.SetPermissions(filePerm))
+	if err := lk.Lock(); err != nil {
+		return nil, fmt.Errorf("lock config file: %w", err)
+	}
+	defer lk.Unlock()
+
+	cfg, old, err := s.load()
+	if err != nil {
+		return nil, err
+	}
+	if err := fn(cfg); err != nil {
+		return nil, err
+	}
+	cfg.Version = SchemaVersion
+	if cfg.Profile == "" {
+		if cfg.Profile, err = newProfile(); err != nil {
+			return nil, err
+		}
+	}
+	data, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode config: %w", err)
+	}
+	data = append(data, '\n')
+	if old != nil && bytes.Equal(old, data) {
+		// Unchanged: skip the write (and the fsyncs) but still repair perms.
+		if err := ensurePerm(s.Path(), filePerm); err != nil {
+			return nil, err
+		}
+		return cfg, nil
+	}
+	if err := writeAtomic(s.dir, s.Path(), data); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// ModTime returns the config file's modification time, so a long-running
+// process can notice other processes' writes without parsing. A missing
+// file gives an error wrapping fs.ErrNotExist.
+func (s *Store) ModTime() (time.Time, error) {
+	fi, err := os.Stat(s.Path())
+	if err != nil {
+		return time.Time{}, err
+	}
+	return fi.ModTime(), nil
+}
+
+// ensureDir creates dir with mode 0700, or repairs the mode of an existing
+// one (SPEC §3).
+func ensureDir(dir string) error {
+	if err := os.MkdirAll(dir, dirPerm); err != nil {
+		return unwritable(dir, err)
+	}
+	return ensurePerm(dir, dirPerm)
+}
+
+func ensurePerm(path string, perm fs.FileMode) error {
+	if runtime.GOOS == "windows" {
+		return nil // Unix modes do not apply; the user profile is private.
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return unwritable(path, err)
+	}
+	if fi.Mode().Perm() != perm {
+		if err := os.Chmod(path, perm); err != nil {
+			return unwritable(path, err)
+		}
+	}
+	return nil
+}
+
+// unwritable names the path and the OS reason, without repeating the
+// operation noise of *fs.PathError.
+func unwritable(path string, err error) error {
+	reason := err
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		reason = pe.Err
+	}
+	return fmt.Errorf("cannot write config to %s: %w", path, reason)
+}
+
+// writeAtomic writes data to a temp file in dir, fsyncs it and renames it
+// over path, then fsyncs dir so the rename survives a crash. Readers see
+// the old or the new file, never a partial one.
+func writeAtomic(dir, path string, data []byte) (err error) {
+	f, err := os.CreateTemp(dir, "."+configFile+".tmp-*")
+	if err != nil {
+		return unwritable(dir, err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			_ = f.Close()
+			_ = os.Remove(tmp)
+		}
+	}()
+	if err = f.Chmod(filePerm); err != nil && runtime.GOOS != "windows" {
+		return unwritable(tmp, err)
+	}
+	if _, err = f.Write(data); err != nil {
+		return unwritable(tmp, err)
+	}
+	if err = f.Sync(); err != nil {
+		return unwritable(tmp, err)
+	}
+	if err = f.Close(); err != nil {
+		return unwritable(tmp, err)
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return unwritable(path, err)
+	}
+	if runtime.GOOS != "windows" { // directories cannot be fsynced there
+		if d, derr := os.Open(dir); derr == nil {
+			serr := d.Sync()
+			_ = d.Close()
+			if serr != nil {
+				return unwritable(dir, serr)
+			}
+		}
+	}
+	return nil
+}
+
+// newProfile returns 16 random hex characters.
+func newProfile() (string, error) {
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("generate profile id: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}
