@@ -7,7 +7,6 @@ import (
 )
 
 func TestRenewAt(t *testing.T) {
-	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	full := func(limit time.Duration) time.Duration { return limit }
 	cases := []struct {
 		name   string
@@ -17,23 +16,23 @@ func TestRenewAt(t *testing.T) {
 		jitter func(time.Duration) time.Duration
 		want   time.Time
 	}{
-		{"1h token: 80% comes before 5 min ahead", t0, time.Hour, 0, nil, t0.Add(48 * time.Minute)},
-		{"24h token", t0, 24 * time.Hour, DefaultLead, nil, t0.Add(19*time.Hour + 12*time.Minute)},
-		{"20 min token: 5 min ahead comes first", t0, 20 * time.Minute, 0, nil, t0.Add(15 * time.Minute)},
-		{"10 min token: lead is half the lifetime, 80% applies", t0, 10 * time.Minute, 0, nil, t0.Add(8 * time.Minute)},
-		{"2 min demo token: lead longer than lifetime", t0, 2 * time.Minute, 0, nil, t0.Add(96 * time.Second)},
-		{"1 s token", t0, time.Second, 0, nil, t0.Add(800 * time.Millisecond)},
-		{"lead 20 min on 1h token", t0, time.Hour, 20 * time.Minute, nil, t0.Add(40 * time.Minute)},
-		{"lead 30 min on 1h token: half the lifetime, 80% applies", t0, time.Hour, 30 * time.Minute, nil, t0.Add(48 * time.Minute)},
-		{"negative lead means default", t0, 20 * time.Minute, -time.Minute, nil, t0.Add(15 * time.Minute)},
-		{"unknown expiry", t0, 0, 0, nil, time.Time{}},
-		{"unknown expiry, jitter ignored", t0, 0, 0, full, time.Time{}},
+		{"1h token: 80% comes before 5 min ahead", clockT0, time.Hour, 0, nil, clockT0.Add(48 * time.Minute)},
+		{"24h token", clockT0, 24 * time.Hour, DefaultLead, nil, clockT0.Add(19*time.Hour + 12*time.Minute)},
+		{"20 min token: 5 min ahead comes first", clockT0, 20 * time.Minute, 0, nil, clockT0.Add(15 * time.Minute)},
+		{"10 min token: lead is half the lifetime, 80% applies", clockT0, 10 * time.Minute, 0, nil, clockT0.Add(8 * time.Minute)},
+		{"2 min demo token: lead longer than lifetime", clockT0, 2 * time.Minute, 0, nil, clockT0.Add(96 * time.Second)},
+		{"1 s token", clockT0, time.Second, 0, nil, clockT0.Add(800 * time.Millisecond)},
+		{"lead 20 min on 1h token", clockT0, time.Hour, 20 * time.Minute, nil, clockT0.Add(40 * time.Minute)},
+		{"lead 30 min on 1h token: half the lifetime, 80% applies", clockT0, time.Hour, 30 * time.Minute, nil, clockT0.Add(48 * time.Minute)},
+		{"negative lead means default", clockT0, 20 * time.Minute, -time.Minute, nil, clockT0.Add(15 * time.Minute)},
+		{"unknown expiry", clockT0, 0, 0, nil, time.Time{}},
+		{"unknown expiry, jitter ignored", clockT0, 0, 0, full, time.Time{}},
 
-		{"1h token, most jitter: 30 s cap", t0, time.Hour, 0, full, t0.Add(48*time.Minute - 30*time.Second)},
-		{"2 min token, most jitter: 5% of lifetime", t0, 2 * time.Minute, 0, full, t0.Add(90 * time.Second)},
-		{"10 min token, most jitter", t0, 10 * time.Minute, 0, full, t0.Add(8*time.Minute - 30*time.Second)},
-		{"jitter above its limit is clamped", t0, time.Hour, 0, func(time.Duration) time.Duration { return time.Hour }, t0.Add(48*time.Minute - 30*time.Second)},
-		{"negative jitter is ignored", t0, time.Hour, 0, func(time.Duration) time.Duration { return -time.Hour }, t0.Add(48 * time.Minute)},
+		{"1h token, most jitter: 30 s cap", clockT0, time.Hour, 0, full, clockT0.Add(48*time.Minute - 30*time.Second)},
+		{"2 min token, most jitter: 5% of lifetime", clockT0, 2 * time.Minute, 0, full, clockT0.Add(90 * time.Second)},
+		{"10 min token, most jitter", clockT0, 10 * time.Minute, 0, full, clockT0.Add(8*time.Minute - 30*time.Second)},
+		{"jitter above its limit is clamped", clockT0, time.Hour, 0, func(time.Duration) time.Duration { return time.Hour }, clockT0.Add(48*time.Minute - 30*time.Second)},
+		{"negative jitter is ignored", clockT0, time.Hour, 0, func(time.Duration) time.Duration { return -time.Hour }, clockT0.Add(48 * time.Minute)},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
