@@ -1,0 +1,263 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pkg/browser"
+	"golang.org/x/oauth2"
+)
+
+// ErrSignInTimeout means the browser did not come back to the loopback
+// redirect within SignInOptions.Timeout.
+var ErrSignInTimeout = errors.New("sign-in timed out waiting for the browser")
+
+// DefaultSignInTimeout is how long SignIn waits for the browser (SPEC §2).
+const DefaultSignInTimeout = 5 * time.Minute
+
+// SignInOptions tune one interactive sign-in.
+type SignInOptions struct {
+	// AccountName is shown on the browser's "Signed in to ..." page.
+	AccountName string
+	// Host of the redirect URI: "127.0.0.1" (default, RFC 8252 §7.3),
+	// "[::1]" or "localhost" for providers that require it.
+	Host string
+	// Port of the listener; 0 picks a free one (RFC 8252 §7.3 lets the
+	// port vary). Fixed ports are for providers with exact-match redirects.
+	Port int
+	// Timeout for the whole browser round trip; 0 means DefaultSignInTimeout.
+	Timeout time.Duration
+	// OpenBrowser opens the authorization URL; nil means OpenBrowser (the
+	// package function). When it fails, ShowURL is called instead.
+	OpenBrowser func(url string) error
+	// NoBrowser skips opening a browser and only calls ShowURL.
+	NoBrowser bool
+	// ShowURL shows the URL for the user to open by hand (CLI: stderr;
+	// GUI: a dialog with a copy button). Without it, a browser that cannot
+	// be opened fails the sign-in.
+	ShowURL func(url string)
+	// Ready, when set, is called with the redirect URI once the listener
+	// accepts connections, before the browser is opened.
+	Ready func(redirectURI string)
+}
+
+// Result is a completed sign-in.
+type Result struct {
+	Token *Token
+	// User from the verified ID token, completed from userinfo when the ID
+	// token names no one; empty when the provider says nothing.
+	User Identity
+	// IdentityErr says why User is incomplete when userinfo failed; the
+	// sign-in itself succeeded and Token must be kept.
+	IdentityErr error
+}
+
+// reservedParams are set by SignIn and cannot be overridden by
+// Provider.Params, so extra parameters cannot weaken PKCE or state.
+var reservedParams = map[string]bool{
+	"response_type": true, "client_id": true, "redirect_uri": true, "scope": true,
+	"state": true, "nonce": true, "code_challenge": true, "code_challenge_method": true,
+}
+
+// SignIn runs the OAuth 2.0 authorization code flow for native apps
+// (RFC 8252) with PKCE S256 (RFC 7636), a random state and, for OpenID
+// Connect, a nonce: it listens on a loopback redirect URI, opens the system
+// browser at the authorization endpoint, accepts the first callback that
+// carries the right state, exchanges the code and verifies the ID token.
+//
+// It returns ErrSignInTimeout when the browser does not come back in time,
+// the context's error when ctx is cancelled, and a *ProviderError when the
+// provider refuses (e.g. access_denied). The listener is closed before
+// SignIn returns, whatever the outcome.
+func SignIn(ctx context.Context, p Provider, opts SignInOptions) (*Result, error) {
+	if p.Endpoints.AuthURL == "" {
+		return nil, errors.New("sign-in: no authorization endpoint configured")
+	}
+	if p.Client.ID == "" {
+		return nil, &InputError{Field: "client ID", Msg: "is required"}
+	}
+	host, listenHost, err := redirectHost(opts.Host)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Port < 0 || opts.Port > 65535 {
+		return nil, &InputError{Field: "redirect port", Value: strconv.Itoa(opts.Port), Msg: "must be between 0 and 65535"}
+	}
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = DefaultSignInTimeout
+	}
+
+	// RFC 8252 §8.3: bind the loopback interface only, before the browser
+	// can be redirected to it.
+	ln, err := net.Listen("tcp", net.JoinHostPort(listenHost, strconv.Itoa(opts.Port)))
+	if err != nil {
+		return nil, fmt.Errorf("sign-in: cannot listen for the browser's redirect: %w", err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	redirectURI := "http://" + net.JoinHostPort(host, strconv.Itoa(port)) + "/callback"
+
+	verifier := oauth2.GenerateVerifier()
+	state := rand.Text() // 130 bits, RFC 6749 §10.12
+	nonce := ""
+	if p.Endpoints.Issuer != "" {
+		nonce = rand.Text()
+	}
+	authURL := authCodeURL(p, redirectURI, state, verifier, nonce)
+
+	cb := newCallback(state, p.Endpoints.Issuer, opts.AccountName)
+	srv := &http.Server{Handler: cb, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		_ = srv.Serve(ln) // returns http.ErrServerClosed after shutdown
+	}()
+	defer func() {
+		close(cb.done)
+		// Let the page that is being written reach the browser, but do
+		// not wait long for idle preconnections.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		if srv.Shutdown(sctx) != nil {
+			_ = srv.Close()
+		}
+		<-served
+	}()
+
+	if opts.Ready != nil {
+		opts.Ready(redirectURI)
+	}
+	if err := showAuthURL(opts, authURL); err != nil {
+		return nil, err
+	}
+
+	waitCtx, cancel := context.WithTimeoutCause(ctx, timeout, ErrSignInTimeout)
+	defer cancel()
+	var got callbackResult
+	select {
+	case got = <-cb.results:
+	case <-waitCtx.Done():
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("sign-in: %w", err)
+		}
+		return nil, ErrSignInTimeout
+	}
+	if got.err != nil {
+		return nil, got.err
+	}
+	// The exchange gets its own time, not what is left of the wait.
+	res, err := complete(ctx, p, got.code, verifier, redirectURI, nonce)
+	cb.finish(err)
+	return res, err
+}
+
+// redirectHost maps SignInOptions.Host to the redirect URI host and the
+// address to listen on.
+func redirectHost(h string) (host, listen string, err error) {
+	switch strings.ToLower(strings.Trim(h, "[]")) {
+	case "", "127.0.0.1":
+		return "127.0.0.1", "127.0.0.1", nil
+	case "::1":
+		return "::1", "::1", nil
+	case "localhost":
+		// RFC 8252 §8.3 prefers IP literals; listen on IPv4 loopback,
+		// which "localhost" resolves to first on the platforms we run on.
+		return "localhost", "127.0.0.1", nil
+	}
+	return "", "", &InputError{Field: "redirect host", Value: h, Msg: "must be 127.0.0.1, [::1] or localhost"}
+}
+
+// authCodeURL builds the authorization request (RFC 6749 §4.1.1) with
+// PKCE S256 (RFC 7636 §4.3); TokenIDP uses the same query parameters.
+func authCodeURL(p Provider, redirectURI, state, verifier, nonce string) string {
+	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier)}
+	if nonce != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("nonce", nonce))
+	}
+	for k, v := range p.Params {
+		if !reservedParams[k] && k != "" {
+			opts = append(opts, oauth2.SetAuthURLParam(k, v))
+		}
+	}
+	return oauthConfig(p, redirectURI).AuthCodeURL(state, opts...)
+}
+
+func showAuthURL(opts SignInOptions, authURL string) error {
+	if opts.NoBrowser {
+		if opts.ShowURL == nil {
+			return errors.New("sign-in: no browser and nowhere to show the sign-in URL")
+		}
+		opts.ShowURL(authURL)
+		return nil
+	}
+	open := opts.OpenBrowser
+	if open == nil {
+		open = OpenBrowser
+	}
+	if err := open(authURL); err != nil {
+		if opts.ShowURL == nil {
+			return fmt.Errorf("sign-in: cannot open the browser: %w", err)
+		}
+		opts.ShowURL(authURL)
+	}
+	return nil
+}
+
+// complete exchanges the code and establishes who signed in.
+func complete(ctx context.Context, p Provider, code, verifier, redirectURI, nonce string) (*Result, error) {
+	tok, err := NewDialect(p).Exchange(ctx, code, verifier, redirectURI)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Token: tok}
+	if tok.IDToken != "" {
+		var claims map[string]any
+		if p.Endpoints.Issuer != "" {
+			if claims, err = verifyIDToken(ctx, p, tok.IDToken, nonce); err != nil {
+				return nil, fmt.Errorf("sign-in: ID token: %w", err)
+			}
+		} else {
+			// No issuer to verify against (TokenIDP): the token came
+			// straight from the token endpoint over TLS (OpenID Connect
+			// Core §3.1.3.7 item 6) and names the user for display only.
+			_, claims, _ = DecodeJWT(tok.IDToken.Reveal())
+		}
+		res.User = identityFrom(claims)
+	}
+	if !res.User.named() && p.Endpoints.UserinfoURL != "" {
+		id, _, err := Userinfo(ctx, p, tok.AccessToken)
+		switch {
+		case err != nil:
+			res.IdentityErr = err
+		case res.User.Subject != "" && id.Subject != res.User.Subject:
+			// OpenID Connect Core §5.3.4: sub must match the ID token.
+			res.IdentityErr = errors.New("userinfo: sub does not match the ID token")
+		default:
+			res.User = id
+		}
+	}
+	return res, nil
+}
+
+// browserMu serializes OpenBrowser: pkg/browser takes its output writers
+// from package variables.
+var browserMu sync.Mutex
+
+// OpenBrowser opens url in the system browser via pkg/browser, with the
+// helper command's output discarded: the CLI's stdout is reserved for
+// tokens (SPEC §2).
+func OpenBrowser(url string) error {
+	browserMu.Lock()
+	defer browserMu.Unlock()
+	browser.Stdout, browser.Stderr = io.Discard, io.Discard
+	return browser.OpenURL(url)
+}
