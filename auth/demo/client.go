@@ -83,13 +83,13 @@ func (c *client) GrantTypes() []oidc.GrantType {
 	return []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
 }
 
-func (c *client) LoginURL(id string) string                { return c.loginURL(id) }
-func (c *client) AccessTokenType() op.AccessTokenType      { return op.AccessTokenTypeJWT }
-func (c *client) IDTokenLifetime() time.Duration           { return time.Hour }
-func (c *client) DevMode() bool                            { return false }
-func (c *client) IsScopeAllowed(scope string) bool         { return slices.Contains(Scopes(), scope) }
-func (c *client) IDTokenUserinfoClaimsAssertion() bool     { return true }
-func (c *client) ClockSkew() time.Duration                 { return 0 }
+func (c *client) LoginURL(id string) string            { return c.loginURL(id) }
+func (c *client) AccessTokenType() op.AccessTokenType  { return op.AccessTokenTypeJWT }
+func (c *client) IDTokenLifetime() time.Duration       { return time.Hour }
+func (c *client) DevMode() bool                        { return false }
+func (c *client) IsScopeAllowed(scope string) bool     { return slices.Contains(Scopes(), scope) }
+func (c *client) IDTokenUserinfoClaimsAssertion() bool { return true }
+func (c *client) ClockSkew() time.Duration             { return 0 }
 func (c *client) RestrictAdditionalIdTokenScopes() func([]string) []string {
 	return func(s []string) []string { return s }
 }

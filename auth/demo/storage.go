@@ -103,12 +103,12 @@ type refreshRequest struct {
 	scopes []string // narrowed by a refresh request's scope parameter
 }
 
-func (r *refreshRequest) GetAMR() []string         { return amrFor(true) }
-func (r *refreshRequest) GetAudience() []string    { return []string{r.rt.clientID} }
-func (r *refreshRequest) GetAuthTime() time.Time   { return r.rt.authTime }
-func (r *refreshRequest) GetClientID() string      { return r.rt.clientID }
-func (r *refreshRequest) GetScopes() []string      { return r.scopes }
-func (r *refreshRequest) GetSubject() string       { return r.rt.subject }
+func (r *refreshRequest) GetAMR() []string            { return amrFor(true) }
+func (r *refreshRequest) GetAudience() []string       { return []string{r.rt.clientID} }
+func (r *refreshRequest) GetAuthTime() time.Time      { return r.rt.authTime }
+func (r *refreshRequest) GetClientID() string         { return r.rt.clientID }
+func (r *refreshRequest) GetScopes() []string         { return r.scopes }
+func (r *refreshRequest) GetSubject() string          { return r.rt.subject }
 func (r *refreshRequest) SetCurrentScopes(s []string) { r.scopes = s }
 
 type accessToken struct {
