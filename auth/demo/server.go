@@ -19,7 +19,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -212,6 +214,9 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc(issuerPath+"/connect/token", s.handleToken)
 	mux.HandleFunc(loginPath, s.handleLogin)
 	mux.HandleFunc(loggedOutPath, s.handleLoggedOut)
+	mux.HandleFunc(tokenIDPPath+"/authorize", s.handleTokenIDPAuthorize)
+	mux.HandleFunc(tokenIDPPath+"/token", s.handleTokenIDPToken)
+	mux.HandleFunc(tokenIDPPath+"/revoke", s.handleTokenIDPRevoke)
 	mux.HandleFunc("/{$}", s.handleIndex)
 	return mux
 }
@@ -282,7 +287,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	res := rec.Result()
 	body, _ := io.ReadAll(res.Body)
 	if res.StatusCode == http.StatusOK {
-		body = s.addRefreshExpiry(body)
+		body = s.adjustTokenResponse(body)
 	}
 	for k, v := range res.Header {
 		w.Header()[k] = v
@@ -293,22 +298,26 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	s.log.Info("token request", "grant_type", grant, "client_id", requestClientID(r), "status", res.StatusCode)
 }
 
-// addRefreshExpiry adds refresh_expires_in (the Keycloak spelling that
-// SPEC §4 reads) when the response has a refresh token.
-func (s *Server) addRefreshExpiry(body []byte) []byte {
+// adjustTokenResponse adds refresh_expires_in (the Keycloak spelling that
+// SPEC §4 reads) when the response has a refresh token, and drops the ID
+// token the library issues even when "openid" was not granted (OpenID
+// Connect Core §3.1.2.1: without it the request is plain OAuth 2.0).
+func (s *Server) adjustTokenResponse(body []byte) []byte {
 	var m map[string]json.RawMessage
 	if json.Unmarshal(body, &m) != nil {
 		return body
 	}
+	var scope string
+	json.Unmarshal(m["scope"], &scope)
+	if !slices.Contains(strings.Fields(scope), "openid") {
+		delete(m, "id_token")
+	}
 	var rt string
-	if json.Unmarshal(m["refresh_token"], &rt) != nil || rt == "" {
-		return body
+	if json.Unmarshal(m["refresh_token"], &rt) == nil && rt != "" {
+		if exp, ok := s.store.refreshExpiry(rt); ok {
+			m["refresh_expires_in"] = json.RawMessage(strconv.FormatInt(int64(exp.Sub(s.store.now()).Seconds()), 10))
+		}
 	}
-	exp, ok := s.store.refreshExpiry(rt)
-	if !ok {
-		return body
-	}
-	m["refresh_expires_in"] = json.RawMessage(strconv.FormatInt(int64(exp.Sub(s.store.now()).Seconds()), 10))
 	out, err := json.Marshal(m)
 	if err != nil {
 		return body
