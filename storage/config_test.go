@@ -540,7 +540,8 @@ func TestCrossProcess(t *testing.T) {
 	var cmds []*exec.Cmd
 	for range procs {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
-		cmd.Env = append(os.Environ(), helperEnv+"="+dir, "TOKENKEEPER_STORAGE_HELPER_ITERS="+strconv.Itoa(iters))
+		cmd.Env = append(os.Environ(), helperEnv+"="+dir, "TOKENKEEPER_STORAGE_HELPER_ITERS="+strconv.Itoa(iters),
+			"GORACE=atexit_sleep_ms=0") // a -race binary otherwise idles 1 s at exit
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Start(); err != nil {
