@@ -144,4 +144,3 @@ func verifyIDToken(ctx context.Context, p Provider, raw Secret, nonce string) (m
 	}
 	return claims, nil
 }
-

@@ -25,9 +25,9 @@ var Kinds = []Kind{KindERPNet, KindOIDC, KindTokenIDP, KindOAuth2}
 type AuthStyle string
 
 const (
-	AuthNone   AuthStyle = "none"                // public client: client_id in the body
-	AuthPost   AuthStyle = "client_secret_post"  // RFC 6749 §2.3.1, in the body
-	AuthBasic  AuthStyle = "client_secret_basic" // RFC 6749 §2.3.1, HTTP Basic
+	AuthNone  AuthStyle = "none"                // public client: client_id in the body
+	AuthPost  AuthStyle = "client_secret_post"  // RFC 6749 §2.3.1, in the body
+	AuthBasic AuthStyle = "client_secret_basic" // RFC 6749 §2.3.1, HTTP Basic
 )
 
 // Endpoints are a provider's URLs, discovered or entered by hand.
