@@ -602,3 +602,43 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkLoad measures the config read on the CLI's `token` path
+// (SPEC §12: the whole command should take < 20 ms).
+func BenchmarkLoad(b *testing.B) {
+	s := Open(b.TempDir())
+	if _, err := s.Update(func(c *Config) error {
+		for i := range 50 {
+			c.Accounts = append(c.Accounts, Account{Name: fmt.Sprint("acct", i), Kind: "oidc", URL: "https://id.example.com", Scopes: []string{"openid", "profile", "offline_access"}})
+		}
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := s.Load(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkUpdate(b *testing.B) {
+	s := Open(b.TempDir())
+	for i := 0; b.Loop(); i++ {
+		if _, err := s.Update(func(c *Config) error { c.Settings.RenewLead = Duration(i); return nil }); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkLockAccount(b *testing.B) {
+	s := Open(b.TempDir())
+	ctx := context.Background()
+	for b.Loop() {
+		unlock, err := s.LockAccount(ctx, "acct")
+		if err != nil {
+			b.Fatal(err)
+		}
+		unlock()
+	}
+}

@@ -227,3 +227,26 @@ func bareSessionBus(t *testing.T, home string) []string {
 	}
 	return []string{"dbus-run-session", "--config-file=" + conf, "--"}
 }
+
+// BenchmarkSystemKeyringGet measures one secret read from the real keyring,
+// the other half of the CLI `token` path (SPEC §12).
+func BenchmarkSystemKeyringGet(b *testing.B) {
+	if os.Getenv("TOKENKEEPER_REAL_KEYRING") != "1" {
+		b.Skip("needs TOKENKEEPER_REAL_KEYRING=1 (scripts/with-keyring)")
+	}
+	for _, n := range []int{500, 6000} {
+		b.Run(fmt.Sprint(n, "B"), func(b *testing.B) {
+			s := storage.NewSecrets(storage.SystemKeyring(), "bench")
+			key := storage.AccountKey(fmt.Sprint("bench", n))
+			if err := s.Set(key, bigValue(n)); err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { s.Delete(key) })
+			for b.Loop() {
+				if _, err := s.Get(key); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
