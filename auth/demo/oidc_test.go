@@ -347,6 +347,18 @@ func TestRevocation(t *testing.T) {
 		}
 	})
 
+	t.Run("other client's token", func(t *testing.T) {
+		tok := fullSignIn(t, cfg, cb)
+		resp := postForm(t, srv.Issuer()+"/connect/revocation", url.Values{"token": {tok.RefreshToken}},
+			demo.ConfidentialClientID, demo.ConfidentialClientSecret)
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("revoking another client's token: HTTP %d, want 400", resp.StatusCode)
+		}
+		if _, err := refresh(t.Context(), cfg, tok.RefreshToken); err != nil {
+			t.Errorf("token revoked by another client: %v", err)
+		}
+	})
+
 	t.Run("unknown token", func(t *testing.T) {
 		revoke(t, srv, "no-such-token", "") // RFC 7009 §2.2: still 200
 	})
