@@ -1,0 +1,258 @@
+package ui
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/tokenkeeper/tokenkeeper/auth"
+	"github.com/tokenkeeper/tokenkeeper/cmd/service"
+)
+
+// fakeService is the window's test double of the service: it records
+// calls and returns canned answers.
+type fakeService struct {
+	mu       sync.Mutex
+	status   service.Status
+	subs     []func(service.Status)
+	settings service.Settings
+	calls    []string
+
+	validateErr error
+	added       []service.AccountSpec
+	tokens      map[string]auth.Secret
+	details     service.Details
+	signInURL   string // SignIn calls showURL with it when set
+}
+
+func newFakeService(st service.Status) *fakeService {
+	return &fakeService{
+		status:   st,
+		settings: service.Settings{RenewLead: 5 * time.Minute, ClipboardClear: 30 * time.Second, Notifications: true},
+		tokens:   map[string]auth.Secret{},
+	}
+}
+
+func (f *fakeService) record(call string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, call)
+}
+
+func (f *fakeService) called(call string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, c := range f.calls {
+		if c == call {
+			return true
+		}
+	}
+	return false
+}
+
+// publish delivers st to subscribers on the calling goroutine.
+func (f *fakeService) publish(st service.Status) {
+	f.mu.Lock()
+	f.status = st
+	subs := append([]func(service.Status){}, f.subs...)
+	f.mu.Unlock()
+	for _, fn := range subs {
+		fn(st)
+	}
+}
+
+func (f *fakeService) Status() service.Status {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.status
+}
+
+func (f *fakeService) Subscribe(fn func(service.Status)) func() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.subs = append(f.subs, fn)
+	return func() { f.record("unsubscribe") }
+}
+
+func (f *fakeService) Settings() service.Settings {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.settings
+}
+
+func (f *fakeService) SaveSettings(s service.Settings) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.settings = s
+	return nil
+}
+
+func (f *fakeService) ValidateAccount(_ context.Context, spec service.AccountSpec) error {
+	f.record("validate " + spec.Name)
+	return f.validateErr
+}
+
+func (f *fakeService) AddAccount(_ context.Context, spec service.AccountSpec) error {
+	f.record("add " + spec.Name)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.added = append(f.added, spec)
+	return nil
+}
+
+func (f *fakeService) SignIn(_ context.Context, name string, showURL func(string)) error {
+	f.record("signin " + name)
+	if f.signInURL != "" {
+		showURL(f.signInURL)
+	}
+	return nil
+}
+
+func (f *fakeService) SignOut(_ context.Context, name string) error {
+	f.record("signout " + name)
+	return nil
+}
+
+func (f *fakeService) RemoveAccount(_ context.Context, name string) error {
+	f.record("remove " + name)
+	return nil
+}
+
+func (f *fakeService) RefreshNow(_ context.Context, name string) error {
+	f.record("refresh " + name)
+	return nil
+}
+
+func (f *fakeService) SetAutoRenew(name string, on bool) error {
+	f.record("autorenew " + name)
+	return nil
+}
+
+func (f *fakeService) AccessToken(_ context.Context, name string) (auth.Secret, error) {
+	f.record("token " + name)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.tokens[name], nil
+}
+
+func (f *fakeService) Details(_ context.Context, name string) (service.Details, error) {
+	f.record("details " + name)
+	return f.details, nil
+}
+
+func (f *fakeService) AddRefToken(_ context.Context, spec service.RefTokenSpec, tok auth.Secret) error {
+	f.record("addref " + spec.Label)
+	return nil
+}
+
+func (f *fakeService) UpdateRefToken(_ context.Context, label string, spec service.RefTokenSpec, tok auth.Secret) error {
+	f.record("updateref " + label)
+	return nil
+}
+
+func (f *fakeService) RemoveRefToken(_ context.Context, label string) error {
+	f.record("removeref " + label)
+	return nil
+}
+
+func (f *fakeService) RefToken(_ context.Context, label string) (auth.Secret, error) {
+	f.record("reftoken " + label)
+	return f.tokens[label], nil
+}
+
+func (f *fakeService) RevocationSite(label string) (string, string) {
+	return "Profile Site", "https://demodb.my.erp.net/profile"
+}
+
+func (f *fakeService) StartDemo(context.Context) error {
+	f.record("demo")
+	return nil
+}
+
+// fakeTicker ticks when the test sends on c.
+type fakeTicker struct {
+	every   time.Duration
+	c       chan time.Time
+	stopped bool
+}
+
+func (t *fakeTicker) C() <-chan time.Time { return t.c }
+func (t *fakeTicker) Stop()               { t.stopped = true }
+
+// fakeTimer is a pending afterFunc.
+type fakeTimer struct {
+	d       time.Duration
+	f       func()
+	stopped bool
+}
+
+// harness is a window on a test app with every clock and timer in the
+// test's hands.
+type harness struct {
+	t       *testing.T
+	app     fyne.App
+	svc     *fakeService
+	ui      *UI
+	now     time.Time
+	tickers []*fakeTicker
+	timers  []*fakeTimer
+	notes   []*fyne.Notification
+	ticked  chan struct{}
+}
+
+// fixedNow is the harness clock: noon UTC, so dates read the same in most
+// time zones.
+var fixedNow = time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+
+func newHarness(t *testing.T, st service.Status, opts Options) *harness {
+	t.Helper()
+	h := &harness{t: t, app: test.NewTempApp(t), svc: newFakeService(st), now: fixedNow, ticked: make(chan struct{}, 1)}
+	opts.Now = func() time.Time { return h.now }
+	h.ui = newUI(h.app, h.svc, opts, func(u *UI) {
+		u.newTicker = func(d time.Duration) ticker {
+			ft := &fakeTicker{every: d, c: make(chan time.Time)}
+			h.tickers = append(h.tickers, ft)
+			return ft
+		}
+		u.afterFunc = func(d time.Duration, f func()) func() bool {
+			ft := &fakeTimer{d: d, f: f}
+			h.timers = append(h.timers, ft)
+			return func() bool { ft.stopped = true; return true }
+		}
+		u.notify = func(n *fyne.Notification) { h.notes = append(h.notes, n) }
+		u.async = func(f func()) { f() }
+		u.afterTick = func() {
+			select {
+			case h.ticked <- struct{}{}:
+			default:
+			}
+		}
+	})
+	t.Cleanup(func() { h.ui.closed() })
+	return h
+}
+
+// fire runs every pending timer of duration d.
+func (h *harness) fire(d time.Duration) {
+	for _, ft := range h.timers {
+		if ft.d == d && !ft.stopped {
+			ft.stopped = true
+			ft.f()
+		}
+	}
+}
+
+// windowTickers are the 1 s tickers created so far.
+func (h *harness) windowTickers() []*fakeTicker {
+	var out []*fakeTicker
+	for _, ft := range h.tickers {
+		if ft.every == tickInterval {
+			out = append(out, ft)
+		}
+	}
+	return out
+}

@@ -1,0 +1,246 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/tokenkeeper/tokenkeeper/auth"
+	"github.com/tokenkeeper/tokenkeeper/cmd/service"
+)
+
+// unknown is shown where a time is not known (SPEC §7: "—" unknown).
+const unknown = "—"
+
+// FormatCountdown formats the time left on a token the way the accounts list
+// shows it (SPEC §7): "mm:ss" under an hour, "h:mm" from an hour on, and
+// "expired" once nothing is left. It truncates, never promising time that is
+// not there: 59.9 s reads "00:59".
+func FormatCountdown(d time.Duration) string {
+	if d <= 0 {
+		return "expired"
+	}
+	if d < time.Hour {
+		s := int(d / time.Second)
+		return fmt.Sprintf("%02d:%02d", s/60, s%60)
+	}
+	m := int(d / time.Minute)
+	return fmt.Sprintf("%d:%02d", m/60, m%60)
+}
+
+// Countdown is FormatCountdown for an expiry instant, "—" when it is
+// unknown (zero).
+func Countdown(expiry, now time.Time) string {
+	if expiry.IsZero() {
+		return unknown
+	}
+	return FormatCountdown(expiry.Sub(now))
+}
+
+// RemainingFraction is the share of a token's lifetime still left at now, in
+// [0, 1]: 1 just after issue, 0 at or after expiry. It is 0 when either time
+// is unknown or the lifetime is empty, so an unknown token shows an empty bar.
+func RemainingFraction(issued, expiry, now time.Time) float64 {
+	if issued.IsZero() || expiry.IsZero() || !expiry.After(issued) {
+		return 0
+	}
+	f := float64(expiry.Sub(now)) / float64(expiry.Sub(issued))
+	switch {
+	case f < 0:
+		return 0
+	case f > 1:
+		return 1
+	}
+	return f
+}
+
+// Span formats a positive duration coarsely for people: "45 s", "12 min",
+// "3 h 5 min", "4 days". It rounds down, so it never promises more time
+// than is left.
+func Span(d time.Duration) string {
+	if d < 0 {
+		d = -d
+	}
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%d s", int(d/time.Second))
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", int(d/time.Minute))
+	case d < 48*time.Hour:
+		h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
+		if m == 0 || h >= 10 {
+			return fmt.Sprintf("%d h", h)
+		}
+		return fmt.Sprintf("%d h %d min", h, m)
+	}
+	return fmt.Sprintf("%d days", int(d/(24*time.Hour)))
+}
+
+// Relative labels t against now: "in 3 min", "5 s ago", "just now", "—"
+// for an unknown (zero) time.
+func Relative(t, now time.Time) string {
+	if t.IsZero() {
+		return unknown
+	}
+	d := t.Sub(now)
+	switch {
+	case d > -time.Second && d < time.Second:
+		return "just now"
+	case d > 0:
+		return "in " + Span(d)
+	}
+	return Span(d) + " ago"
+}
+
+// DaysLeft labels a reference token's expiry: "no expiry", "expired",
+// "expires today", "1 day left", "12 days left".
+func DaysLeft(expires, now time.Time) string {
+	if expires.IsZero() {
+		return "no expiry"
+	}
+	d := expires.Sub(now)
+	switch {
+	case d <= 0:
+		return "expired"
+	case d < 24*time.Hour:
+		return "expires in " + Span(d)
+	case d < 48*time.Hour:
+		return "1 day left"
+	}
+	return fmt.Sprintf("%d days left", int(d/(24*time.Hour)))
+}
+
+// refWarnWindow is how close to expiry a reference token turns the warning
+// colour (SPEC §6: warnings 14, 7 and 1 days before expiry).
+const refWarnWindow = 14 * 24 * time.Hour
+
+// CopyFormat is one of the ways an access token can be put on the clipboard
+// (SPEC §7).
+type CopyFormat int
+
+const (
+	CopyRaw    CopyFormat = iota // the bare token
+	CopyHeader                   // Authorization: Bearer <token>
+	CopyCurl                     // curl -H 'Authorization: Bearer <token>' '<url>'
+)
+
+// String is the menu label of the format.
+func (f CopyFormat) String() string {
+	switch f {
+	case CopyHeader:
+		return "Copy as Authorization header"
+	case CopyCurl:
+		return "Copy as curl command"
+	}
+	return "Copy token"
+}
+
+// CopyText builds what goes on the clipboard for token in format f; url is
+// the curl target.
+func CopyText(f CopyFormat, token, url string) string {
+	switch f {
+	case CopyHeader:
+		return "Authorization: Bearer " + token
+	case CopyCurl:
+		return "curl -H " + shellQuote("Authorization: Bearer "+token) + " " + shellQuote(url)
+	}
+	return token
+}
+
+// shellQuote single-quotes s for POSIX shells; a ' inside becomes '\”.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// CurlURL is the request target of the curl line for an account: the
+// ERP.net Domain API root for ERP.net instances, else the account's URL.
+func CurlURL(s service.Snapshot) string {
+	if auth.Kind(s.Kind) == auth.KindERPNet && s.URL != "" {
+		return strings.TrimRight(s.URL, "/") + "/api/domain/odata/"
+	}
+	if s.URL == "" {
+		return "https://example.com/"
+	}
+	return s.URL
+}
+
+// KindLabel is how a provider kind is named in the window.
+func KindLabel(k auth.Kind) string {
+	switch k {
+	case auth.KindERPNet:
+		return "ERP.net instance"
+	case auth.KindOIDC:
+		return "OpenID Connect issuer"
+	case auth.KindTokenIDP:
+		return "TokenIDP"
+	case auth.KindOAuth2:
+		return "Plain OAuth 2.0"
+	}
+	return string(k)
+}
+
+// shortKind is the compact provider name used in list rows.
+func shortKind(k auth.Kind) string {
+	switch k {
+	case auth.KindERPNet:
+		return "ERP.net"
+	case auth.KindOIDC:
+		return "OIDC"
+	case auth.KindTokenIDP:
+		return "TokenIDP"
+	case auth.KindOAuth2:
+		return "OAuth 2.0"
+	}
+	return string(k)
+}
+
+// stateStyle is the badge of an account state: its text and theme colour.
+func stateStyle(s service.State) (string, fyne.ThemeColorName, widget.Importance) {
+	switch s {
+	case service.StateValid:
+		return "valid", theme.ColorNameSuccess, widget.SuccessImportance
+	case service.StateRenewing:
+		return "renewing", theme.ColorNamePrimary, widget.HighImportance
+	case service.StateFailing:
+		return "renewal failing", theme.ColorNameWarning, widget.WarningImportance
+	case service.StateSignInRequired:
+		return "sign-in required", theme.ColorNameError, widget.DangerImportance
+	case service.StateExpired:
+		return "expired", theme.ColorNameError, widget.DangerImportance
+	}
+	return "signed out", theme.ColorNamePlaceHolder, widget.LowImportance
+}
+
+// signedIn reports whether the account holds tokens that can be copied or
+// refreshed.
+func signedIn(s service.State) bool {
+	switch s {
+	case service.StateValid, service.StateRenewing, service.StateFailing, service.StateExpired:
+		return true
+	}
+	return false
+}
+
+// defaultScopes are the scopes the add-account dialog proposes per kind
+// (SPEC §1).
+func defaultScopes(k auth.Kind) string {
+	switch k {
+	case auth.KindERPNet:
+		return "openid profile offline_access DomainApi"
+	case auth.KindOIDC, auth.KindTokenIDP:
+		return "openid profile offline_access"
+	}
+	return ""
+}
+
+// localTime formats an instant for the details view in the local zone.
+func localTime(t time.Time) string {
+	if t.IsZero() {
+		return unknown
+	}
+	return t.Local().Format("2006-01-02 15:04:05 MST")
+}

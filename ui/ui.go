@@ -1,0 +1,438 @@
+// Package ui is Tokenkeeper's window, tray menu and notifications (SPEC §7,
+// §8). It shows the state the service publishes and sends the user's
+// intents back to it; it never speaks a protocol or touches the keyring.
+//
+// Everything here runs on the Fyne UI goroutine; the only goroutines are the
+// window's one ticker, the service calls started by user actions, and the
+// service's own Subscribe callbacks. All three reach widgets through fyne.Do.
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/tokenkeeper/tokenkeeper/auth"
+	"github.com/tokenkeeper/tokenkeeper/cmd/service"
+)
+
+// Service is what the window needs from the service that composes auth and
+// storage (implemented by *service.Service).
+type Service interface {
+	Status() service.Status
+	// Subscribe calls fn from any goroutine on every change.
+	Subscribe(fn func(service.Status)) (cancel func())
+	Settings() service.Settings
+	SaveSettings(service.Settings) error
+	// ValidateAccount applies the CLI's rules; a field's problem is an
+	// *auth.InputError.
+	ValidateAccount(ctx context.Context, spec service.AccountSpec) error
+	AddAccount(ctx context.Context, spec service.AccountSpec) error
+	// SignIn blocks until done or ctx is cancelled; showURL is called when
+	// the browser cannot be opened.
+	SignIn(ctx context.Context, name string, showURL func(authURL string)) error
+	SignOut(ctx context.Context, name string) error
+	RemoveAccount(ctx context.Context, name string) error
+	RefreshNow(ctx context.Context, name string) error
+	SetAutoRenew(name string, on bool) error
+	// AccessToken returns a valid access token, refreshing it if needed.
+	AccessToken(ctx context.Context, name string) (auth.Secret, error)
+	Details(ctx context.Context, name string) (service.Details, error)
+	AddRefToken(ctx context.Context, spec service.RefTokenSpec, token auth.Secret) error
+	// UpdateRefToken keeps the stored token when token is empty.
+	UpdateRefToken(ctx context.Context, label string, spec service.RefTokenSpec, token auth.Secret) error
+	RemoveRefToken(ctx context.Context, label string) error
+	RefToken(ctx context.Context, label string) (auth.Secret, error)
+	// RevocationSite names the site where a reference token is revoked;
+	// url is "" when unknown.
+	RevocationSite(label string) (name, url string)
+	// StartDemo starts the embedded demo provider and adds a "demo" account.
+	StartDemo(ctx context.Context) error
+}
+
+// Options configure the window.
+type Options struct {
+	// Tray is true when a tray host exists: closing the window then hides
+	// it and renewal goes on. Without one, closing the window quits.
+	Tray bool
+	// StartHidden leaves the window hidden until the tray's Show.
+	StartHidden bool
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// OpenURL opens a web page (the Profile Site etc.); nil means the
+	// app's OpenURL.
+	OpenURL func(string) error
+}
+
+// ticker is the part of *time.Ticker the window uses, so tests can tick by
+// hand.
+type ticker interface {
+	C() <-chan time.Time
+	Stop()
+}
+
+type realTicker struct{ *time.Ticker }
+
+func (t realTicker) C() <-chan time.Time { return t.Ticker.C }
+
+// tickInterval is how often visible countdowns update (SPEC §7).
+const tickInterval = time.Second
+
+// UI is the main window with its tray menu and notifications.
+type UI struct {
+	app  fyne.App
+	svc  Service
+	opts Options
+	win  fyne.Window
+
+	// Hooks replaced by tests; set once in New.
+	newTicker func(time.Duration) ticker
+	afterFunc func(time.Duration, func()) (stop func() bool)
+	notify    func(*fyne.Notification)
+	async     func(func()) // runs a blocking service call off the UI goroutine
+	afterTick func()       // test hook, called after each tick is handled
+
+	status   service.Status
+	accounts *accountsView
+	tokens   *tokensView
+	tray     *trayMenu
+	notes    *notifier
+	clip     *clipboard
+
+	content   *fyne.Container // stack: empty state or tabs
+	empty     fyne.CanvasObject
+	main      fyne.CanvasObject
+	tabs      *container.AppTabs
+	message   *widget.Label // transient status line ("Copied …")
+	summary   *widget.Label
+	msgStop   func() bool
+	visible   bool
+	tick      ticker
+	tickDone  chan struct{}
+	watch     ticker // slow background check for notifications
+	watchDone chan struct{}
+	unsub     func()
+
+	// The latest of each dialog and a few buttons, for tests.
+	addForm       *addAccountForm
+	refForm       *refTokenForm
+	settingsForm  *settingsForm
+	signingIn     dialog.Dialog
+	signInURL     *widget.Entry
+	removeRefBody *fyne.Container
+	demoBtn       *widget.Button
+	emptyAddBtn   *widget.Button
+}
+
+// New builds the window, the tray menu (when opts.Tray and a is a
+// desktop.App) and notifications, and subscribes to svc. It does not show
+// the window; call Show.
+func New(a fyne.App, svc Service, opts Options) *UI {
+	return newUI(a, svc, opts, nil)
+}
+
+// newUI is New with a hook that tests use to replace clocks, tickers and
+// timers before anything starts.
+func newUI(a fyne.App, svc Service, opts Options, setup func(*UI)) *UI {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.OpenURL == nil {
+		opts.OpenURL = func(s string) error {
+			u, err := url.Parse(s)
+			if err != nil {
+				return fmt.Errorf("opening %q: %w", s, err)
+			}
+			return a.OpenURL(u)
+		}
+	}
+	u := &UI{
+		app:       a,
+		svc:       svc,
+		opts:      opts,
+		newTicker: func(d time.Duration) ticker { return realTicker{time.NewTicker(d)} },
+		afterFunc: func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop },
+		notify:    a.SendNotification,
+		async:     func(f func()) { go f() },
+	}
+	if setup != nil {
+		setup(u)
+	}
+	u.build()
+	return u
+}
+
+func (u *UI) build() {
+	u.win = u.app.NewWindow("Tokenkeeper")
+	u.win.Resize(fyne.NewSize(1060, 620))
+	u.clip = &clipboard{u: u}
+	u.notes = newNotifier(u)
+	u.accounts = newAccountsView(u)
+	u.tokens = newTokensView(u)
+
+	u.message = widget.NewLabel("")
+	u.message.Truncation = fyne.TextTruncateEllipsis
+	u.summary = widget.NewLabel("")
+	u.summary.Importance = widget.LowImportance
+
+	u.tabs = container.NewAppTabs(
+		container.NewTabItemWithIcon("Accounts", theme.AccountIcon(), u.accounts.content),
+		container.NewTabItemWithIcon("Reference tokens", theme.LoginIcon(), u.tokens.content),
+	)
+	addAccount := widget.NewButtonWithIcon("Add account", theme.ContentAddIcon(), u.showAddAccount)
+	addAccount.Importance = widget.HighImportance
+	addToken := widget.NewButtonWithIcon("Add reference token", theme.ContentAddIcon(), func() { u.showRefTokenDialog(nil) })
+	settings := widget.NewButtonWithIcon("", theme.SettingsIcon(), u.showSettings)
+	top := container.NewBorder(nil, nil, nil,
+		container.NewHBox(addAccount, addToken, settings),
+		u.accounts.filter)
+	bottom := container.NewBorder(nil, nil, nil, u.summary, u.message)
+	u.main = container.NewBorder(container.NewPadded(top), bottom, nil, nil, u.tabs)
+	u.empty = u.emptyState()
+	u.content = container.NewStack(u.main)
+	u.win.SetContent(u.content)
+
+	if u.opts.Tray {
+		u.win.SetCloseIntercept(u.hide)
+		u.tray = newTrayMenu(u)
+	} else {
+		u.win.SetMaster()
+	}
+	u.win.SetOnClosed(u.closed)
+
+	u.apply(u.svc.Status())
+	u.unsub = u.svc.Subscribe(func(st service.Status) {
+		fyne.Do(func() { u.apply(st) })
+	})
+	u.startWatch()
+}
+
+// Window is the main window.
+func (u *UI) Window() fyne.Window { return u.win }
+
+// Show shows the window and starts its countdown ticker.
+func (u *UI) Show() {
+	u.win.Show()
+	u.visible = true
+	u.onTick()
+	u.startTicker()
+}
+
+// hide hides the window to the tray; renewal goes on in the service, and no
+// per-second work is left (SPEC §12: idle CPU ≈ 0 while hidden).
+func (u *UI) hide() {
+	u.win.Hide()
+	u.visible = false
+	u.stopTicker()
+}
+
+// closed runs when the window really closes (no tray, or on quit).
+func (u *UI) closed() {
+	u.visible = false
+	u.stopTicker()
+	u.stopWatch()
+	if u.unsub != nil {
+		u.unsub()
+		u.unsub = nil
+	}
+	u.clip.stop()
+}
+
+// quit closes everything and leaves the app's Run.
+func (u *UI) quit() {
+	u.closed()
+	u.app.Quit()
+}
+
+func (u *UI) startTicker() {
+	if u.tick != nil {
+		return
+	}
+	t := u.newTicker(tickInterval)
+	done := make(chan struct{})
+	u.tick, u.tickDone = t, done
+	go func() {
+		for {
+			select {
+			case <-t.C():
+				fyne.Do(u.onTick)
+			case <-done:
+				return
+			}
+		}
+	}()
+}
+
+func (u *UI) stopTicker() {
+	if u.tick == nil {
+		return
+	}
+	u.tick.Stop()
+	close(u.tickDone)
+	u.tick, u.tickDone = nil, nil
+}
+
+// onTick updates what moves with time: countdowns, bars, relative times.
+// Only the rows on screen are redrawn (widget.List is virtualized).
+func (u *UI) onTick() {
+	if u.visible {
+		u.accounts.list.Refresh()
+		u.tokens.list.Refresh()
+	}
+	if u.afterTick != nil {
+		u.afterTick()
+	}
+}
+
+// watchInterval paces the notification checks that depend on time alone
+// (session and reference-token expiry); a minute is plenty for warnings
+// given in hours and days, and costs nothing while hidden.
+const watchInterval = time.Minute
+
+func (u *UI) startWatch() {
+	t := u.newTicker(watchInterval)
+	done := make(chan struct{})
+	u.watch, u.watchDone = t, done
+	go func() {
+		for {
+			select {
+			case <-t.C():
+				fyne.Do(func() { u.notes.check(u.status, u.now()) })
+			case <-done:
+				return
+			}
+		}
+	}()
+}
+
+func (u *UI) stopWatch() {
+	if u.watch == nil {
+		return
+	}
+	u.watch.Stop()
+	close(u.watchDone)
+	u.watch, u.watchDone = nil, nil
+}
+
+func (u *UI) now() time.Time { return u.opts.Now() }
+
+// apply renders a newly published status.
+func (u *UI) apply(st service.Status) {
+	u.status = st
+	u.accounts.setStatus(st)
+	u.tokens.setStatus(st)
+	isEmpty := len(st.Accounts) == 0 && len(st.Tokens) == 0
+	want := u.main
+	if isEmpty {
+		want = u.empty
+	}
+	if len(u.content.Objects) != 1 || u.content.Objects[0] != want {
+		u.content.Objects = []fyne.CanvasObject{want}
+		u.content.Refresh()
+	}
+	u.summary.SetText(summaryText(st))
+	u.tabs.Items[0].Text = fmt.Sprintf("Accounts (%d)", len(st.Accounts))
+	u.tabs.Items[1].Text = fmt.Sprintf("Reference tokens (%d)", len(st.Tokens))
+	u.tabs.Refresh()
+	if u.tray != nil {
+		u.tray.update(st)
+	}
+	u.notes.check(st, u.now())
+}
+
+// summaryText is the status bar's count of accounts needing attention.
+func summaryText(st service.Status) string {
+	attention := 0
+	for _, a := range st.Accounts {
+		switch a.State {
+		case service.StateFailing, service.StateSignInRequired, service.StateExpired:
+			attention++
+		}
+	}
+	s := fmt.Sprintf("%d accounts", len(st.Accounts))
+	if len(st.Accounts) == 1 {
+		s = "1 account"
+	}
+	if attention > 0 {
+		s += fmt.Sprintf(" · %d need attention", attention)
+	}
+	return s
+}
+
+// account returns the current snapshot of the named account.
+func (u *UI) account(name string) (service.Snapshot, bool) {
+	for _, a := range u.status.Accounts {
+		if a.Name == name {
+			return a, true
+		}
+	}
+	return service.Snapshot{}, false
+}
+
+// flash shows a transient message in the status line for d.
+func (u *UI) flash(msg string, d time.Duration) {
+	if u.msgStop != nil {
+		u.msgStop()
+	}
+	u.message.SetText(msg)
+	u.msgStop = u.afterFunc(d, func() {
+		fyne.Do(func() {
+			if u.message.Text == msg {
+				u.message.SetText("")
+			}
+		})
+	})
+}
+
+// do runs a blocking service call off the UI goroutine and reports its
+// error, if any, in a dialog titled what.
+func (u *UI) do(what string, call func(ctx context.Context) error, then func()) {
+	u.async(func() {
+		err := call(context.Background())
+		fyne.Do(func() {
+			if err != nil {
+				u.showError(what, err)
+				return
+			}
+			if then != nil {
+				then()
+			}
+		})
+	})
+}
+
+// showError reports err in a dialog; cancellations are the user's own
+// doing and are not reported.
+func (u *UI) showError(what string, err error) {
+	if errors.Is(err, context.Canceled) {
+		return
+	}
+	if !u.visible && u.tray != nil {
+		// An action from the tray while the window is hidden.
+		u.notify(fyne.NewNotification("Tokenkeeper: "+what+" failed", err.Error()))
+		return
+	}
+	d := dialog.NewError(fmt.Errorf("%s: %w", what, err), u.win)
+	d.Show()
+}
+
+// confirm asks a yes/no question; yes runs on confirmation.
+func (u *UI) confirm(title, msg, yesLabel string, yes func()) {
+	text := widget.NewLabel(msg)
+	text.Wrapping = fyne.TextWrapWord
+	d := dialog.NewCustomConfirm(title, yesLabel, "Cancel", text, func(ok bool) {
+		if ok {
+			yes()
+		}
+	}, u.win)
+	d.Resize(fyne.NewSize(420, 0))
+	d.Show()
+}
