@@ -167,12 +167,17 @@ func TestAuthorizeRejects(t *testing.T) {
 	tests := []struct {
 		name string
 		opts []oauth2.AuthCodeOption
+		want string
 	}{
-		{"no PKCE", nil},
+		{"no PKCE", nil, "invalid_request"},
+		{"prompt none", []oauth2.AuthCodeOption{
+			oauth2.S256ChallengeOption(oauth2.GenerateVerifier()),
+			oauth2.SetAuthURLParam("prompt", "none"),
+		}, "login_required"},
 		{"plain PKCE", []oauth2.AuthCodeOption{
 			oauth2.SetAuthURLParam("code_challenge", oauth2.GenerateVerifier()),
 			oauth2.SetAuthURLParam("code_challenge_method", "plain"),
-		}},
+		}, "invalid_request"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -180,8 +185,8 @@ func TestAuthorizeRejects(t *testing.T) {
 			if err == nil {
 				t.Fatal("Browse succeeded, want the callback to get an error")
 			}
-			if got := cb.query().Get("error"); got != "invalid_request" {
-				t.Errorf("callback error = %q, want invalid_request", got)
+			if got := cb.query().Get("error"); got != tc.want {
+				t.Errorf("callback error = %q, want %q", got, tc.want)
 			}
 			if got := cb.query().Get("iss"); got != srv.Issuer() {
 				t.Errorf("error response iss = %q, want %q", got, srv.Issuer())

@@ -189,6 +189,11 @@ func (s *store) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, us
 	case c.public():
 		return nil, oidc.ErrInvalidRequest().WithDescription("PKCE (code_challenge with S256) is required for this client")
 	}
+	// The demo keeps no browser sessions, so it can never sign in silently
+	// (OpenID Connect Core §3.1.2.6).
+	if slices.Contains(req.Prompt, oidc.PromptNone) {
+		return nil, oidc.ErrLoginRequired().WithDescription("the demo provider has no session; sign in interactively")
+	}
 	now := s.now()
 	a := &authRequest{
 		id:           newID(),
