@@ -1,0 +1,366 @@
+// Package service composes auth (protocols) and storage (config file,
+// keyring, locks) into the one service that both the GUI and the CLI use.
+// It owns the accounts' live state and publishes it to subscribers.
+package service
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/tokenkeeper/tokenkeeper/auth"
+	"github.com/tokenkeeper/tokenkeeper/auth/demo"
+	"github.com/tokenkeeper/tokenkeeper/storage"
+)
+
+// Options configures a Service. Store and Keyring are required; everything
+// else has a production default.
+type Options struct {
+	Store   *storage.Store
+	Keyring storage.Keyring
+	// HTTP is used for every provider request; nil means a client with
+	// auth.DefaultTimeout.
+	HTTP  *http.Client
+	Clock Clock // nil: SystemClock()
+	// OpenBrowser opens the authorization URL; nil means the system
+	// browser (pkg/browser, its output kept off stdout).
+	OpenBrowser func(url string) error
+	Logger      *slog.Logger // nil: discard
+	// DemoAddr is where StartDemo listens (default DefaultDemoAddr).
+	DemoAddr string
+}
+
+// Service is safe for concurrent use.
+type Service struct {
+	store       *storage.Store
+	secrets     *storage.Secrets
+	hc          *http.Client
+	clock       Clock
+	openBrowser func(string) error
+	log         *slog.Logger
+	demoAddr    string
+
+	mu      sync.Mutex
+	cfg     *storage.Config // last config read or written by this process
+	live    map[string]*liveState
+	subs    map[int]func(Status)
+	nextSub int
+	sched   *Scheduler // set while Run is running
+	demo    *demo.Server
+}
+
+// liveState is what only the running process knows about an account.
+type liveState struct {
+	renewing     bool
+	failures     int // consecutive transient failures
+	failingSince time.Time
+	lastErr      string
+	// planned is the token issue time the renewal was scheduled for; a
+	// newer one on re-read means another process already renewed.
+	planned time.Time
+}
+
+// New loads the configuration and returns a Service. It fails when the
+// config file is corrupt or from a newer version (nothing is overwritten).
+func New(opts Options) (*Service, error) {
+	if opts.Store == nil || opts.Keyring == nil {
+		return nil, errors.New("service: Store and Keyring are required")
+	}
+	s := &Service{
+		store:       opts.Store,
+		hc:          opts.HTTP,
+		clock:       opts.Clock,
+		openBrowser: opts.OpenBrowser,
+		log:         opts.Logger,
+		demoAddr:    opts.DemoAddr,
+		live:        map[string]*liveState{},
+		subs:        map[int]func(Status){},
+	}
+	if s.hc == nil {
+		s.hc = &http.Client{Timeout: auth.DefaultTimeout}
+	}
+	if s.clock == nil {
+		s.clock = SystemClock()
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if s.demoAddr == "" {
+		s.demoAddr = DefaultDemoAddr
+	}
+	cfg, err := s.store.Load()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Profile == "" || !s.exists() {
+		// The profile namespaces keyring entries; it must be on disk before
+		// the first secret is written under it.
+		if cfg, err = s.store.Update(func(*storage.Config) error { return nil }); err != nil {
+			return nil, err
+		}
+	}
+	s.cfg = cfg
+	s.secrets = storage.NewSecrets(opts.Keyring, cfg.Profile)
+	return s, nil
+}
+
+func (s *Service) exists() bool {
+	_, err := s.store.ModTime()
+	return err == nil
+}
+
+// Close stops the demo provider if this service started it.
+func (s *Service) Close() error {
+	s.mu.Lock()
+	d := s.demo
+	s.demo = nil
+	s.mu.Unlock()
+	if d != nil {
+		return d.Close()
+	}
+	return nil
+}
+
+// load re-reads the config file and remembers it.
+func (s *Service) load() (*storage.Config, error) {
+	cfg, err := s.store.Load()
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.cfg = cfg
+	s.mu.Unlock()
+	return cfg, nil
+}
+
+// update applies fn to the config under the store's cross-process lock,
+// then publishes the new status.
+func (s *Service) update(fn func(*storage.Config) error) error {
+	cfg, err := s.store.Update(fn)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.cfg = cfg
+	s.mu.Unlock()
+	s.publish()
+	return nil
+}
+
+// updateAccount applies fn to one account's stored record.
+func (s *Service) updateAccount(name string, fn func(*storage.Account)) error {
+	return s.update(func(c *storage.Config) error {
+		a := findAccount(c, name)
+		if a == nil {
+			return noAccount(name)
+		}
+		fn(a)
+		return nil
+	})
+}
+
+func findAccount(c *storage.Config, name string) *storage.Account {
+	for i := range c.Accounts {
+		if c.Accounts[i].Name == name {
+			return &c.Accounts[i]
+		}
+	}
+	return nil
+}
+
+func findToken(c *storage.Config, label string) *storage.RefToken {
+	for i := range c.Tokens {
+		if c.Tokens[i].Label == label {
+			return &c.Tokens[i]
+		}
+	}
+	return nil
+}
+
+// account returns a fresh copy of one account's record.
+func (s *Service) account(name string) (storage.Account, error) {
+	cfg, err := s.load()
+	if err != nil {
+		return storage.Account{}, err
+	}
+	a := findAccount(cfg, name)
+	if a == nil {
+		return storage.Account{}, noAccount(name)
+	}
+	return *a, nil
+}
+
+// provider builds the protocol view of an account, with its client secret
+// from the keyring when it has one.
+func (s *Service) provider(a *storage.Account) (auth.Provider, error) {
+	p := auth.Provider{
+		Kind: auth.Kind(a.Kind),
+		Endpoints: auth.Endpoints{
+			Issuer:        a.Issuer,
+			AuthURL:       a.AuthURL,
+			TokenURL:      a.TokenURL,
+			RevocationURL: a.RevocationURL,
+			UserinfoURL:   a.UserinfoURL,
+			JWKSURL:       a.JWKSURL,
+			AuthMethods:   a.AuthMethods,
+		},
+		Client: auth.Client{ID: a.ClientID, Style: auth.AuthStyle(a.AuthStyle)},
+		Scopes: requestScopes(a),
+		Params: a.Params,
+		HTTP:   s.hc,
+		Now:    s.clock.Now,
+	}
+	if a.HasClientSecret {
+		v, err := s.secrets.Get(storage.ClientSecretKey(a.Name))
+		if err != nil {
+			return p, fmt.Errorf("account %q: reading client secret: %w", a.Name, err)
+		}
+		p.Client.Secret = auth.Secret(v)
+	}
+	return p, nil
+}
+
+// requestScopes are the scopes to ask for: offline_access is what makes
+// OIDC providers issue a refresh token (seed 001), so it is added unless the
+// user turned it off; plain OAuth 2.0 does not know it.
+func requestScopes(a *storage.Account) []string {
+	scopes := slices.Clone(a.Scopes)
+	has := slices.Contains(scopes, "offline_access")
+	switch {
+	case a.NoOfflineAccess && has:
+		scopes = slices.DeleteFunc(scopes, func(s string) bool { return s == "offline_access" })
+	case !a.NoOfflineAccess && !has && auth.Kind(a.Kind) != auth.KindOAuth2:
+		scopes = append(scopes, "offline_access")
+	}
+	return scopes
+}
+
+// Subscribe registers fn to receive the full status after every change; fn
+// is called on the publishing goroutine, so it must not block (the UI hands
+// it to fyne.Do). It is called once at once with the current status.
+func (s *Service) Subscribe(fn func(Status)) (cancel func()) {
+	s.mu.Lock()
+	id := s.nextSub
+	s.nextSub++
+	s.subs[id] = fn
+	st := s.statusLocked()
+	s.mu.Unlock()
+	fn(st)
+	return func() {
+		s.mu.Lock()
+		delete(s.subs, id)
+		s.mu.Unlock()
+	}
+}
+
+// Status is the current status of every account and reference token.
+func (s *Service) Status() Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.statusLocked()
+}
+
+func (s *Service) publish() {
+	s.mu.Lock()
+	st := s.statusLocked()
+	subs := make([]func(Status), 0, len(s.subs))
+	for _, fn := range s.subs {
+		subs = append(subs, fn)
+	}
+	s.mu.Unlock()
+	for _, fn := range subs {
+		fn(st)
+	}
+}
+
+func (s *Service) statusLocked() Status {
+	now := s.clock.Now()
+	var st Status
+	if s.cfg == nil {
+		return st
+	}
+	st.Accounts = make([]Snapshot, 0, len(s.cfg.Accounts))
+	for i := range s.cfg.Accounts {
+		a := &s.cfg.Accounts[i]
+		snap := Snapshot{
+			Name:          a.Name,
+			Kind:          a.Kind,
+			URL:           a.URL,
+			ClientID:      a.ClientID,
+			User:          a.Session.User,
+			Scope:         a.Session.Scope,
+			AutoRenew:     !a.NoAutoRenew,
+			IssuedAt:      a.Session.IssuedAt,
+			AccessExpiry:  a.Session.AccessExpiry,
+			RefreshExpiry: a.Session.RefreshExpiry,
+			LastRenewal:   a.Session.LastRenewal,
+			LastError:     a.Session.LastError,
+		}
+		live := s.live[a.Name]
+		snap.State = accountState(a, live, now)
+		if live != nil && live.lastErr != "" && snap.State == StateFailing {
+			snap.LastError = live.lastErr
+		}
+		if s.sched != nil {
+			snap.NextRenewal, _ = s.sched.Next(a.Name)
+		}
+		st.Accounts = append(st.Accounts, snap)
+	}
+	st.Tokens = make([]RefTokenSnapshot, 0, len(s.cfg.Tokens))
+	for _, t := range s.cfg.Tokens {
+		st.Tokens = append(st.Tokens, RefTokenSnapshot{
+			Label:   t.Label,
+			Kind:    t.Kind,
+			Account: t.Account,
+			Expires: t.Expires,
+			Note:    t.Note,
+			Added:   t.Added,
+			Warning: expiryWarning(t.Expires, now),
+		})
+	}
+	return st
+}
+
+func accountState(a *storage.Account, live *liveState, now time.Time) State {
+	switch {
+	case live != nil && live.renewing:
+		return StateRenewing
+	case !a.Session.SignedIn && a.Session.SignInNeeded:
+		return StateSignInRequired
+	case !a.Session.SignedIn:
+		return StateSignedOut
+	case live != nil && live.failures > 0:
+		return StateFailing
+	case !a.Session.AccessExpiry.IsZero() && !now.Before(a.Session.AccessExpiry):
+		return StateExpired
+	}
+	return StateValid
+}
+
+func (s *Service) liveFor(name string) *liveState {
+	l := s.live[name]
+	if l == nil {
+		l = &liveState{}
+		s.live[name] = l
+	}
+	return l
+}
+
+// SetBrowser replaces the browser opener (the CLI's --no-browser).
+func (s *Service) SetBrowser(open func(url string) error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.openBrowser = open
+}
+
+// SetDemoAddr sets where StartDemo listens; call it before StartDemo.
+func (s *Service) SetDemoAddr(addr string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.demoAddr = addr
+}

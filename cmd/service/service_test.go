@@ -1,0 +1,599 @@
+package service
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tokenkeeper/tokenkeeper/auth"
+	"github.com/tokenkeeper/tokenkeeper/auth/demo"
+	"github.com/tokenkeeper/tokenkeeper/storage"
+)
+
+// faults lets a test make the demo provider's token endpoints fail.
+type faults struct {
+	mu     sync.Mutex
+	status int           // answer token requests with this status
+	retry  string        // Retry-After header with status
+	delay  time.Duration // hold token requests this long
+	hits   atomic.Int64  // token requests that were failed
+}
+
+func (f *faults) set(status int, retry string, delay time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.status, f.retry, f.delay = status, retry, delay
+}
+
+func (f *faults) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		status, retry, delay := f.status, f.retry, f.delay
+		f.mu.Unlock()
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/token") {
+			if delay > 0 {
+				select {
+				case <-time.After(delay):
+				case <-r.Context().Done():
+					return
+				}
+			}
+			if status != 0 {
+				f.hits.Add(1)
+				if retry != "" {
+					w.Header().Set("Retry-After", retry)
+				}
+				http.Error(w, "injected fault", status)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+type harness struct {
+	t      *testing.T
+	srv    *demo.Server
+	svc    *Service
+	clock  *FakeClock
+	kr     *storage.MemKeyring
+	store  *storage.Store
+	faults *faults
+	logs   *syncBuffer
+}
+
+// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	t.Setenv("HOME", t.TempDir())
+	h := &harness{t: t, faults: &faults{}, logs: &syncBuffer{}}
+	srv, err := demo.Start(context.Background(), demo.Options{Middleware: h.faults.wrap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	h.srv = srv
+	h.clock = NewFakeClock(time.Now())
+	h.kr = storage.NewMemKeyring()
+	h.store = storage.Open(t.TempDir())
+	h.svc = h.newService(&http.Client{Timeout: 5 * time.Second})
+	return h
+}
+
+// newService returns another Service on the same store and keyring: the
+// in-process stand-in for a second Tokenkeeper process.
+func (h *harness) newService(hc *http.Client) *Service {
+	h.t.Helper()
+	svc, err := New(Options{
+		Store:   h.store,
+		Keyring: h.kr,
+		HTTP:    hc,
+		Clock:   h.clock,
+		Logger:  slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		OpenBrowser: func(u string) error {
+			go func() {
+				if err := demo.Browse(context.Background(), &http.Client{Timeout: 10 * time.Second}, u, demo.DemoUser, demo.DemoPassword); err != nil {
+					h.t.Errorf("browser: %v", err)
+				}
+			}()
+			return nil
+		},
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Cleanup(func() { svc.Close() })
+	return svc
+}
+
+func (h *harness) addAndSignIn(name string, kind auth.Kind) {
+	h.t.Helper()
+	url := h.srv.URL()
+	if kind == auth.KindTokenIDP {
+		url = h.srv.TokenIDPURL()
+	} else if kind == auth.KindOIDC {
+		url = h.srv.Issuer()
+	}
+	ctx := context.Background()
+	if err := h.svc.AddAccount(ctx, AccountSpec{Name: name, Kind: kind, URL: url, ClientID: demo.ClientID}); err != nil {
+		h.t.Fatalf("AddAccount: %v", err)
+	}
+	if err := h.svc.SignIn(ctx, name, func(string) { h.t.Error("showURL called although the browser opened") }); err != nil {
+		h.t.Fatalf("SignIn: %v", err)
+	}
+}
+
+func (h *harness) session(name string) *sessionSecrets {
+	h.t.Helper()
+	ss, err := h.svc.readSession(name)
+	if err != nil {
+		h.t.Fatalf("readSession: %v", err)
+	}
+	return ss
+}
+
+func (h *harness) snapshot(name string) Snapshot {
+	for _, a := range h.svc.Status().Accounts {
+		if a.Name == name {
+			return a
+		}
+	}
+	h.t.Fatalf("no account %q in status", name)
+	return Snapshot{}
+}
+
+// waitFor blocks until cond holds for a published status. The deadline
+// only turns a hang into a failure; nothing here measures time.
+func waitFor(t *testing.T, svc *Service, what string, cond func(Status) bool) {
+	t.Helper()
+	ch := make(chan struct{}, 1)
+	cancel := svc.Subscribe(func(st Status) {
+		if cond(st) {
+			select {
+			case ch <- struct{}{}:
+			default:
+			}
+		}
+	})
+	defer cancel()
+	select {
+	case <-ch:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("timed out waiting for %s; status %+v", what, svc.Status())
+	}
+}
+
+func stateOf(st Status, name string) (Snapshot, bool) {
+	for _, a := range st.Accounts {
+		if a.Name == name {
+			return a, true
+		}
+	}
+	return Snapshot{}, false
+}
+
+var dialects = []struct {
+	name string
+	kind auth.Kind
+}{
+	{"erpnet", auth.KindERPNet},
+	{"oidc", auth.KindOIDC},
+	{"tokenidp", auth.KindTokenIDP},
+}
+
+func TestSignInTokenRefreshRotation(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.addAndSignIn("acct", d.kind)
+			ctx := context.Background()
+
+			snap := h.snapshot("acct")
+			if snap.State != StateValid {
+				t.Fatalf("state after sign-in = %v, want valid", snap.State)
+			}
+			if d.kind != auth.KindTokenIDP && snap.User != "Demo User" {
+				t.Errorf("user = %q, want Demo User", snap.User)
+			}
+			acc, err := h.svc.Token(ctx, "acct", DefaultMinValid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := h.session("acct")
+			if acc.Token.Reveal() != before.Access {
+				t.Errorf("Token did not return the stored access token")
+			}
+			if d.kind != auth.KindTokenIDP {
+				p := auth.Provider{Kind: d.kind, Endpoints: auth.Endpoints{UserinfoURL: h.srv.Issuer() + "/connect/userinfo"}}
+				if _, _, err := auth.Userinfo(ctx, p, acc.Token); err != nil {
+					t.Errorf("provider's userinfo rejected the token: %v", err)
+				}
+			}
+
+			refreshes := h.srv.RefreshCount()
+			if err := h.svc.RefreshNow(ctx, "acct"); err != nil {
+				t.Fatal(err)
+			}
+			if got := h.srv.RefreshCount() - refreshes; got != 1 {
+				t.Errorf("provider saw %d refresh requests, want 1", got)
+			}
+			after := h.session("acct")
+			if after.Refresh == before.Refresh || after.Access == before.Access {
+				t.Fatal("refresh did not rotate both tokens")
+			}
+			// The provider must now reject the old refresh token (rotation).
+			a, _ := h.svc.account("acct")
+			p, _ := h.svc.provider(&a)
+			_, err = auth.NewDialect(p).Refresh(ctx, auth.Secret(before.Refresh))
+			if !auth.IsSignInRequired(err) {
+				t.Errorf("old refresh token: err = %v, want invalid_grant", err)
+			}
+		})
+	}
+}
+
+func TestTokenRefreshesOnlyWhenNeeded(t *testing.T) {
+	h := newHarness(t)
+	h.addAndSignIn("acct", auth.KindERPNet)
+	ctx := context.Background()
+	n := h.srv.RefreshCount()
+	if _, err := h.svc.Token(ctx, "acct", time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.srv.RefreshCount() - n; got != 0 {
+		t.Errorf("fresh token: %d refreshes, want 0", got)
+	}
+	// Demo access tokens live 2 minutes: asking for 10 minutes forces one.
+	old := h.session("acct").Access
+	acc, err := h.svc.Token(ctx, "acct", 10*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := h.srv.RefreshCount() - n; got != 1 {
+		t.Errorf("min-valid beyond expiry: %d refreshes, want 1", got)
+	}
+	if acc.Token.Reveal() == old {
+		t.Error("Token returned the old access token after refreshing")
+	}
+}
+
+func TestConcurrentCallersRefreshOnce(t *testing.T) {
+	h := newHarness(t)
+	h.addAndSignIn("acct", auth.KindERPNet)
+	// Move the clock so the token is within every caller's min-valid.
+	h.clock.Advance(90 * time.Second)
+	n := h.srv.RefreshCount()
+	const callers = 8
+	var wg sync.WaitGroup
+	tokens := make([]string, callers)
+	errs := make([]error, callers)
+	for i := range callers {
+		svc := h.newService(&http.Client{Timeout: 5 * time.Second})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			acc, err := svc.Token(context.Background(), "acct", time.Minute)
+			tokens[i], errs[i] = acc.Token.Reveal(), err
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("caller %d: %v", i, err)
+		}
+		if tokens[i] != tokens[0] {
+			t.Errorf("caller %d got a different token", i)
+		}
+	}
+	if got := h.srv.RefreshCount() - n; got != 1 {
+		t.Errorf("provider saw %d refreshes, want exactly 1", got)
+	}
+}
+
+func runRenewer(t *testing.T, svc *Service) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+}
+
+func TestRenewerRefreshesBeforeExpiry(t *testing.T) {
+	h := newHarness(t)
+	h.addAndSignIn("acct", auth.KindERPNet)
+	before := h.snapshot("acct")
+	runRenewer(t, h.svc)
+	waitFor(t, h.svc, "renewal scheduled", func(st Status) bool {
+		s, _ := stateOf(st, "acct")
+		return !s.NextRenewal.IsZero()
+	})
+	next := h.snapshot("acct").NextRenewal
+	if !next.Before(before.AccessExpiry) {
+		t.Fatalf("next renewal %v is not before expiry %v", next, before.AccessExpiry)
+	}
+	oldRefresh := h.session("acct").Refresh
+	h.clock.Set(next)
+	waitFor(t, h.svc, "proactive renewal", func(st Status) bool {
+		s, _ := stateOf(st, "acct")
+		return s.State == StateValid && s.AccessExpiry.After(before.AccessExpiry)
+	})
+	if h.session("acct").Refresh == oldRefresh {
+		t.Error("the keyring still holds the old refresh token after renewal")
+	}
+	if now := h.clock.Now(); !now.Before(before.AccessExpiry) {
+		t.Errorf("renewed at %v, not before expiry %v", now, before.AccessExpiry)
+	}
+}
+
+func TestRenewerCatchesUpAfterClockJump(t *testing.T) {
+	h := newHarness(t)
+	h.addAndSignIn("acct", auth.KindERPNet)
+	before := h.snapshot("acct")
+	runRenewer(t, h.svc)
+	waitFor(t, h.svc, "renewal scheduled", func(st Status) bool {
+		s, _ := stateOf(st, "acct")
+		return !s.NextRenewal.IsZero()
+	})
+	// A laptop waking two hours later: no timer fired, the token is long
+	// expired; the wall-clock check must refresh at once.
+	h.clock.Set(h.clock.Now().Add(2 * time.Hour))
+	waitFor(t, h.svc, "renewal after wake", func(st Status) bool {
+		s, _ := stateOf(st, "acct")
+		return s.State == StateValid && s.AccessExpiry.After(before.AccessExpiry)
+	})
+}
+
+func TestTransientFailuresKeepTokensAndRecover(t *testing.T) {
+	cases := []struct {
+		name   string
+		status int
+		retry  string
+		delay  time.Duration
+	}{
+		{"server error", http.StatusInternalServerError, "", 0},
+		{"bad gateway", http.StatusBadGateway, "", 0},
+		{"rate limited", http.StatusTooManyRequests, "120", 0},
+		{"slow", 0, "", 3 * time.Second},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.svc = h.newService(&http.Client{Timeout: time.Second})
+			h.addAndSignIn("acct", auth.KindERPNet)
+			before := h.session("acct")
+			runRenewer(t, h.svc)
+
+			h.faults.set(c.status, c.retry, c.delay)
+			err := h.svc.RefreshNow(context.Background(), "acct")
+			if err == nil || !auth.IsTransient(err) {
+				t.Fatalf("RefreshNow = %v, want a transient error", err)
+			}
+			snap := h.snapshot("acct")
+			if snap.State != StateFailing || snap.LastError == "" {
+				t.Errorf("state = %v (%q), want renewal failing with a reason", snap.State, snap.LastError)
+			}
+			if got := h.session("acct"); *got != *before {
+				t.Error("a transient failure changed the stored tokens")
+			}
+			next, ok := h.svc.sched.Next("acct")
+			if !ok {
+				t.Fatal("no retry scheduled")
+			}
+			if c.retry != "" && next.Before(h.clock.Now().Add(120*time.Second)) {
+				t.Errorf("retry at %v ignores Retry-After: 120", next)
+			}
+
+			h.faults.set(0, "", 0)
+			h.clock.Set(next)
+			waitFor(t, h.svc, "recovery", func(st Status) bool {
+				s, _ := stateOf(st, "acct")
+				return s.State == StateValid && s.LastError == ""
+			})
+			if h.session("acct").Refresh == before.Refresh {
+				t.Error("recovered without rotating the refresh token")
+			}
+		})
+	}
+}
+
+func TestInvalidGrantRequiresSignInAndKeepsAccount(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.addAndSignIn("acct", d.kind)
+			h.srv.RevokeRefreshTokens()
+			ctx := context.Background()
+			err := h.svc.RefreshNow(ctx, "acct")
+			if !errors.Is(err, ErrSignInRequired) {
+				t.Fatalf("RefreshNow = %v, want ErrSignInRequired", err)
+			}
+			snap := h.snapshot("acct")
+			if snap.State != StateSignInRequired {
+				t.Errorf("state = %v, want sign-in required", snap.State)
+			}
+			if _, err := h.svc.readSession("acct"); !errors.Is(err, storage.ErrNotFound) {
+				t.Errorf("tokens still in keyring after invalid_grant: %v", err)
+			}
+			if _, err := h.svc.Token(ctx, "acct", 0); !errors.Is(err, ErrSignInRequired) {
+				t.Errorf("Token = %v, want ErrSignInRequired", err)
+			}
+			if err := h.svc.SignIn(ctx, "acct", nil); err != nil {
+				t.Fatalf("signing in again: %v", err)
+			}
+			if s := h.snapshot("acct"); s.State != StateValid {
+				t.Errorf("state after signing in again = %v", s.State)
+			}
+		})
+	}
+}
+
+func TestSignOutRevokes(t *testing.T) {
+	h := newHarness(t)
+	h.addAndSignIn("acct", auth.KindERPNet)
+	ss := h.session("acct")
+	ctx := context.Background()
+	if err := h.svc.SignOut(ctx, "acct"); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := h.svc.account("acct")
+	p, _ := h.svc.provider(&a)
+	if _, err := auth.NewDialect(p).Refresh(ctx, auth.Secret(ss.Refresh)); !auth.IsSignInRequired(err) {
+		t.Errorf("refresh with the signed-out token: %v, want invalid_grant", err)
+	}
+	if s := h.snapshot("acct"); s.State != StateSignedOut {
+		t.Errorf("state = %v, want signed out", s.State)
+	}
+	if err := h.svc.RemoveAccount(ctx, "acct"); err != nil {
+		t.Fatal(err)
+	}
+	if len(h.svc.Status().Accounts) != 0 {
+		t.Error("account still listed after remove")
+	}
+}
+
+func TestSignOutReportsRevocationFailureButDeletesLocally(t *testing.T) {
+	h := newHarness(t)
+	h.addAndSignIn("acct", auth.KindERPNet)
+	h.srv.Close() // provider gone
+	err := h.svc.SignOut(context.Background(), "acct")
+	if !errors.Is(err, ErrRevocation) {
+		t.Fatalf("SignOut = %v, want ErrRevocation", err)
+	}
+	if _, err := h.svc.readSession("acct"); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("tokens kept after sign-out: %v", err)
+	}
+}
+
+func TestAddAccountValidation(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	cases := []struct {
+		name string
+		spec AccountSpec
+		want string
+	}{
+		{"no name", AccountSpec{Kind: auth.KindERPNet, URL: h.srv.URL(), ClientID: "x"}, "name: is required"},
+		{"bad name", AccountSpec{Name: "a b", Kind: auth.KindERPNet, URL: h.srv.URL(), ClientID: "x"}, "name"},
+		{"no client", AccountSpec{Name: "a", Kind: auth.KindERPNet, URL: h.srv.URL()}, "client ID: is required"},
+		{"no url", AccountSpec{Name: "a", Kind: auth.KindOIDC, ClientID: "x"}, "issuer URL: is required"},
+		{"http not loopback", AccountSpec{Name: "a", Kind: auth.KindOIDC, URL: "http://example.com", ClientID: "x"}, "https"},
+		{"relative", AccountSpec{Name: "a", Kind: auth.KindTokenIDP, URL: "tokenidp/", ClientID: "x"}, "base URL"},
+		{"oauth2 no token url", AccountSpec{Name: "a", Kind: auth.KindOAuth2, AuthURL: "https://x/authorize", ClientID: "x"}, "token URL: is required"},
+		{"issuer mismatch", AccountSpec{Name: "a", Kind: auth.KindOIDC, URL: h.srv.URL(), ClientID: "x"}, "discovery"},
+		{"unknown kind", AccountSpec{Name: "a", Kind: "saml", URL: h.srv.URL(), ClientID: "x"}, "must be one of"},
+		{"secret with none", AccountSpec{Name: "a", Kind: auth.KindERPNet, URL: h.srv.URL(), ClientID: "x", ClientSecret: "s3cr3t-value", AuthStyle: auth.AuthNone}, "none cannot be used"},
+		{"redirect host", AccountSpec{Name: "a", Kind: auth.KindERPNet, URL: h.srv.URL(), ClientID: "x", RedirectHost: "0.0.0.0"}, "redirect host"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := h.svc.AddAccount(ctx, c.spec)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("AddAccount = %v, want error containing %q", err, c.want)
+			}
+			if strings.Contains(err.Error(), "s3cr3t-value") {
+				t.Errorf("error leaks the client secret: %v", err)
+			}
+		})
+	}
+	if n := len(h.svc.Status().Accounts); n != 0 {
+		t.Errorf("%d accounts saved by invalid specs", n)
+	}
+	good := AccountSpec{Name: "a", Kind: auth.KindERPNet, URL: h.srv.URL(), ClientID: demo.ClientID}
+	if err := h.svc.AddAccount(ctx, good); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.svc.AddAccount(ctx, good); !errors.Is(err, ErrExists) {
+		t.Errorf("duplicate name: %v, want ErrExists", err)
+	}
+}
+
+func TestKeyringUnavailableIsClearAndLosesNothing(t *testing.T) {
+	h := newHarness(t)
+	h.addAndSignIn("acct", auth.KindERPNet)
+	h.kr.SetUnavailable(true)
+	_, err := h.svc.Token(context.Background(), "acct", 0)
+	if !errors.Is(err, storage.ErrUnavailable) {
+		t.Fatalf("Token = %v, want ErrUnavailable", err)
+	}
+	h.kr.SetUnavailable(false)
+	if _, err := h.svc.Token(context.Background(), "acct", 0); err != nil {
+		t.Fatalf("after the keyring came back: %v", err)
+	}
+}
+
+func TestSecretsNeverLeak(t *testing.T) {
+	h := newHarness(t)
+	h.addAndSignIn("acct", auth.KindERPNet)
+	h.addAndSignIn("tidp", auth.KindTokenIDP)
+	ctx := context.Background()
+	var secrets []string
+	for _, n := range []string{"acct", "tidp"} {
+		ss := h.session(n)
+		secrets = append(secrets, ss.Access, ss.Refresh)
+		if ss.ID != "" {
+			secrets = append(secrets, ss.ID)
+		}
+	}
+	var errs []string
+	if err := h.svc.RefreshNow(ctx, "acct"); err != nil {
+		t.Fatal(err)
+	}
+	ss := h.session("acct")
+	secrets = append(secrets, ss.Access, ss.Refresh)
+	h.srv.RevokeRefreshTokens()
+	for _, n := range []string{"acct", "tidp"} {
+		if err := h.svc.RefreshNow(ctx, n); err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
+	if err := h.svc.AddRefToken(ctx, RefTokenSpec{Label: "pat1", Kind: KindPAT}, "pat-secret-value-123"); err != nil {
+		t.Fatal(err)
+	}
+	secrets = append(secrets, "pat-secret-value-123")
+	cfg, err := os.ReadFile(h.store.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	haystacks := map[string]string{"config file": string(cfg), "logs": h.logs.String(), "errors": strings.Join(errs, "\n")}
+	for where, text := range haystacks {
+		for _, s := range secrets {
+			if s != "" && strings.Contains(text, s) {
+				t.Errorf("a secret appears in the %s", where)
+			}
+		}
+	}
+	if !strings.Contains(h.logs.String(), "refreshed") {
+		t.Error("expected the logs to record the refresh (the scan would prove nothing)")
+	}
+}

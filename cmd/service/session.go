@@ -1,0 +1,418 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tokenkeeper/tokenkeeper/auth"
+	"github.com/tokenkeeper/tokenkeeper/storage"
+)
+
+// ErrRevocation is wrapped when sign-out could not revoke at the provider;
+// the local secrets are deleted all the same (SPEC §5).
+var ErrRevocation = errors.New("revocation at the provider failed")
+
+// sessionSecrets are an account's tokens, kept as ONE keyring item so that a
+// rotated refresh token and its access token are written in one step: a
+// crash can never leave a new access token beside a revoked refresh token.
+type sessionSecrets struct {
+	Access  string `json:"access_token"`
+	Refresh string `json:"refresh_token,omitempty"`
+	ID      string `json:"id_token,omitempty"`
+	Type    string `json:"token_type,omitempty"`
+}
+
+func (s *Service) readSession(name string) (*sessionSecrets, error) {
+	v, err := s.secrets.Get(storage.AccountKey(name))
+	if err != nil {
+		return nil, err
+	}
+	var ss sessionSecrets
+	if err := json.Unmarshal([]byte(v), &ss); err != nil {
+		// Never include v: it is a secret.
+		return nil, fmt.Errorf("account %q: keyring entry is not a Tokenkeeper session", name)
+	}
+	return &ss, nil
+}
+
+func (s *Service) writeSession(name string, ss *sessionSecrets) error {
+	b, err := json.Marshal(ss)
+	if err != nil {
+		return err
+	}
+	// A rotated refresh token exists only in this process until this write
+	// succeeds; a passing keyring hiccup must not cost the session.
+	for attempt := 0; ; attempt++ {
+		err = s.secrets.Set(storage.AccountKey(name), string(b))
+		if err == nil || attempt == 2 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond << attempt)
+	}
+	if err != nil {
+		return fmt.Errorf("account %q: storing tokens in the keyring: %w", name, err)
+	}
+	return nil
+}
+
+// refreshExpiry is when the refresh token (the session) stops working:
+// from the response when the provider says (refresh_expires_in), else the
+// provider kind's policy for a newly issued refresh token (seed 003:
+// ERP.net 1 month for confidential clients, 24 hours for public ones), else
+// what was known before, else unknown.
+func refreshExpiry(a *storage.Account, tok *auth.Token, prev time.Time) time.Time {
+	if !tok.RefreshExpiry.IsZero() {
+		return tok.RefreshExpiry
+	}
+	if tok.RefreshToken != "" && auth.Kind(a.Kind) == auth.KindERPNet {
+		if a.HasClientSecret {
+			return tok.IssuedAt.AddDate(0, 1, 0)
+		}
+		return tok.IssuedAt.Add(24 * time.Hour)
+	}
+	if tok.RefreshToken != "" {
+		return time.Time{}
+	}
+	return prev
+}
+
+// SignIn runs the interactive sign-in (SPEC §2) for an existing account and
+// stores the session. showURL is called when the browser cannot be opened.
+func (s *Service) SignIn(ctx context.Context, name string, showURL func(authURL string)) error {
+	a, err := s.account(name)
+	if err != nil {
+		return err
+	}
+	p, err := s.provider(&a)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	open := s.openBrowser
+	s.mu.Unlock()
+	res, err := auth.SignIn(ctx, p, auth.SignInOptions{
+		AccountName: name,
+		Host:        a.RedirectHost,
+		Port:        a.RedirectPort,
+		OpenBrowser: open,
+		ShowURL:     showURL,
+	})
+	if err != nil {
+		return fmt.Errorf("sign-in to %q: %w", name, err)
+	}
+	tok := res.Token
+	unlock, err := s.store.LockAccount(ctx, name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := s.writeSession(name, &sessionSecrets{
+		Access: tok.AccessToken.Reveal(), Refresh: tok.RefreshToken.Reveal(),
+		ID: tok.IDToken.Reveal(), Type: tok.TokenType,
+	}); err != nil {
+		return err
+	}
+	err = s.updateAccount(name, func(a *storage.Account) {
+		a.Session = storage.Session{
+			SignedIn:      true,
+			User:          res.User.Display(),
+			Subject:       res.User.Subject,
+			Scope:         tok.Scope,
+			IssuedAt:      tok.IssuedAt,
+			AccessExpiry:  tok.Expiry,
+			RefreshExpiry: refreshExpiry(a, tok, time.Time{}),
+		}
+	})
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.live[name] = &liveState{}
+	s.mu.Unlock()
+	s.reschedule(name)
+	s.log.Info("signed in", "account", name, "token", tok)
+	return nil
+}
+
+// SignOut revokes the account's tokens at the provider when it has an RFC
+// 7009 endpoint, then deletes them locally whatever the provider said. The
+// account itself is kept. A revocation failure wraps ErrRevocation.
+func (s *Service) SignOut(ctx context.Context, name string) error {
+	a, err := s.account(name)
+	if err != nil {
+		return err
+	}
+	unlock, err := s.store.LockAccount(ctx, name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	var revokeErr error
+	ss, err := s.readSession(name)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+	case err != nil && errors.Is(err, storage.ErrUnavailable):
+		return err
+	case err == nil:
+		revokeErr = s.revoke(ctx, &a, ss)
+	}
+	if err := s.secrets.Delete(storage.AccountKey(name)); err != nil {
+		return fmt.Errorf("account %q: deleting tokens: %w", name, err)
+	}
+	if err := s.updateAccount(name, func(a *storage.Account) { a.Session = storage.Session{} }); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	delete(s.live, name)
+	if s.sched != nil {
+		s.sched.Remove(name)
+	}
+	s.mu.Unlock()
+	s.publish()
+	return revokeErr
+}
+
+// revoke revokes the refresh token first: it is the long-lived credential,
+// and revoking it usually ends the whole grant (RFC 7009 §2.1).
+func (s *Service) revoke(ctx context.Context, a *storage.Account, ss *sessionSecrets) error {
+	p, err := s.provider(a)
+	if err != nil {
+		return fmt.Errorf("account %q: %w: %w", a.Name, ErrRevocation, err)
+	}
+	d := auth.NewDialect(p)
+	var errs []error
+	for _, t := range []struct{ v, hint string }{{ss.Refresh, "refresh_token"}, {ss.Access, "access_token"}} {
+		if t.v == "" {
+			continue
+		}
+		err := d.Revoke(ctx, auth.Secret(t.v), t.hint)
+		if errors.Is(err, auth.ErrNoRevocation) {
+			return nil
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("account %q: signed out locally, but %w: %w", a.Name, ErrRevocation, errors.Join(errs...))
+	}
+	return nil
+}
+
+// fresh reports whether the stored access token is usable for at least
+// minValid. An unknown expiry counts as fresh: the provider gave no lifetime
+// and the token can only be tried.
+func fresh(a *storage.Account, now time.Time, minValid time.Duration) bool {
+	if !a.Session.SignedIn {
+		return false
+	}
+	exp := a.Session.AccessExpiry
+	return exp.IsZero() || exp.Sub(now) > minValid
+}
+
+// Access is an access token handed out by Token.
+type Access struct {
+	Token  auth.Secret
+	Type   string    // "Bearer" unless the provider said otherwise
+	Expiry time.Time // zero: unknown
+}
+
+// Token returns a valid access token, refreshing first when it expires
+// within minValid (SPEC §9). This is the CLI's hot path: one config read and
+// one keyring read when the stored token is fresh.
+func (s *Service) Token(ctx context.Context, name string, minValid time.Duration) (Access, error) {
+	cfg, err := s.store.Load()
+	if err != nil {
+		return Access{}, err
+	}
+	a := findAccount(cfg, name)
+	if a == nil {
+		return Access{}, noAccount(name)
+	}
+	if !a.Session.SignedIn {
+		return Access{}, notSignedIn(a)
+	}
+	if fresh(a, s.clock.Now(), minValid) {
+		ss, err := s.readSession(name)
+		if err == nil && ss.Access != "" {
+			return access(ss, a), nil
+		}
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return Access{}, err
+		}
+	}
+	// Under the lock, a token issued after the one seen here was renewed by
+	// another process a moment ago: it is the freshest there can be, even
+	// when minValid exceeds the provider's whole token lifetime.
+	seen := a.Session.IssuedAt
+	ss, err := s.refresh(ctx, name, func(a *storage.Account) bool {
+		return !fresh(a, s.clock.Now(), minValid) && !a.Session.IssuedAt.After(seen)
+	})
+	if err != nil {
+		return Access{}, err
+	}
+	a, err = s.accountPtr(name)
+	if err != nil {
+		return Access{}, err
+	}
+	return access(ss, a), nil
+}
+
+func access(ss *sessionSecrets, a *storage.Account) Access {
+	typ := ss.Type
+	if typ == "" || strings.EqualFold(typ, "bearer") {
+		typ = "Bearer"
+	}
+	return Access{Token: auth.Secret(ss.Access), Type: typ, Expiry: a.Session.AccessExpiry}
+}
+
+// accountPtr returns the account as this process last read or wrote it.
+func (s *Service) accountPtr(name string) (*storage.Account, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a := findAccount(s.cfg, name); a != nil {
+		c := *a
+		return &c, nil
+	}
+	return nil, noAccount(name)
+}
+
+func notSignedIn(a *storage.Account) error {
+	if a.Session.SignInNeeded {
+		reason := "the provider rejected the refresh token"
+		if a.Session.LastError != "" {
+			reason = a.Session.LastError
+		}
+		return signInRequired(a.Name, reason)
+	}
+	return signInRequired(a.Name, "not signed in")
+}
+
+// AccessToken is Token with the default minimum validity, for the window's
+// copy actions.
+func (s *Service) AccessToken(ctx context.Context, name string) (auth.Secret, error) {
+	tok, err := s.Token(ctx, name, DefaultMinValid)
+	if err != nil {
+		s.noteResult(name, err)
+	}
+	return tok.Token, err
+}
+
+// DefaultMinValid is how long a token handed out must still be valid.
+const DefaultMinValid = 60 * time.Second
+
+// RefreshNow refreshes an account's access token now, whatever its expiry.
+func (s *Service) RefreshNow(ctx context.Context, name string) error {
+	s.setRenewing(name, true)
+	_, err := s.refresh(ctx, name, nil)
+	s.setRenewing(name, false)
+	s.noteResult(name, err)
+	return err
+}
+
+// refresh runs one refresh for name under the account's cross-process lock
+// (SPEC §4): lock → re-read → refresh only if need says it is still needed
+// (nil: always) → store → unlock. Two processes can never send the same
+// refresh token, and a token another process just renewed is reused.
+func (s *Service) refresh(ctx context.Context, name string, need func(*storage.Account) bool) (*sessionSecrets, error) {
+	unlock, err := s.store.LockAccount(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("account %q: %w", name, err)
+	}
+	defer unlock()
+	cfg, err := s.load()
+	if err != nil {
+		return nil, err
+	}
+	a := findAccount(cfg, name)
+	if a == nil {
+		return nil, noAccount(name)
+	}
+	if !a.Session.SignedIn {
+		return nil, notSignedIn(a)
+	}
+	ss, err := s.readSession(name)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, signInRequired(name, "no tokens in the keyring")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if need != nil && !need(a) && ss.Access != "" {
+		return ss, nil
+	}
+	if ss.Refresh == "" {
+		return nil, signInRequired(name, "the provider issued no refresh token (is offline_access allowed?)")
+	}
+	p, err := s.provider(a)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := auth.NewDialect(p).Refresh(ctx, auth.Secret(ss.Refresh))
+	if err != nil {
+		return nil, s.refreshFailed(name, ss, err)
+	}
+	// Rotation (seed 000: "Always store the latest one, as older tokens
+	// will be revoked"): the new refresh token is in the keyring before the
+	// new access token is handed out or shown. No new one: keep the old.
+	next := &sessionSecrets{Access: tok.AccessToken.Reveal(), Refresh: ss.Refresh, ID: ss.ID, Type: tok.TokenType}
+	if tok.RefreshToken != "" {
+		next.Refresh = tok.RefreshToken.Reveal()
+	}
+	if tok.IDToken != "" {
+		next.ID = tok.IDToken.Reveal()
+	}
+	if err := s.writeSession(name, next); err != nil {
+		return nil, err
+	}
+	err = s.updateAccount(name, func(a *storage.Account) {
+		a.Session.IssuedAt = tok.IssuedAt
+		a.Session.AccessExpiry = tok.Expiry
+		a.Session.RefreshExpiry = refreshExpiry(a, tok, a.Session.RefreshExpiry)
+		a.Session.LastRenewal = tok.IssuedAt
+		a.Session.LastError = ""
+		if tok.Scope != "" {
+			a.Session.Scope = tok.Scope
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.log.Info("refreshed", "account", name, "token", tok)
+	return next, nil
+}
+
+// refreshFailed keeps what can be kept. A refresh token in an otherwise
+// unusable response is stored (the provider may already have revoked the
+// old one). A dead grant (invalid_grant, disabled client) deletes the
+// tokens and marks the account "sign-in required"; everything else about
+// the account stays, so signing in again restores it (seed 000).
+func (s *Service) refreshFailed(name string, ss *sessionSecrets, err error) error {
+	if partial := auth.PartialToken(err); partial != nil && partial.RefreshToken != "" {
+		kept := *ss
+		kept.Refresh = partial.RefreshToken.Reveal()
+		if werr := s.writeSession(name, &kept); werr != nil {
+			return errors.Join(err, werr)
+		}
+	}
+	if !auth.IsSignInRequired(err) {
+		return fmt.Errorf("account %q: refresh: %w", name, err)
+	}
+	if derr := s.secrets.Delete(storage.AccountKey(name)); derr != nil {
+		return errors.Join(err, derr)
+	}
+	reason := err.Error()
+	if uerr := s.updateAccount(name, func(a *storage.Account) {
+		a.Session.SignedIn = false
+		a.Session.SignInNeeded = true
+		a.Session.LastError = reason
+	}); uerr != nil {
+		return errors.Join(err, uerr)
+	}
+	s.log.Warn("sign-in required", "account", name, "reason", reason)
+	return signInRequired(name, reason)
+}
