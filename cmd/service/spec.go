@@ -16,7 +16,7 @@ type AccountSpec struct {
 	TokenURL string // plain OAuth 2.0 (required)
 
 	ClientID     string
-	ClientSecret auth.Secret   // optional: confidential client
+	ClientSecret auth.Secret    // optional: confidential client
 	AuthStyle    auth.AuthStyle // "" picks: none without secret, else from discovery, else basic
 
 	Scopes          []string // nil: the kind's defaults
