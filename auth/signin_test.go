@@ -26,6 +26,7 @@ type fakeIdP struct {
 	release   chan struct{} // when set, the token endpoint waits for it
 	started   chan struct{} // with release: gets a value when a request waits
 	tokenErr  string        // when set, the token endpoint answers 400 with this error
+	idToken   string        // when set, returned as id_token
 }
 
 func newFakeIdP(t *testing.T) *fakeIdP {
@@ -33,7 +34,7 @@ func newFakeIdP(t *testing.T) *fakeIdP {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/token", func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
-		challenge, release, tokenErr := f.challenge, f.release, f.tokenErr
+		challenge, release, tokenErr, idToken := f.challenge, f.release, f.tokenErr, f.idToken
 		f.mu.Unlock()
 		if release != nil {
 			f.started <- struct{}{}
@@ -50,8 +51,12 @@ func newFakeIdP(t *testing.T) *fakeIdP {
 			w.WriteHeader(http.StatusBadRequest)
 			_, _ = io.WriteString(w, `{"error":"invalid_grant","error_description":"PKCE or code mismatch"}`)
 		default:
-			_, _ = io.WriteString(w, `{"access_token":"`+testAccessToken+`","refresh_token":"rt","expires_in":120}`)
+			_, _ = io.WriteString(w, `{"access_token":"`+testAccessToken+`","refresh_token":"rt","expires_in":120,"id_token":"`+idToken+`"}`)
 		}
+	})
+	mux.HandleFunc("/jwks", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"keys":[]}`)
 	})
 	mux.HandleFunc("/userinfo", func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer "+testAccessToken {
@@ -205,6 +210,8 @@ func TestSignInFailures(t *testing.T) {
 	tests := []struct {
 		name     string
 		issuer   string
+		jwks     bool
+		idToken  string
 		tokenErr string
 		query    func(a authRequest) string
 		wantErr  string
@@ -212,8 +219,10 @@ func TestSignInFailures(t *testing.T) {
 		check    func(t *testing.T, err error)
 	}{
 		{
-			name:     "access denied",
-			query:    func(a authRequest) string { return "error=access_denied&error_description=User+said+%3Cno%3E&state=" + a.state },
+			name: "access denied",
+			query: func(a authRequest) string {
+				return "error=access_denied&error_description=User+said+%3Cno%3E&state=" + a.state
+			},
 			wantErr:  "sign-in: provider answered access_denied: User said <no>",
 			wantPage: "User said &lt;no&gt;",
 			check: func(t *testing.T, err error) {
@@ -237,6 +246,23 @@ func TestSignInFailures(t *testing.T) {
 			wantPage: "no authorization code",
 		},
 		{
+			name:     "id token without jwks",
+			issuer:   "https://issuer.example",
+			idToken:  "x.y.z",
+			query:    func(a authRequest) string { return "code=" + testCode + "&state=" + a.state },
+			wantErr:  "sign-in: ID token: cannot verify it: the provider has no jwks_uri",
+			wantPage: "no jwks_uri",
+		},
+		{
+			name:     "id token unverifiable",
+			issuer:   "https://issuer.example",
+			jwks:     true,
+			idToken:  "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJodHRwczovL2lzc3Vlci5leGFtcGxlIn0.c2ln",
+			query:    func(a authRequest) string { return "code=" + testCode + "&state=" + a.state },
+			wantErr:  "sign-in: ID token: ",
+			wantPage: "ID token",
+		},
+		{
 			name:     "exchange fails",
 			tokenErr: "invalid_grant",
 			query:    func(a authRequest) string { return "code=" + testCode + "&state=" + a.state },
@@ -247,9 +273,12 @@ func TestSignInFailures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeIdP(t)
-			f.tokenErr = tt.tokenErr
+			f.tokenErr, f.idToken = tt.tokenErr, tt.idToken
 			p := f.provider()
 			p.Endpoints.Issuer = tt.issuer
+			if tt.jwks {
+				p.Endpoints.JWKSURL = f.srv.URL + "/jwks"
+			}
 			var status int
 			var page string
 			_, err := signIn(t, f, p, SignInOptions{}, func(a authRequest) {
