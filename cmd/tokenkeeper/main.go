@@ -1,15 +1,9 @@
+// Command tokenkeeper keeps OAuth 2.0 / OpenID Connect tokens fresh: a
+// desktop window and tray without arguments, a command line with them.
 package main
 
-import (
-	_ "fyne.io/fyne/v2/app"
-	_ "fyne.io/fyne/v2/test"
-	_ "github.com/zalando/go-keyring"
-	_ "golang.org/x/oauth2"
-	_ "github.com/pkg/browser"
-	_ "github.com/coreos/go-oidc/v3/oidc"
-	_ "github.com/gofrs/flock"
-	_ "github.com/zitadel/oidc/v3/pkg/op"
-	_ "github.com/zitadel/oidc/v3/pkg/oidc"
-)
+import "os"
 
-func main() {}
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}

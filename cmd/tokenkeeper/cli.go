@@ -1,0 +1,518 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/tokenkeeper/tokenkeeper/auth"
+	"github.com/tokenkeeper/tokenkeeper/cmd/service"
+	"github.com/tokenkeeper/tokenkeeper/storage"
+)
+
+// Exit codes scripts can rely on (SPEC §9).
+const (
+	exitOK             = 0
+	exitFailure        = 1
+	exitUsage          = 2
+	exitSignInRequired = 3
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+// usageError is a command-line mistake: exit code 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// env is what a command gets: its streams and a lazily built service.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	svc            *service.Service
+}
+
+func (e *env) service() (*service.Service, error) {
+	if e.svc != nil {
+		return e.svc, nil
+	}
+	dir, err := storage.DefaultDir()
+	if err != nil {
+		return nil, err
+	}
+	level := slog.LevelWarn
+	if os.Getenv("TOKENKEEPER_DEBUG") != "" {
+		level = slog.LevelDebug
+	}
+	e.svc, err = service.New(service.Options{
+		Store:   storage.Open(dir),
+		Keyring: storage.SystemKeyring(),
+		Logger:  slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level})),
+	})
+	return e.svc, err
+}
+
+type command struct {
+	name, args, help string
+	run              func(ctx context.Context, e *env, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"add", "NAME --provider erpnet|oidc|tokenidp|oauth2 --url URL --client-id ID [flags]", "add an account", cmdAdd},
+		{"login", "NAME [--no-browser]", "sign in through the system browser", cmdLogin},
+		{"token", "NAME [--min-valid 60s] [--format raw|header|json|exec-credential]", "print a valid access token", cmdToken},
+		{"refresh", "NAME", "refresh the access token now", cmdRefresh},
+		{"list", "[--json]", "list accounts and reference tokens (no secrets)", cmdList},
+		{"status", "[--json]", "same as list", cmdList},
+		{"logout", "NAME", "revoke and delete the account's tokens", cmdLogout},
+		{"remove", "NAME", "sign out and delete the account", cmdRemove},
+		{"pat", "add|list|show|copy|remove|check ...", "manage reference tokens (PAT/SAT)", cmdPAT},
+		{"demo", "[--no-gui] [--addr 127.0.0.1:8765]", "start the embedded demo provider with demo accounts", cmdDemo},
+		{"version", "", "print the version", cmdVersion},
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Usage: tokenkeeper [COMMAND] [ARGS]\n\nWithout a command, starts the window (and tray).\n\nCommands:")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, c := range commands() {
+		fmt.Fprintf(tw, "  %s %s\t%s\n", c.name, c.args, c.help)
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "\nExit codes: 0 ok, 1 failure, 2 usage error, 3 sign-in required.")
+}
+
+// run is main without the process: it returns the exit code.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	defer func() {
+		if e.svc != nil {
+			e.svc.Close()
+		}
+	}()
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "--help" {
+		return exitCode(stderr, runGUI(ctx, e, args))
+	}
+	switch args[0] {
+	case "help", "-h", "--help":
+		usage(stdout)
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return exitCode(stderr, c.run(ctx, e, args[1:]))
+		}
+	}
+	fmt.Fprintf(stderr, "tokenkeeper: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return exitUsage
+}
+
+func exitCode(stderr io.Writer, err error) int {
+	if err == nil {
+		return exitOK
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return exitUsage
+	}
+	fmt.Fprintf(stderr, "tokenkeeper: %v\n", err)
+	var ue *usageError
+	switch {
+	case errors.As(err, &ue):
+		return exitUsage
+	case errors.Is(err, service.ErrSignInRequired):
+		return exitSignInRequired
+	}
+	return exitFailure
+}
+
+// parse parses flags wherever they stand among the positional arguments
+// ("add NAME --url X" and "add --url X NAME" both work) and checks the
+// positional count.
+func parse(fs *flag.FlagSet, args []string, positional ...string) ([]string, error) {
+	fs.SetOutput(io.Discard)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, usagef("usage: tokenkeeper %s %s", fs.Name(), strings.Join(positional, " "))
+			}
+			return nil, usagef("%s: %v", fs.Name(), err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+	if len(pos) != len(positional) {
+		return nil, usagef("%s: expected %s, got %d argument(s)", fs.Name(), strings.Join(positional, " "), len(pos))
+	}
+	return pos, nil
+}
+
+// multiFlag collects repeated key=value flags.
+type multiFlag map[string]string
+
+func (m multiFlag) String() string { return "" }
+func (m multiFlag) Set(v string) error {
+	k, val, ok := strings.Cut(v, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("%q: want key=value", v)
+	}
+	m[k] = val
+	return nil
+}
+
+func cmdAdd(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("add", flag.ContinueOnError)
+	kind := fs.String("provider", "", "erpnet, oidc, tokenidp or oauth2")
+	url := fs.String("url", "", "ERP.net instance URL, OIDC issuer URL or TokenIDP base URL")
+	clientID := fs.String("client-id", "", "client ID")
+	secretStdin := fs.Bool("client-secret-stdin", false, "read the client secret from standard input")
+	scopes := fs.String("scopes", "", "space-separated scopes (default: the provider kind's)")
+	noOffline := fs.Bool("no-offline-access", false, "do not request offline_access")
+	authURL := fs.String("auth-url", "", "authorization endpoint (oauth2; tokenidp override)")
+	tokenURL := fs.String("token-url", "", "token endpoint (oauth2; tokenidp override)")
+	clientAuth := fs.String("client-auth", "", "none, client_secret_post or client_secret_basic")
+	redirectHost := fs.String("redirect-host", "", "loopback redirect host: 127.0.0.1 (default) or localhost")
+	redirectPort := fs.Int("redirect-port", 0, "fixed loopback redirect port (default: any free port)")
+	params := multiFlag{}
+	fs.Var(params, "param", "extra authorization parameter key=value (repeatable)")
+	pos, err := parse(fs, args, "NAME")
+	if err != nil {
+		return err
+	}
+	if *kind == "" {
+		return usagef("add: --provider is required (erpnet, oidc, tokenidp or oauth2)")
+	}
+	spec := service.AccountSpec{
+		Name: pos[0], Kind: auth.Kind(*kind), URL: *url, AuthURL: *authURL, TokenURL: *tokenURL,
+		ClientID: *clientID, AuthStyle: auth.AuthStyle(*clientAuth),
+		NoOfflineAccess: *noOffline, RedirectHost: *redirectHost, RedirectPort: *redirectPort,
+	}
+	if *scopes != "" {
+		spec.Scopes = strings.Fields(*scopes)
+	}
+	if len(params) > 0 {
+		spec.Params = params
+	}
+	if *secretStdin {
+		b, err := io.ReadAll(io.LimitReader(e.stdin, 64<<10))
+		if err != nil {
+			return fmt.Errorf("reading client secret: %w", err)
+		}
+		spec.ClientSecret = auth.Secret(strings.TrimSpace(string(b)))
+		if spec.ClientSecret == "" {
+			return usagef("add: --client-secret-stdin given but standard input was empty")
+		}
+	}
+	svc, err := e.service()
+	if err != nil {
+		return err
+	}
+	if err := svc.AddAccount(ctx, spec); err != nil {
+		return inputAsUsage(err)
+	}
+	fmt.Fprintf(e.stderr, "Added account %q. Sign in with: tokenkeeper login %s\n", spec.Name, spec.Name)
+	return nil
+}
+
+// inputAsUsage turns a validation error into a usage error (exit 2).
+func inputAsUsage(err error) error {
+	var ie *auth.InputError
+	if errors.As(err, &ie) {
+		return &usageError{msg: err.Error()}
+	}
+	return err
+}
+
+func cmdLogin(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("login", flag.ContinueOnError)
+	noBrowser := fs.Bool("no-browser", false, "print the sign-in URL instead of opening a browser")
+	pos, err := parse(fs, args, "NAME")
+	if err != nil {
+		return err
+	}
+	svc, err := e.service()
+	if err != nil {
+		return err
+	}
+	showURL := func(u string) {
+		fmt.Fprintf(e.stderr, "Open this URL in a browser to sign in to %q:\n\n  %s\n\nWaiting for the sign-in to finish (Ctrl-C to cancel)...\n", pos[0], u)
+	}
+	if *noBrowser {
+		svc.SetBrowser(func(u string) error { return errNoBrowser })
+	}
+	if err := svc.SignIn(ctx, pos[0], showURL); err != nil {
+		return err
+	}
+	st := svc.Status()
+	for _, a := range st.Accounts {
+		if a.Name == pos[0] {
+			fmt.Fprintf(e.stderr, "Signed in to %q as %s.\n", a.Name, orDash(a.User))
+		}
+	}
+	return nil
+}
+
+var errNoBrowser = errors.New("--no-browser")
+
+func cmdToken(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	minValid := fs.Duration("min-valid", service.DefaultMinValid, "refresh first if the token expires within this")
+	format := fs.String("format", "raw", "raw, header, json or exec-credential")
+	pos, err := parse(fs, args, "NAME")
+	if err != nil {
+		return err
+	}
+	switch *format {
+	case "raw", "header", "json", "exec-credential":
+	default:
+		return usagef("token: --format %q: want raw, header, json or exec-credential", *format)
+	}
+	if *minValid < 0 {
+		return usagef("token: --min-valid must not be negative")
+	}
+	svc, err := e.service()
+	if err != nil {
+		return err
+	}
+	acc, err := svc.Token(ctx, pos[0], *minValid)
+	if err != nil {
+		return err
+	}
+	// The one place a secret goes to stdout, by explicit request (SPEC §3).
+	return writeToken(e.stdout, *format, acc)
+}
+
+func writeToken(w io.Writer, format string, acc service.Access) error {
+	tok := acc.Token.Reveal()
+	switch format {
+	case "header":
+		_, err := fmt.Fprintf(w, "Authorization: %s %s\n", acc.Type, tok)
+		return err
+	case "json":
+		out := map[string]any{"access_token": tok, "token_type": acc.Type}
+		if !acc.Expiry.IsZero() {
+			out["expires_at"] = acc.Expiry.UTC().Format(time.RFC3339)
+			out["expires_in"] = int(time.Until(acc.Expiry).Seconds())
+		}
+		return json.NewEncoder(w).Encode(out)
+	case "exec-credential":
+		// kubectl's client-go credential plugin protocol,
+		// client.authentication.k8s.io/v1 ExecCredential.
+		status := map[string]any{"token": tok}
+		if !acc.Expiry.IsZero() {
+			status["expirationTimestamp"] = acc.Expiry.UTC().Format(time.RFC3339)
+		}
+		return json.NewEncoder(w).Encode(map[string]any{
+			"apiVersion": "client.authentication.k8s.io/v1",
+			"kind":       "ExecCredential",
+			"status":     status,
+		})
+	}
+	_, err := fmt.Fprintln(w, tok)
+	return err
+}
+
+func cmdRefresh(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("refresh", flag.ContinueOnError)
+	pos, err := parse(fs, args, "NAME")
+	if err != nil {
+		return err
+	}
+	svc, err := e.service()
+	if err != nil {
+		return err
+	}
+	if err := svc.RefreshNow(ctx, pos[0]); err != nil {
+		return err
+	}
+	for _, a := range svc.Status().Accounts {
+		if a.Name == pos[0] {
+			fmt.Fprintf(e.stderr, "Refreshed %q; the access token is valid until %s.\n", a.Name, fmtTime(a.AccessExpiry))
+		}
+	}
+	return nil
+}
+
+func cmdLogout(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("logout", flag.ContinueOnError)
+	pos, err := parse(fs, args, "NAME")
+	if err != nil {
+		return err
+	}
+	svc, err := e.service()
+	if err != nil {
+		return err
+	}
+	if err := svc.SignOut(ctx, pos[0]); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "Signed out of %q; its tokens are revoked and deleted.\n", pos[0])
+	return nil
+}
+
+func cmdRemove(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("remove", flag.ContinueOnError)
+	pos, err := parse(fs, args, "NAME")
+	if err != nil {
+		return err
+	}
+	svc, err := e.service()
+	if err != nil {
+		return err
+	}
+	if err := svc.RemoveAccount(ctx, pos[0]); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "Removed account %q.\n", pos[0])
+	return nil
+}
+
+func cmdVersion(ctx context.Context, e *env, args []string) error {
+	fmt.Fprintln(e.stdout, "tokenkeeper", version)
+	return nil
+}
+
+// listJSON is the stable, secret-free shape of `list --json`.
+type listJSON struct {
+	Accounts []accountJSON `json:"accounts"`
+	Tokens   []tokenJSON   `json:"reference_tokens"`
+}
+
+type accountJSON struct {
+	Name          string     `json:"name"`
+	Provider      string     `json:"provider"`
+	URL           string     `json:"url"`
+	User          string     `json:"user,omitempty"`
+	State         string     `json:"state"`
+	Error         string     `json:"error,omitempty"`
+	AutoRenew     bool       `json:"auto_renew"`
+	AccessExpiry  *time.Time `json:"access_expiry,omitempty"`
+	RefreshExpiry *time.Time `json:"refresh_expiry,omitempty"`
+	LastRenewal   *time.Time `json:"last_renewal,omitempty"`
+}
+
+type tokenJSON struct {
+	Label   string     `json:"label"`
+	Kind    string     `json:"kind"`
+	Account string     `json:"account,omitempty"`
+	Expires *time.Time `json:"expires,omitempty"`
+	Note    string     `json:"note,omitempty"`
+	Warning string     `json:"warning,omitempty"`
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func cmdList(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("list", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	svc, err := e.service()
+	if err != nil {
+		return err
+	}
+	st := svc.Status()
+	if *asJSON {
+		out := listJSON{Accounts: []accountJSON{}, Tokens: []tokenJSON{}}
+		for _, a := range st.Accounts {
+			out.Accounts = append(out.Accounts, accountJSON{
+				Name: a.Name, Provider: a.Kind, URL: a.URL, User: a.User, State: a.State.String(),
+				Error: a.LastError, AutoRenew: a.AutoRenew, AccessExpiry: timePtr(a.AccessExpiry),
+				RefreshExpiry: timePtr(a.RefreshExpiry), LastRenewal: timePtr(a.LastRenewal),
+			})
+		}
+		for _, t := range st.Tokens {
+			out.Tokens = append(out.Tokens, tokenJSON{Label: t.Label, Kind: t.Kind, Account: t.Account,
+				Expires: timePtr(t.Expires), Note: t.Note, Warning: t.Warning})
+		}
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	if len(st.Accounts) == 0 && len(st.Tokens) == 0 {
+		fmt.Fprintln(e.stderr, "No accounts yet. Add one with `tokenkeeper add`, or try `tokenkeeper demo`.")
+		return nil
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	if len(st.Accounts) > 0 {
+		fmt.Fprintln(tw, "ACCOUNT\tPROVIDER\tUSER\tSTATE\tACCESS TOKEN\tSESSION UNTIL")
+		for _, a := range st.Accounts {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", a.Name, a.Kind, orDash(a.User), a.State,
+				expiresIn(a.AccessExpiry), fmtTime(a.RefreshExpiry))
+		}
+	}
+	if len(st.Tokens) > 0 {
+		if len(st.Accounts) > 0 {
+			fmt.Fprintln(tw, "\t\t\t\t\t")
+		}
+		writeTokens(tw, st.Tokens)
+	}
+	return tw.Flush()
+}
+
+func writeTokens(tw *tabwriter.Writer, ts []service.RefTokenSnapshot) {
+	sort.SliceStable(ts, func(i, j int) bool { return ts[i].Label < ts[j].Label })
+	fmt.Fprintln(tw, "REFERENCE TOKEN\tKIND\tACCOUNT\tEXPIRES\tWARNING\t")
+	for _, t := range ts {
+		exp := "never"
+		if !t.Expires.IsZero() {
+			exp = t.Expires.Local().Format("2006-01-02")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", t.Label, strings.ToUpper(t.Kind), orDash(t.Account), exp, t.Warning)
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.Local().Format("2006-01-02 15:04")
+}
+
+func expiresIn(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	d := time.Until(t).Round(time.Second)
+	if d <= 0 {
+		return "expired"
+	}
+	return "expires in " + d.String()
+}

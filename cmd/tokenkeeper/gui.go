@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"runtime"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
+	"github.com/godbus/dbus/v5"
+
+	"github.com/tokenkeeper/tokenkeeper/assets"
+	"github.com/tokenkeeper/tokenkeeper/ui"
+)
+
+// appID matches FyneApp.toml; Fyne keys its preferences by it.
+const appID = "net.tokenkeeper.app"
+
+// runGUI starts the window and tray with the background renewer. SIGINT or
+// SIGTERM (ctx) quits cleanly with exit code 0.
+func runGUI(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("tokenkeeper", flag.ContinueOnError)
+	hidden := fs.Bool("hidden", false, "start hidden in the tray (used by the autostart entry)")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	svc, err := e.service()
+	if err != nil {
+		return err
+	}
+	svc.EnsureDemoProvider()
+
+	a := app.NewWithID(appID)
+	a.SetIcon(assets.AppIcon)
+	tray := trayAvailable()
+	u := ui.New(a, svc, ui.Options{Tray: tray, StartHidden: *hidden && tray})
+
+	runCtx, stop := context.WithCancel(ctx)
+	renewerDone := make(chan error, 1)
+	go func() { renewerDone <- svc.Run(runCtx) }()
+	go func() {
+		<-runCtx.Done()
+		fyne.Do(a.Quit)
+	}()
+	if !(*hidden && tray) {
+		u.Show()
+	}
+	a.Run()
+	stop()
+	select {
+	case err = <-renewerDone:
+	case <-time.After(10 * time.Second):
+		// A refresh stuck past every HTTP timeout must not keep a quit app alive.
+	}
+	return err
+}
+
+// trayAvailable reports whether a system tray host can show our icon: on
+// Linux that is a StatusNotifierWatcher on the session bus. Without one (or
+// without any D-Bus session) the app must not create a tray at all: closing
+// the window then quits, and Fyne's systray is never started, so it cannot
+// crash on quit.
+func trayAvailable() bool {
+	if runtime.GOOS != "linux" && runtime.GOOS != "freebsd" {
+		return true
+	}
+	conn, err := dbus.SessionBusPrivate()
+	if err != nil {
+		return false
+	}
+	defer conn.Close()
+	if err := conn.Auth(nil); err != nil {
+		return false
+	}
+	if err := conn.Hello(); err != nil {
+		return false
+	}
+	var has bool
+	err = conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, "org.kde.StatusNotifierWatcher").Store(&has)
+	return err == nil && has
+}

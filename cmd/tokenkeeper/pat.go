@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/tokenkeeper/tokenkeeper/auth"
+	"github.com/tokenkeeper/tokenkeeper/cmd/service"
+)
+
+// cmdPAT manages reference tokens (SPEC §6).
+func cmdPAT(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 {
+		return usagef("pat: expected add, list, show, copy, remove or check")
+	}
+	sub := map[string]func(context.Context, *env, []string) error{
+		"add": patAdd, "list": patList, "show": patShow, "copy": patShow, "remove": patRemove, "check": patCheck,
+	}[args[0]]
+	if sub == nil {
+		return usagef("pat: unknown subcommand %q (want add, list, show, copy, remove or check)", args[0])
+	}
+	return sub(ctx, e, args[1:])
+}
+
+// parseExpiry reads --expires: a date (end of that day, local time) or
+// "never".
+func parseExpiry(v string) (time.Time, error) {
+	if v == "" || v == "never" {
+		return time.Time{}, nil
+	}
+	d, err := time.ParseInLocation("2006-01-02", v, time.Local)
+	if err != nil {
+		return time.Time{}, usagef("--expires %q: want a date YYYY-MM-DD or never", v)
+	}
+	return d.Add(24*time.Hour - time.Second), nil
+}
+
+func patAdd(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("pat add", flag.ContinueOnError)
+	kind := fs.String("kind", "pat", "pat (personal) or sat (service)")
+	account := fs.String("account", "", "the account/instance the token belongs to")
+	expires := fs.String("expires", "never", "expiry date YYYY-MM-DD, or never")
+	note := fs.String("note", "", "free-form note")
+	pos, err := parse(fs, args, "LABEL")
+	if err != nil {
+		return err
+	}
+	exp, err := parseExpiry(*expires)
+	if err != nil {
+		return err
+	}
+	b, err := io.ReadAll(io.LimitReader(e.stdin, 64<<10))
+	if err != nil {
+		return fmt.Errorf("reading the token from standard input: %w", err)
+	}
+	if strings.TrimSpace(string(b)) == "" {
+		return usagef("pat add: pipe the token on standard input, e.g. `tokenkeeper pat add %s --kind pat < token.txt`", pos[0])
+	}
+	svc, err := e.service()
+	if err != nil {
+		return err
+	}
+	spec := service.RefTokenSpec{Label: pos[0], Kind: *kind, Account: *account, Expires: exp, Note: *note}
+	if err := svc.AddRefToken(ctx, spec, auth.Secret(string(b))); err != nil {
+		return inputAsUsage(err)
+	}
+	fmt.Fprintf(e.stderr, "Stored reference token %q in the keyring.\n", pos[0])
+	return nil
+}
+
+func patList(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("pat list", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	svc, err := e.service()
+	if err != nil {
+		return err
+	}
+	ts := svc.Status().Tokens
+	if *asJSON {
+		out := []tokenJSON{}
+		for _, t := range ts {
+			out = append(out, tokenJSON{Label: t.Label, Kind: t.Kind, Account: t.Account,
+				Expires: timePtr(t.Expires), Note: t.Note, Warning: t.Warning})
+		}
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	if len(ts) == 0 {
+		fmt.Fprintln(e.stderr, "No reference tokens. Add one with `tokenkeeper pat add LABEL --kind pat < token.txt`.")
+		return nil
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	writeTokens(tw, ts)
+	return tw.Flush()
+}
+
+func patShow(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("pat show", flag.ContinueOnError)
+	pos, err := parse(fs, args, "LABEL")
+	if err != nil {
+		return err
+	}
+	svc, err := e.service()
+	if err != nil {
+		return err
+	}
+	tok, err := svc.RefToken(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(e.stdout, tok.Reveal())
+	return err
+}
+
+func patRemove(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("pat remove", flag.ContinueOnError)
+	pos, err := parse(fs, args, "LABEL")
+	if err != nil {
+		return err
+	}
+	svc, err := e.service()
+	if err != nil {
+		return err
+	}
+	site, url := svc.RevocationSite(pos[0])
+	if err := svc.RemoveRefToken(ctx, pos[0]); err != nil {
+		return err
+	}
+	where := "on the provider's site"
+	if site != "" {
+		where = "on the instance's " + site
+		if url != "" {
+			where += " (" + url + ")"
+		}
+	}
+	fmt.Fprintf(e.stderr, "Removed reference token %q from Tokenkeeper.\nThis does NOT revoke it: it stays valid until it expires or you revoke it %s.\n", pos[0], where)
+	return nil
+}
+
+func patCheck(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("pat check", flag.ContinueOnError)
+	pos, err := parse(fs, args, "LABEL")
+	if err != nil {
+		return err
+	}
+	svc, err := e.service()
+	if err != nil {
+		return err
+	}
+	valid, err := svc.CheckRefToken(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	if !valid {
+		fmt.Fprintf(e.stdout, "%s: invalid (the provider rejected it)\n", pos[0])
+		return fmt.Errorf("reference token %q is not accepted by the provider", pos[0])
+	}
+	fmt.Fprintf(e.stdout, "%s: valid\n", pos[0])
+	return nil
+}
