@@ -160,7 +160,6 @@ func (u *UI) signIn(name string) {
 	u.async(func() {
 		err := u.svc.SignIn(ctx, name, showURL)
 		fyne.Do(func() {
-			d.SetOnClosed(nil)
 			d.Hide()
 			cancel()
 			if u.signingIn == d {

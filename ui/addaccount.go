@@ -187,9 +187,6 @@ func (f *addAccountForm) setKind(k auth.Kind) {
 // syncOffline ticks the offline_access box when the scopes contain it.
 func (f *addAccountForm) syncOffline() {
 	on := slices.Contains(strings.Fields(f.scopes.Text), "offline_access")
-	if f.kind == auth.KindOAuth2 && strings.TrimSpace(f.scopes.Text) == "" {
-		on = f.offline.Checked
-	}
 	if f.offline.Checked != on {
 		f.offline.Checked = on
 		f.offline.Refresh()

@@ -98,7 +98,7 @@ type UI struct {
 	afterFunc func(time.Duration, func()) (stop func() bool)
 	notify    func(*fyne.Notification)
 	async     func(func()) // runs a blocking service call off the UI goroutine
-	afterTick func()       // test hook, called after each tick is handled
+	afterTick func()       // test hook, called after each ticker tick is handled
 
 	status   service.Status
 	accounts *accountsView
@@ -263,7 +263,12 @@ func (u *UI) startTicker() {
 		for {
 			select {
 			case <-t.C():
-				fyne.Do(u.onTick)
+				fyne.Do(func() {
+					u.onTick()
+					if u.afterTick != nil {
+						u.afterTick()
+					}
+				})
 			case <-done:
 				return
 			}
@@ -286,9 +291,6 @@ func (u *UI) onTick() {
 	if u.visible {
 		u.accounts.list.Refresh()
 		u.tokens.list.Refresh()
-	}
-	if u.afterTick != nil {
-		u.afterTick()
 	}
 }
 
