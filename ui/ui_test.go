@@ -607,9 +607,9 @@ type trayApp struct {
 	menu  *fyne.Menu
 }
 
-func (a *trayApp) SetSystemTrayMenu(m *fyne.Menu)      { a.menus++; a.menu = m }
-func (a *trayApp) SetSystemTrayIcon(fyne.Resource)     {}
-func (a *trayApp) SetSystemTrayWindow(w fyne.Window)   {}
+func (a *trayApp) SetSystemTrayMenu(m *fyne.Menu)       { a.menus++; a.menu = m }
+func (a *trayApp) SetSystemTrayIcon(fyne.Resource)      {}
+func (a *trayApp) SetSystemTrayWindow(w fyne.Window)    {}
 func (a *trayApp) SetSystemTrayIconBadge(_ color.Color) {}
 
 func TestTrayMenuRebuiltOnlyOnChange(t *testing.T) {
