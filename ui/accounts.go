@@ -67,7 +67,7 @@ func (v *accountsView) header() fyne.CanvasObject {
 	title := func(s string) fyne.CanvasObject {
 		l := small(s)
 		l.TextStyle.Bold = true
-		l.Importance = widget.LowImportance
+		l.Importance = widget.MediumImportance
 		return l
 	}
 	spacer := canvas.NewRectangle(color.Transparent)
@@ -122,7 +122,7 @@ func newAccountRow(v *accountsView) *accountRow {
 	r.title.TextStyle.Bold = true
 	r.title.Truncation = fyne.TextTruncateEllipsis
 	r.sub = small("")
-	r.sub.Importance = widget.LowImportance
+	r.sub.Importance = widget.MediumImportance
 	r.badge = newBadge()
 	r.badge.OnTapped = func() { v.u.showStateInfo(r.snap) }
 	r.detail = small("")
@@ -131,7 +131,7 @@ func newAccountRow(v *accountsView) *accountRow {
 	r.bar = newLifeBar()
 	r.session = small("")
 	r.renewal = small("")
-	r.renewal.Importance = widget.LowImportance
+	r.renewal.Importance = widget.MediumImportance
 
 	r.copyBtn = iconButton(theme.ContentCopyIcon(), func() {
 		popUpBelow(v.u.copyMenu(r.snap.Name), v.u.win.Canvas(), r.copyBtn)
@@ -213,7 +213,7 @@ func rowDetail(s service.Snapshot) (string, widget.Importance) {
 	}
 	switch {
 	case s.State == service.StateSignedOut:
-		return "sign in to start renewing", widget.LowImportance
+		return "sign in to start renewing", widget.MediumImportance
 	case !s.AutoRenew:
 		return "auto-renew off", widget.WarningImportance
 	}

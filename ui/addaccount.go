@@ -37,6 +37,7 @@ type addAccountForm struct {
 	addBtn, addSignInBtn        *widget.Button
 	cancelBtn                   *widget.Button
 	busy                        *widget.ProgressBarInfinite
+	body                        *fyne.Container
 	dlg                         *dialog.CustomDialog
 	scopesEdited, settingScopes bool
 }
@@ -105,8 +106,8 @@ func (u *UI) newAddAccountForm() *addAccountForm {
 		}
 	})
 	kindRow := widget.NewForm(widget.NewFormItem("Provider", f.kindSelect))
-	body := container.NewVBox(kindRow, f.form, f.advanced, f.errLabel, f.busy)
-	scroll := container.NewVScroll(body)
+	f.body = container.NewVBox(kindRow, f.form, f.errLabel, f.advanced, f.busy)
+	scroll := container.NewVScroll(f.body)
 	scroll.SetMinSize(fyne.NewSize(560, 440))
 
 	f.cancelBtn = widget.NewButton("Cancel", func() { f.dlg.Hide() })
@@ -307,6 +308,7 @@ func (f *addAccountForm) clearErrors() {
 	}
 	f.errLabel.SetText("")
 	f.errLabel.Hide()
+	f.body.Refresh()
 }
 
 // showError puts err under the form and, for a field error, marks the
@@ -314,6 +316,7 @@ func (f *addAccountForm) clearErrors() {
 func (f *addAccountForm) showError(err error) {
 	f.errLabel.SetText(err.Error())
 	f.errLabel.Show()
+	f.body.Refresh()
 	var ie *auth.InputError
 	if !errors.As(err, &ie) {
 		return
@@ -344,6 +347,7 @@ func (f *addAccountForm) setBusy(busy bool) {
 		f.busy.Stop()
 		f.busy.Hide()
 	}
+	f.body.Refresh()
 }
 
 // submit validates with the service (which also runs discovery), adds the

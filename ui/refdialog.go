@@ -32,6 +32,7 @@ type refTokenForm struct {
 	never    *widget.Check
 	note     *widget.Entry
 	errLabel *widget.Label
+	body     *fyne.Container
 	saveBtn  *widget.Button
 	dlg      *dialog.CustomDialog
 }
@@ -115,13 +116,12 @@ func (u *UI) newRefTokenForm(t *service.RefTokenSnapshot) *refTokenForm {
 		widget.NewFormItem("Expires", container.NewBorder(nil, nil, nil, f.never, f.expires)),
 		widget.NewFormItem("Note", f.note),
 	)
-	body := container.NewVBox(form, f.errLabel)
-	body.Resize(fyne.NewSize(520, body.MinSize().Height))
+	f.body = container.NewVBox(form, f.errLabel)
 
 	cancel := widget.NewButton("Cancel", func() { f.dlg.Hide() })
 	f.saveBtn = widget.NewButton(saveText, f.submit)
 	f.saveBtn.Importance = widget.HighImportance
-	f.dlg = dialog.NewCustomWithoutButtons(title, body, u.win)
+	f.dlg = dialog.NewCustomWithoutButtons(title, f.body, u.win)
 	f.dlg.SetButtons([]fyne.CanvasObject{cancel, f.saveBtn})
 	f.dlg.Resize(fyne.NewSize(560, 0))
 	u.refForm = f
@@ -173,6 +173,7 @@ func (f *refTokenForm) spec() (service.RefTokenSpec, auth.Secret, error) {
 func (f *refTokenForm) showError(err error) {
 	f.errLabel.SetText(err.Error())
 	f.errLabel.Show()
+	f.body.Refresh()
 	var ie *auth.InputError
 	if !errors.As(err, &ie) {
 		return
@@ -196,6 +197,7 @@ func (f *refTokenForm) showError(err error) {
 
 func (f *refTokenForm) submit() {
 	f.errLabel.Hide()
+	f.body.Refresh()
 	spec, tok, err := f.spec()
 	if err != nil {
 		f.showError(err)

@@ -48,7 +48,7 @@ func newTokensView(u *UI) *tokensView {
 	title := func(s string) fyne.CanvasObject {
 		l := small(s)
 		l.TextStyle.Bold = true
-		l.Importance = widget.LowImportance
+		l.Importance = widget.MediumImportance
 		return l
 	}
 	spacer := canvas.NewRectangle(color.Transparent)
@@ -90,12 +90,12 @@ func newTokenRow(v *tokensView) *tokenRow {
 	r.title.TextStyle.Bold = true
 	r.title.Truncation = fyne.TextTruncateEllipsis
 	r.sub = small("")
-	r.sub.Importance = widget.LowImportance
+	r.sub.Importance = widget.MediumImportance
 	r.account = widget.NewLabel("")
 	r.account.Truncation = fyne.TextTruncateEllipsis
 	r.expiry = widget.NewLabel("")
 	r.expDate = small("")
-	r.expDate.Importance = widget.LowImportance
+	r.expDate.Importance = widget.MediumImportance
 	r.copyBtn = iconButton(theme.ContentCopyIcon(), func() {
 		popUpBelow(v.u.refCopyMenu(r.tok), v.u.win.Canvas(), r.copyBtn)
 	})
@@ -123,7 +123,7 @@ func (r *tokenRow) set(t service.RefTokenSnapshot, now time.Time) {
 	}
 	r.sub.SetText(sub)
 	if t.Account == "" {
-		r.account.Importance = widget.LowImportance
+		r.account.Importance = widget.MediumImportance
 		r.account.SetText("no account")
 	} else {
 		r.account.Importance = widget.MediumImportance
@@ -142,7 +142,7 @@ func (r *tokenRow) set(t service.RefTokenSnapshot, now time.Time) {
 // danger inside a day or past (SPEC §6).
 func refImportance(expires, now time.Time) widget.Importance {
 	if expires.IsZero() {
-		return widget.LowImportance
+		return widget.MediumImportance
 	}
 	d := expires.Sub(now)
 	switch {

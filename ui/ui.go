@@ -181,7 +181,7 @@ func (u *UI) build() {
 	u.message = widget.NewLabel("")
 	u.message.Truncation = fyne.TextTruncateEllipsis
 	u.summary = widget.NewLabel("")
-	u.summary.Importance = widget.LowImportance
+	u.summary.Importance = widget.MediumImportance
 
 	u.tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon("Accounts", theme.AccountIcon(), u.accounts.content),

@@ -1,0 +1,55 @@
+package ui
+
+import (
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
+
+	"github.com/tokenkeeper/tokenkeeper/auth"
+	"github.com/tokenkeeper/tokenkeeper/cmd/service"
+)
+
+// The images under testdata/ are the main screens rendered with a fixed
+// clock and fixed data. A failing comparison writes the new rendering to
+// testdata/failed/; look at it, and copy it over the master if the change
+// is intended.
+
+func renderHarness(t *testing.T, st service.Status) *harness {
+	t.Helper()
+	h := newHarness(t, st, Options{})
+	//lint:ignore SA1019 a fixed light theme keeps the images stable whatever the desktop prefers.
+	test.ApplyTheme(t, theme.LightTheme())
+	h.ui.Window().Resize(fyne.NewSize(1060, 560))
+	h.ui.Show()
+	return h
+}
+
+func TestRenderAccounts(t *testing.T) {
+	h := renderHarness(t, sampleStatus())
+	test.AssertRendersToImage(t, "accounts.png", h.ui.Window().Canvas())
+}
+
+func TestRenderReferenceTokens(t *testing.T) {
+	h := renderHarness(t, sampleStatus())
+	h.ui.tabs.SelectIndex(1)
+	test.AssertRendersToImage(t, "reference_tokens.png", h.ui.Window().Canvas())
+}
+
+func TestRenderAddAccount(t *testing.T) {
+	h := renderHarness(t, sampleStatus())
+	f := h.ui.newAddAccountForm()
+	f.dlg.Show()
+	f.kindSelect.SetSelected(KindLabel(auth.KindERPNet))
+	f.name.SetText("demodb")
+	f.url.SetText("http://demodb.my.erp.net")
+	f.clientID.SetText("tokenkeeper")
+	f.showError(&auth.InputError{Field: "instance URL", Value: "http://demodb.my.erp.net", Msg: "must use https"})
+	test.AssertRendersToImage(t, "add_account.png", h.ui.Window().Canvas())
+}
+
+func TestRenderEmptyState(t *testing.T) {
+	h := renderHarness(t, service.Status{})
+	test.AssertRendersToImage(t, "empty.png", h.ui.Window().Canvas())
+}
