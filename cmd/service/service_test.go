@@ -597,3 +597,34 @@ func TestSecretsNeverLeak(t *testing.T) {
 		t.Error("expected the logs to record the refresh (the scan would prove nothing)")
 	}
 }
+
+// TestRunningServiceFollowsOtherProcesses: a window whose renewer is running
+// notices a refresh made by another process (a CLI `token` call) through the
+// config file, and does not refresh again itself.
+func TestRunningServiceFollowsOtherProcesses(t *testing.T) {
+	h := newHarness(t)
+	h.addAndSignIn("acct", auth.KindERPNet)
+	runRenewer(t, h.svc)
+	waitFor(t, h.svc, "renewal scheduled", func(st Status) bool {
+		s, _ := stateOf(st, "acct")
+		return !s.NextRenewal.IsZero()
+	})
+	before := h.snapshot("acct")
+
+	other := h.newService(&http.Client{Timeout: 5 * time.Second})
+	h.clock.Advance(time.Second) // the other process's token is visibly newer
+	if err := other.RefreshNow(context.Background(), "acct"); err != nil {
+		t.Fatal(err)
+	}
+	n := h.srv.RefreshCount()
+	h.clock.Advance(watchInterval)
+	waitFor(t, h.svc, "the other process's renewal", func(st Status) bool {
+		s, _ := stateOf(st, "acct")
+		return s.IssuedAt.After(before.IssuedAt) && s.NextRenewal.After(before.NextRenewal)
+	})
+	// The old schedule is gone: reaching it must not refresh again.
+	h.clock.Set(before.NextRenewal)
+	if got := h.srv.RefreshCount() - n; got != 0 {
+		t.Errorf("the running service refreshed %d times after another process had", got)
+	}
+}

@@ -103,6 +103,11 @@ func usage(w io.Writer) {
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// Libraries that log through slog's default (the demo provider's OP
+	// library) stay quiet unless asked; our own logger goes to stderr.
+	if os.Getenv("TOKENKEEPER_DEBUG") == "" {
+		slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	}
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
 	defer func() {
 		if e.svc != nil {
