@@ -101,8 +101,11 @@ func NewScheduler(clock Clock, run func(ctx context.Context, key string), opts S
 }
 
 // Schedule sets key's due time to at, adding the key or moving it; a zero
-// at removes it. A time in the past makes the key due now. For a key whose
-// callback is running, at takes effect when the callback returns.
+// at removes it. A time in the past makes the key due now; a key already
+// due and waiting for its turn (or its spread slot) keeps its place then,
+// so rescheduling everything cannot push a burst back again and again.
+// For a key whose callback is running, at takes effect when the callback
+// returns.
 func (s *Scheduler) Schedule(key string, at time.Time) {
 	if at.IsZero() {
 		s.Remove(key)
@@ -114,6 +117,10 @@ func (s *Scheduler) Schedule(key string, at time.Time) {
 		s.pending[key] = at
 		s.mu.Unlock()
 		return // the callback's end makes the loop look again
+	}
+	if j := s.jobs[key]; j != nil && j.ready && !at.After(s.clock.Now().Round(0)) {
+		s.mu.Unlock()
+		return
 	}
 	s.enqueueLocked(key, at)
 	s.mu.Unlock()

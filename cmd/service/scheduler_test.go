@@ -401,8 +401,22 @@ func TestSchedulerSpreadsBurst(t *testing.T) {
 			t.Errorf("Next(%s) = %v, %v; want a slot in (now, now+%v]", key, at, ok, spread)
 		}
 	}
+	// Rescheduling a waiting key to another past time keeps its slot; to
+	// a future time moves it.
+	slot, _ := s.Next("acct-099")
+	s.Schedule("acct-099", clockT0.Add(-time.Hour))
+	if got, _ := s.Next("acct-099"); !got.Equal(slot) {
+		t.Errorf("rescheduled into the past: Next = %v, want its slot %v", got, slot)
+	}
+	later := clockT0.Add(time.Hour)
+	s.Schedule("acct-098", later)
+	if got, _ := s.Next("acct-098"); !got.Equal(later) {
+		t.Errorf("rescheduled into the future: Next = %v, want %v", got, later)
+	}
+	s.Remove("acct-098")
+
 	clock.Advance(spread)
-	for range jobs - limit {
+	for range jobs - limit - 1 {
 		if r := recv(t, ran, "the spread jobs"); r.at.After(clockT0.Add(spread)) {
 			t.Errorf("%s ran at %v, after the spread window", r.key, r.at)
 		}
