@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -63,7 +64,8 @@ type Options struct {
 	// Tray is true when a tray host exists: closing the window then hides
 	// it and renewal goes on. Without one, closing the window quits.
 	Tray bool
-	// StartHidden leaves the window hidden until the tray's Show.
+	// StartHidden records that the app was started hidden in the tray. New
+	// never shows the window; the caller calls Show unless StartHidden.
 	StartHidden bool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -207,12 +209,24 @@ func (u *UI) build() {
 		u.win.SetMaster()
 	}
 	u.win.SetOnClosed(u.closed)
+	u.addShortcuts()
 
 	u.apply(u.svc.Status())
 	u.unsub = u.svc.Subscribe(func(st service.Status) {
 		fyne.Do(func() { u.apply(st) })
 	})
 	u.startWatch()
+}
+
+// addShortcuts binds Ctrl/Cmd+F to the filter and Ctrl/Cmd+N to Add account.
+func (u *UI) addShortcuts() {
+	c := u.win.Canvas()
+	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyF, Modifier: fyne.KeyModifierShortcutDefault}, func(fyne.Shortcut) {
+		c.Focus(u.accounts.filter)
+	})
+	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyN, Modifier: fyne.KeyModifierShortcutDefault}, func(fyne.Shortcut) {
+		u.showAddAccount()
+	})
 }
 
 // Window is the main window.
