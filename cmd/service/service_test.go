@@ -628,3 +628,32 @@ func TestRunningServiceFollowsOtherProcesses(t *testing.T) {
 		t.Errorf("the running service refreshed %d times after another process had", got)
 	}
 }
+
+// TestRenewerCatchesUpAfterSuspend simulates a real suspend: the wall clock
+// jumps two hours while monotonic timers stand still (SPEC §4). The
+// wall-clock check within WallCheckInterval must renew the expired token
+// without any renewal timer having fired, and Wake must do it at once.
+func TestRenewerCatchesUpAfterSuspend(t *testing.T) {
+	for _, viaWake := range []bool{false, true} {
+		t.Run(map[bool]string{false: "wall check", true: "wake"}[viaWake], func(t *testing.T) {
+			h := newHarness(t)
+			h.addAndSignIn("acct", auth.KindERPNet)
+			before := h.snapshot("acct")
+			runRenewer(t, h.svc)
+			waitFor(t, h.svc, "renewal scheduled", func(st Status) bool {
+				s, _ := stateOf(st, "acct")
+				return !s.NextRenewal.IsZero()
+			})
+			h.clock.Suspend(2 * time.Hour)
+			if viaWake {
+				h.svc.Wake()
+			} else {
+				h.clock.Advance(WallCheckInterval)
+			}
+			waitFor(t, h.svc, "renewal after resume", func(st Status) bool {
+				s, _ := stateOf(st, "acct")
+				return s.State == StateValid && s.AccessExpiry.After(before.AccessExpiry)
+			})
+		})
+	}
+}
