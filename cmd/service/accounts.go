@@ -190,13 +190,7 @@ func (s *Service) RemoveAccount(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	delete(s.live, name)
-	if s.sched != nil {
-		s.sched.Remove(name)
-	}
-	s.mu.Unlock()
-	s.publish()
+	s.forget(name)
 	return revokeErr
 }
 

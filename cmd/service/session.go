@@ -166,6 +166,12 @@ func (s *Service) SignOut(ctx context.Context, name string) error {
 	if err := s.updateAccount(name, func(a *storage.Account) { a.Session = storage.Session{} }); err != nil {
 		return err
 	}
+	s.forget(name)
+	return revokeErr
+}
+
+// forget drops an account's live state and schedule, then publishes.
+func (s *Service) forget(name string) {
 	s.mu.Lock()
 	delete(s.live, name)
 	if s.sched != nil {
@@ -173,7 +179,6 @@ func (s *Service) SignOut(ctx context.Context, name string) error {
 	}
 	s.mu.Unlock()
 	s.publish()
-	return revokeErr
 }
 
 // revoke revokes the refresh token first: it is the long-lived credential,

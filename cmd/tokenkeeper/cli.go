@@ -68,6 +68,17 @@ func (e *env) service() (*service.Service, error) {
 	return e.svc, err
 }
 
+// target parses a command that takes one NAME or LABEL and no flags, and
+// returns the service with that argument.
+func (e *env) target(cmd, arg string, args []string) (*service.Service, string, error) {
+	pos, err := parse(flag.NewFlagSet(cmd, flag.ContinueOnError), args, arg)
+	if err != nil {
+		return nil, "", err
+	}
+	svc, err := e.service()
+	return svc, pos[0], err
+}
+
 type command struct {
 	name, args, help string
 	run              func(ctx context.Context, e *env, args []string) error
@@ -342,20 +353,15 @@ func writeToken(w io.Writer, format string, acc service.Access) error {
 }
 
 func cmdRefresh(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("refresh", flag.ContinueOnError)
-	pos, err := parse(fs, args, "NAME")
+	svc, name, err := e.target("refresh", "NAME", args)
 	if err != nil {
 		return err
 	}
-	svc, err := e.service()
-	if err != nil {
-		return err
-	}
-	if err := svc.RefreshNow(ctx, pos[0]); err != nil {
+	if err := svc.RefreshNow(ctx, name); err != nil {
 		return err
 	}
 	for _, a := range svc.Status().Accounts {
-		if a.Name == pos[0] {
+		if a.Name == name {
 			fmt.Fprintf(e.stderr, "Refreshed %q; the access token is valid until %s.\n", a.Name, fmtTime(a.AccessExpiry))
 		}
 	}
@@ -363,36 +369,26 @@ func cmdRefresh(ctx context.Context, e *env, args []string) error {
 }
 
 func cmdLogout(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("logout", flag.ContinueOnError)
-	pos, err := parse(fs, args, "NAME")
+	svc, name, err := e.target("logout", "NAME", args)
 	if err != nil {
 		return err
 	}
-	svc, err := e.service()
-	if err != nil {
+	if err := svc.SignOut(ctx, name); err != nil {
 		return err
 	}
-	if err := svc.SignOut(ctx, pos[0]); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stderr, "Signed out of %q; its tokens are revoked and deleted.\n", pos[0])
+	fmt.Fprintf(e.stderr, "Signed out of %q; its tokens are revoked and deleted.\n", name)
 	return nil
 }
 
 func cmdRemove(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("remove", flag.ContinueOnError)
-	pos, err := parse(fs, args, "NAME")
+	svc, name, err := e.target("remove", "NAME", args)
 	if err != nil {
 		return err
 	}
-	svc, err := e.service()
-	if err != nil {
+	if err := svc.RemoveAccount(ctx, name); err != nil {
 		return err
 	}
-	if err := svc.RemoveAccount(ctx, pos[0]); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stderr, "Removed account %q.\n", pos[0])
+	fmt.Fprintf(e.stderr, "Removed account %q.\n", name)
 	return nil
 }
 

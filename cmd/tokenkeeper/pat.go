@@ -105,16 +105,11 @@ func patList(ctx context.Context, e *env, args []string) error {
 }
 
 func patShow(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("pat show", flag.ContinueOnError)
-	pos, err := parse(fs, args, "LABEL")
+	svc, label, err := e.target("pat show", "LABEL", args)
 	if err != nil {
 		return err
 	}
-	svc, err := e.service()
-	if err != nil {
-		return err
-	}
-	tok, err := svc.RefToken(ctx, pos[0])
+	tok, err := svc.RefToken(ctx, label)
 	if err != nil {
 		return err
 	}
@@ -123,17 +118,12 @@ func patShow(ctx context.Context, e *env, args []string) error {
 }
 
 func patRemove(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("pat remove", flag.ContinueOnError)
-	pos, err := parse(fs, args, "LABEL")
+	svc, label, err := e.target("pat remove", "LABEL", args)
 	if err != nil {
 		return err
 	}
-	svc, err := e.service()
-	if err != nil {
-		return err
-	}
-	site, url := svc.RevocationSite(pos[0])
-	if err := svc.RemoveRefToken(ctx, pos[0]); err != nil {
+	site, url := svc.RevocationSite(label)
+	if err := svc.RemoveRefToken(ctx, label); err != nil {
 		return err
 	}
 	where := "on the provider's site"
@@ -143,28 +133,23 @@ func patRemove(ctx context.Context, e *env, args []string) error {
 			where += " (" + url + ")"
 		}
 	}
-	fmt.Fprintf(e.stderr, "Removed reference token %q from Tokenkeeper.\nThis does NOT revoke it: it stays valid until it expires or you revoke it %s.\n", pos[0], where)
+	fmt.Fprintf(e.stderr, "Removed reference token %q from Tokenkeeper.\nThis does NOT revoke it: it stays valid until it expires or you revoke it %s.\n", label, where)
 	return nil
 }
 
 func patCheck(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("pat check", flag.ContinueOnError)
-	pos, err := parse(fs, args, "LABEL")
+	svc, label, err := e.target("pat check", "LABEL", args)
 	if err != nil {
 		return err
 	}
-	svc, err := e.service()
-	if err != nil {
-		return err
-	}
-	valid, err := svc.CheckRefToken(ctx, pos[0])
+	valid, err := svc.CheckRefToken(ctx, label)
 	if err != nil {
 		return err
 	}
 	if !valid {
-		fmt.Fprintf(e.stdout, "%s: invalid (the provider rejected it)\n", pos[0])
-		return fmt.Errorf("reference token %q is not accepted by the provider", pos[0])
+		fmt.Fprintf(e.stdout, "%s: invalid (the provider rejected it)\n", label)
+		return fmt.Errorf("reference token %q is not accepted by the provider", label)
 	}
-	fmt.Fprintf(e.stdout, "%s: valid\n", pos[0])
+	fmt.Fprintf(e.stdout, "%s: valid\n", label)
 	return nil
 }
