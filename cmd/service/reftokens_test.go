@@ -114,3 +114,33 @@ func TestRefTokenBadInput(t *testing.T) {
 		t.Errorf("%d tokens stored, want 1", n)
 	}
 }
+
+// TestCheckRefToken asks the provider's userinfo endpoint about a reference
+// token: accepted while valid, reported invalid once the provider revoked it.
+func TestCheckRefToken(t *testing.T) {
+	h := newHarness(t)
+	h.addAndSignIn("acct", auth.KindERPNet)
+	ctx := context.Background()
+	// The demo provider issues no PATs; a live access token stands in for
+	// one, since both are bearer tokens its userinfo endpoint judges.
+	tok := auth.Secret(h.session("acct").Access)
+	if err := h.svc.AddRefToken(ctx, RefTokenSpec{Label: "pat", Kind: KindPAT, Account: "acct"}, tok); err != nil {
+		t.Fatal(err)
+	}
+	if valid, err := h.svc.CheckRefToken(ctx, "pat"); err != nil || !valid {
+		t.Fatalf("CheckRefToken = %v, %v; want valid", valid, err)
+	}
+	if name, url := h.svc.RevocationSite("pat"); name != "Profile Site" || url != h.srv.URL() {
+		t.Errorf("RevocationSite = %q, %q", name, url)
+	}
+	h.srv.RevokeAll()
+	if valid, err := h.svc.CheckRefToken(ctx, "pat"); err != nil || valid {
+		t.Fatalf("after revocation: CheckRefToken = %v, %v; want invalid", valid, err)
+	}
+	if err := h.svc.AddRefToken(ctx, RefTokenSpec{Label: "loose", Kind: KindSAT}, "v"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.CheckRefToken(ctx, "loose"); err == nil || !strings.Contains(err.Error(), "no account") {
+		t.Errorf("check without an account: %v", err)
+	}
+}

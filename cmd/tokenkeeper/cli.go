@@ -277,9 +277,19 @@ func cmdLogin(ctx context.Context, e *env, args []string) error {
 	showURL := func(u string) {
 		fmt.Fprintf(e.stderr, "Open this URL in a browser to sign in to %q:\n\n  %s\n\nWaiting for the sign-in to finish (Ctrl-C to cancel)...\n", pos[0], u)
 	}
+	open := auth.OpenBrowser
 	if *noBrowser {
-		svc.SetBrowser(func(u string) error { return errNoBrowser })
+		open = func(string) error { return errNoBrowser }
 	}
+	// Print the URL even when the browser opened: it may have opened on
+	// another screen, or in a profile the user does not want.
+	svc.SetBrowser(func(u string) error {
+		if err := open(u); err != nil {
+			return err // showURL prints it
+		}
+		fmt.Fprintf(e.stderr, "Opened your browser to sign in to %q. If it did not open, visit:\n\n  %s\n\nWaiting for the sign-in to finish (Ctrl-C to cancel)...\n", pos[0], u)
+		return nil
+	})
 	if err := svc.SignIn(ctx, pos[0], showURL); err != nil {
 		return err
 	}
