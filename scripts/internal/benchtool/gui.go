@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// clockTicks is USER_HZ, the unit of utime/stime in /proc/PID/stat: 100 on
+// every Linux architecture Go supports.
+const clockTicks = 100
+
+// guiResult is one gui measurement, written as JSON for report.
+type guiResult struct {
+	Label      string    `json:"label"`
+	Hidden     bool      `json:"hidden"`
+	StartMS    []float64 `json:"start_ms,omitempty"` // process start to window mapped, per run
+	RSSKB      []int64   `json:"rss_kb"`             // VmRSS after settling, per run
+	CPUSeconds float64   `json:"cpu_s"`              // utime+stime over CPUWindow (last run)
+	CPUWindow  float64   `json:"cpu_window_s"`
+	Visible    bool      `json:"visible"` // a window with the title was mapped when measured
+}
+
+// cmdGUI starts a GUI program runs times under the current DISPLAY and
+// measures: the time from process start to a viewable top-level window
+// with the given title (polling xdotool every 10 ms), VmRSS once it has
+// settled, and on the last run the CPU time (utime+stime from
+// /proc/PID/stat) over a window of wall time. With -hidden it waits for no
+// window and records whether one appeared anyway.
+func cmdGUI(ctx context.Context, args []string, _, stderr io.Writer) error {
+	fs := flag.NewFlagSet("gui", flag.ContinueOnError)
+	out := fs.String("out", "", "JSON result file")
+	label := fs.String("label", "", "label for the report")
+	name := fs.String("name", "Tokenkeeper", "window title (exact)")
+	runs := fs.Int("runs", 5, "process starts")
+	settle := fs.Duration("settle", 3*time.Second, "wait after the window is mapped before reading RSS")
+	cpu := fs.Duration("cpu", 20*time.Second, "CPU measurement window on the last run (0: none)")
+	hidden := fs.Bool("hidden", false, "the program starts hidden: do not wait for a window")
+	logPath := fs.String("log", os.DevNull, "append the program's stdout and stderr here")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cmdArgs := fs.Args()
+	if len(cmdArgs) == 0 || *out == "" {
+		return errors.New("want -out FILE -- CMD ARGS...")
+	}
+	if _, err := exec.LookPath("xdotool"); err != nil {
+		return fmt.Errorf("xdotool: %w", err)
+	}
+	logf, err := os.OpenFile(*logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+
+	res := guiResult{Label: *label, Hidden: *hidden}
+	for i := range *runs {
+		cmd := exec.Command(cmdArgs[0], cmdArgs[1:]...)
+		cmd.Stdout, cmd.Stderr = logf, logf
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		t0 := time.Now()
+		if err := cmd.Start(); err != nil {
+			return err
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		stop := func() {
+			cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-exited:
+			case <-time.After(10 * time.Second):
+				cmd.Process.Kill()
+				<-exited
+			}
+		}
+		if !*hidden {
+			d, err := waitMapped(ctx, *name, exited, t0)
+			if err != nil {
+				stop()
+				return fmt.Errorf("run %d: %w (see %s)", i+1, err, *logPath)
+			}
+			res.StartMS = append(res.StartMS, float64(d.Microseconds())/1000)
+		}
+		if err := sleep(ctx, exited, *settle); err != nil {
+			stop()
+			return fmt.Errorf("run %d: %w (see %s)", i+1, err, *logPath)
+		}
+		res.Visible = windowVisible(*name)
+		rss, err := rssKB(cmd.Process.Pid)
+		if err != nil {
+			stop()
+			return err
+		}
+		res.RSSKB = append(res.RSSKB, rss)
+		if i == *runs-1 && *cpu > 0 {
+			c0, err := cpuSeconds(cmd.Process.Pid)
+			if err != nil {
+				stop()
+				return err
+			}
+			w0 := time.Now()
+			if err := sleep(ctx, exited, *cpu); err != nil {
+				stop()
+				return fmt.Errorf("run %d: %w (see %s)", i+1, err, *logPath)
+			}
+			c1, err := cpuSeconds(cmd.Process.Pid)
+			if err != nil {
+				stop()
+				return err
+			}
+			res.CPUSeconds, res.CPUWindow = c1-c0, time.Since(w0).Seconds()
+		}
+		stop()
+		fmt.Fprintf(stderr, "gui %s run %d/%d: start %v ms, rss %d kB, visible %v\n", *label, i+1, *runs, res.StartMS, rss, res.Visible)
+	}
+	data, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(*out, data, 0o644)
+}
+
+// waitMapped polls for a viewable window titled name; the 10 ms poll (plus
+// an xdotool call of a few ms) bounds the measurement's resolution.
+func waitMapped(ctx context.Context, name string, exited <-chan error, t0 time.Time) (time.Duration, error) {
+	deadline := time.After(60 * time.Second)
+	for {
+		if windowVisible(name) {
+			return time.Since(t0), nil
+		}
+		select {
+		case err := <-exited:
+			return 0, fmt.Errorf("program exited before showing a window: %v", err)
+		case <-deadline:
+			return 0, fmt.Errorf("no window %q within 60s", name)
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+func windowVisible(name string) bool {
+	return exec.Command("xdotool", "search", "--onlyvisible", "--name", "^"+name+"$").Run() == nil
+}
+
+// sleep waits d unless the program exits first (a failure here).
+func sleep(ctx context.Context, exited <-chan error, d time.Duration) error {
+	select {
+	case err := <-exited:
+		return fmt.Errorf("program exited early: %v", err)
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
+
+func rssKB(pid int) (int64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.Lines(string(data)) {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			return strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		}
+	}
+	return 0, errors.New("no VmRSS in /proc status")
+}
+
+// cpuSeconds is utime+stime of all the process's threads (proc(5)).
+func cpuSeconds(pid int) (float64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name may hold spaces and parentheses: fields start after
+	// the last ')'. Field 3 (state) is f[0], utime (14) f[11], stime (15) f[12].
+	s := string(data)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 13 {
+		return 0, errors.New("short /proc stat")
+	}
+	u, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, err
+	}
+	return float64(u+st) / clockTicks, nil
+}

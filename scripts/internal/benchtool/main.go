@@ -1,0 +1,77 @@
+// Command benchtool is scripts/bench's helper (SPEC §12). It drives the
+// pieces a shell script cannot: the scripted browser for sign-in, a bare
+// x/oauth2 refresh client as the baseline, a generator for a config with
+// 1,000 accounts and 1,000 reference tokens, GUI start/RSS/CPU measurement
+// under X, a stand-in tray host, and the final report table.
+//
+// Usage: benchtool COMMAND [FLAGS]; see usage below. It is a benchmark
+// tool, not a test: nothing here passes or fails on time.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+type command struct {
+	name, help string
+	run        func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+func commands() []command {
+	return []command{
+		{"login", "-- CMD ARGS...: run a `tokenkeeper login NAME --no-browser` and sign in as the demo user", cmdLogin},
+		{"oauth2-login", "-issuer URL -client-id ID -state FILE: bare x/oauth2 PKCE sign-in; writes the refresh token state file", cmdOAuth2Login},
+		{"oauth2-refresh", "-state FILE: one bare x/oauth2 refresh; writes the rotated refresh token back", cmdOAuth2Refresh},
+		{"genconfig", "-dir DIR -url DEMO_URL [-accounts 1000] [-tokens 1000]: write a large config (+ PAT secrets in the keyring)", cmdGenConfig},
+		{"gui", "-out FILE [-name TITLE] [-runs 5] [-settle 3s] [-cpu 20s] [-hidden] -- CMD ARGS...: start, map time, RSS, CPU", cmdGUI},
+		{"sniwatcher", ": a stand-in org.kde.StatusNotifierWatcher on the session bus (until SIGTERM)", cmdSNIWatcher},
+		{"freeport", ": print a free loopback TCP port", cmdFreePort},
+		{"nop", ": exit at once (the process-start baseline for oauth2-refresh)", func(context.Context, []string, io.Writer, io.Writer) error { return nil }},
+		{"report", "-dir DIR: print the results in DIR as one markdown table", cmdReport},
+	}
+}
+
+// cmdFreePort asks the kernel for a free port; it is free again once this
+// returns, so a racing process could take it (good enough for a benchmark).
+func cmdFreePort(_ context.Context, _ []string, stdout, _ io.Writer) error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	fmt.Fprintln(stdout, ln.Addr().(*net.TCPAddr).Port)
+	return nil
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: benchtool COMMAND [FLAGS]")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %s %s\n", c.name, c.help)
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if len(os.Args) < 2 {
+		usage(os.Stderr)
+		os.Exit(2)
+	}
+	for _, c := range commands() {
+		if c.name == os.Args[1] {
+			if err := c.run(ctx, os.Args[2:], os.Stdout, os.Stderr); err != nil {
+				fmt.Fprintf(os.Stderr, "benchtool %s: %v\n", c.name, err)
+				os.Exit(1)
+			}
+			return
+		}
+	}
+	usage(os.Stderr)
+	os.Exit(2)
+}

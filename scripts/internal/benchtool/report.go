@@ -1,0 +1,298 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Result files scripts/bench leaves in the results directory.
+const (
+	fileToken      = "token.json"       // hyperfine: tokenkeeper token, gh auth token
+	fileRefresh    = "refresh.json"     // hyperfine: tokenkeeper refresh, benchtool oauth2-refresh
+	fileStart      = "start.json"       // hyperfine: tokenkeeper version, benchtool nop
+	fileGoService  = "go-service.txt"   // go test -bench: TokenCached, Refresh, BareOAuth2Refresh
+	fileGoAuth     = "go-auth.txt"      // go test -bench: auth dialect vs bare x/oauth2 (canned server)
+	fileGoSched    = "go-scheduler.txt" // go test -bench: scheduler
+	fileGUI        = "gui-tokenkeeper.json"
+	fileGUIMinimal = "gui-minimal.json"
+	fileGUIHidden  = "gui-hidden.json"
+	fileNotes      = "notes.txt" // one line per note, printed under the table
+)
+
+// hyperfine's --export-json, the fields used here.
+type hyperfineRun struct {
+	Command string    `json:"command"`
+	Median  float64   `json:"median"` // seconds
+	Times   []float64 `json:"times"`
+}
+
+func readHyperfine(dir, name string) ([]hyperfineRun, error) {
+	data, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		return nil, err
+	}
+	var v struct {
+		Results []hyperfineRun `json:"results"`
+	}
+	if err := json.Unmarshal(data, &v); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return v.Results, nil
+}
+
+var benchLine = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+(.+)$`)
+
+// goBench maps a benchmark name to its metrics by unit, one value per run.
+type goBench map[string]map[string][]float64
+
+func readGoBench(dir, name string) (goBench, []string, error) {
+	f, err := os.Open(filepath.Join(dir, name))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	out := goBench{}
+	var order []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		m := benchLine.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		if out[m[1]] == nil {
+			out[m[1]] = map[string][]float64{}
+			order = append(order, m[1])
+		}
+		fs := strings.Fields(m[2])
+		for i := 0; i+1 < len(fs); i += 2 {
+			v, err := strconv.ParseFloat(fs[i], 64)
+			if err != nil {
+				continue
+			}
+			out[m[1]][fs[i+1]] = append(out[m[1]][fs[i+1]], v)
+		}
+	}
+	return out, order, sc.Err()
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func ms(sec float64) string { return fmt.Sprintf("%.1f ms", sec*1000) }
+
+func ns(v float64) string {
+	switch {
+	case v >= 1e6:
+		return fmt.Sprintf("%.2f ms", v/1e6)
+	case v >= 1e3:
+		return fmt.Sprintf("%.1f µs", v/1e3)
+	}
+	return fmt.Sprintf("%.0f ns", v)
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "**missed**"
+}
+
+type row struct{ measure, ours, peer, ratio, target, result string }
+
+// cmdReport prints every result found in -dir as one markdown table; a
+// missing file leaves its rows out and says so under the table.
+func cmdReport(_ context.Context, args []string, stdout, _ io.Writer) error {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	dir := fs.String("dir", "", "results directory")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *dir == "" {
+		return errors.New("-dir is required")
+	}
+	var rows []row
+	var missing []string
+	add := func(r row) { rows = append(rows, r) }
+	find := func(rs []hyperfineRun, prefix string) (hyperfineRun, bool) {
+		for _, r := range rs {
+			if strings.Contains(r.Command, prefix) {
+				return r, true
+			}
+		}
+		return hyperfineRun{}, false
+	}
+
+	if rs, err := readHyperfine(*dir, fileToken); err == nil {
+		tk, ok1 := find(rs, "tokenkeeper token")
+		gh, ok2 := find(rs, "gh auth token")
+		if ok1 && ok2 {
+			add(row{fmt.Sprintf("`tokenkeeper token NAME`, valid stored token: median wall, %d runs", len(tk.Times)),
+				ms(tk.Median), "`gh auth token`: " + ms(gh.Median), fmt.Sprintf("%.2f×", tk.Median/gh.Median),
+				"< 20 ms and ≤ gh", verdict(tk.Median < 0.020 && tk.Median <= gh.Median)})
+		}
+	} else {
+		missing = append(missing, fileToken)
+	}
+	add(row{"`kubelogin get-token` (cached), the aim", "—", "not measured: kubelogin is not packaged in Debian and only Go modules and Debian packages are reachable here", "—", "≈ 6 ms (aim)", "skipped"})
+
+	start, errStart := readHyperfine(*dir, fileStart)
+	if rs, err := readHyperfine(*dir, fileRefresh); err == nil {
+		tk, ok1 := find(rs, "tokenkeeper refresh")
+		bare, ok2 := find(rs, "oauth2-refresh")
+		if ok1 && ok2 {
+			add(row{fmt.Sprintf("`tokenkeeper refresh NAME` process: median wall, %d runs", len(tk.Times)),
+				ms(tk.Median), "bare x/oauth2 refresh process: " + ms(bare.Median), fmt.Sprintf("%.2f×", tk.Median/bare.Median),
+				"— (process start dominates)", "info"})
+			if errStart == nil {
+				tkv, ok3 := find(start, "tokenkeeper version")
+				nop, ok4 := find(start, "benchtool nop")
+				if ok3 && ok4 {
+					add(row{"process start alone (`tokenkeeper version` / `benchtool nop`)", ms(tkv.Median), ms(nop.Median), fmt.Sprintf("%.2f×", tkv.Median/nop.Median), "—", "info"})
+					a, b := tk.Median-tkv.Median, bare.Median-nop.Median
+					add(row{"refresh process minus its process start", ms(a), ms(b), fmt.Sprintf("%.2f×", a/b), "≤ 1.10×", verdict(a <= 1.10*b)})
+				}
+			}
+		}
+	} else {
+		missing = append(missing, fileRefresh)
+	}
+
+	if gb, _, err := readGoBench(*dir, fileGoService); err == nil {
+		if v := gb["BenchmarkTokenCached"]["ns/op"]; len(v) > 0 {
+			add(row{fmt.Sprintf("in-process `Service.Token`, valid stored token (BenchmarkTokenCached, median of %d)", len(v)),
+				ns(median(v)), "—", "—", "—", "info"})
+		}
+		r, bare := gb["BenchmarkRefresh"]["ns/op"], gb["BenchmarkBareOAuth2Refresh"]["ns/op"]
+		if len(r) > 0 && len(bare) > 0 {
+			q := median(r) / median(bare)
+			add(row{fmt.Sprintf("in-process refresh vs demo provider: `Service.RefreshNow` (lock, keyring, config write) vs x/oauth2 (median of %d)", len(r)),
+				ns(median(r)), "x/oauth2 `TokenSource.Token`: " + ns(median(bare)), fmt.Sprintf("%.2f×", q), "≤ 1.10×", verdict(q <= 1.10)})
+		}
+	} else {
+		missing = append(missing, fileGoService)
+	}
+	if gb, _, err := readGoBench(*dir, fileGoAuth); err == nil {
+		r, bare := gb["BenchmarkRefresh"]["ns/op"], gb["BenchmarkRefreshBareOAuth2"]["ns/op"]
+		if len(r) > 0 && len(bare) > 0 {
+			q := median(r) / median(bare)
+			add(row{fmt.Sprintf("in-process refresh, dialect only, canned local server (auth BenchmarkRefresh, median of %d)", len(r)),
+				ns(median(r)), "x/oauth2: " + ns(median(bare)), fmt.Sprintf("%.2f×", q), "≤ 1.10×", verdict(q <= 1.10)})
+		}
+	} else {
+		missing = append(missing, fileGoAuth)
+	}
+
+	var gTK, gMin, gHid guiResult
+	errTK := readJSON(*dir, fileGUI, &gTK)
+	errMin := readJSON(*dir, fileGUIMinimal, &gMin)
+	errHid := readJSON(*dir, fileGUIHidden, &gHid)
+	if errTK == nil && errMin == nil {
+		a, b := median(gTK.StartMS), median(gMin.StartMS)
+		add(row{fmt.Sprintf("GUI: process start to window mapped, Xvfb, 1,000 accounts + 1,000 reference tokens (median of %d)", len(gTK.StartMS)),
+			fmt.Sprintf("%.0f ms", a), fmt.Sprintf("minimal Fyne window: %.0f ms", b), fmt.Sprintf("%.2f×", a/b), "< 1 s", verdict(a < 1000)})
+		ra, rb := medianKB(gTK.RSSKB)/1024, medianKB(gMin.RSSKB)/1024
+		add(row{"GUI: RSS after start, same config (median)",
+			fmt.Sprintf("%.0f MB", ra), fmt.Sprintf("minimal Fyne window: %.0f MB", rb), fmt.Sprintf("+%.0f MB", ra-rb),
+			"≤ minimal + 30 MB (SPEC); < 150 MB (brief)", fmt.Sprintf("%s; %s", verdict(ra <= rb+30), verdict(ra < 150))})
+		if gTK.CPUWindow > 0 && gMin.CPUWindow > 0 {
+			add(row{fmt.Sprintf("GUI: CPU time, window visible, over %.0f s (utime+stime)", gTK.CPUWindow),
+				fmt.Sprintf("%.2f s (%.1f%%)", gTK.CPUSeconds, 100*gTK.CPUSeconds/gTK.CPUWindow),
+				fmt.Sprintf("minimal Fyne window: %.2f s (%.1f%%)", gMin.CPUSeconds, 100*gMin.CPUSeconds/gMin.CPUWindow),
+				ratio(gTK.CPUSeconds, gMin.CPUSeconds), "≤ minimal window", verdict(gTK.CPUSeconds <= gMin.CPUSeconds)})
+		}
+	} else {
+		missing = append(missing, fileGUI+"/"+fileGUIMinimal)
+	}
+	if errHid == nil {
+		res := verdict(gHid.CPUSeconds <= 0.05*gHid.CPUWindow/20 && !gHid.Visible)
+		note := "stand-in tray host (benchtool sniwatcher)"
+		if gHid.Visible {
+			note = "window was visible: --hidden ignored"
+		}
+		add(row{fmt.Sprintf("GUI: CPU time, `--hidden` in the tray, over %.0f s; RSS %.0f MB", gHid.CPUWindow, medianKB(gHid.RSSKB)/1024),
+			fmt.Sprintf("%.2f s (%.2f%%)", gHid.CPUSeconds, 100*gHid.CPUSeconds/gHid.CPUWindow), note, "—",
+			"≈ 0 (≤ 0.05 s per 20 s)", res})
+	} else {
+		missing = append(missing, fileGUIHidden)
+	}
+
+	if gb, order, err := readGoBench(*dir, fileGoSched); err == nil {
+		for _, name := range order {
+			m := gb[name]
+			var extra []string
+			for unit, v := range m {
+				if unit != "ns/op" && unit != "B/op" && unit != "allocs/op" {
+					extra = append(extra, fmt.Sprintf("%s %.0f", unit, median(v)))
+				}
+			}
+			slices.Sort(extra)
+			target, res := "—", "info"
+			if strings.Contains(name, "Wake") {
+				target = "no thundering herd (bounded in-flight)"
+			}
+			add(row{fmt.Sprintf("scheduler: %s (median of %d)", strings.TrimPrefix(name, "Benchmark"), len(m["ns/op"])),
+				ns(median(m["ns/op"])), strings.Join(extra, ", "), "—", target, res})
+		}
+	} else {
+		missing = append(missing, fileGoSched)
+	}
+
+	fmt.Fprintln(stdout, "| Measure | Tokenkeeper | Peer, same run | Ratio | Target | Result |")
+	fmt.Fprintln(stdout, "|---|---|---|---|---|---|")
+	for _, r := range rows {
+		fmt.Fprintf(stdout, "| %s | %s | %s | %s | %s | %s |\n", r.measure, r.ours, r.peer, r.ratio, r.target, r.result)
+	}
+	if data, err := os.ReadFile(filepath.Join(*dir, fileNotes)); err == nil && len(data) > 0 {
+		fmt.Fprintln(stdout)
+		for line := range strings.Lines(string(data)) {
+			fmt.Fprintf(stdout, "- %s", line)
+		}
+	}
+	if len(missing) > 0 {
+		fmt.Fprintf(stdout, "\nNot measured (no result file): %s\n", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+func ratio(a, b float64) string {
+	if b == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f×", a/b)
+}
+
+func medianKB(v []int64) float64 {
+	f := make([]float64, len(v))
+	for i, x := range v {
+		f[i] = float64(x)
+	}
+	return median(f)
+}
+
+func readJSON(dir, name string, v any) error {
+	data, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(data, v)
+}
