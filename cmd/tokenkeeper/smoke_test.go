@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/godbus/dbus/v5"
+
 	"github.com/tokenkeeper/tokenkeeper/auth/demo"
 	"github.com/tokenkeeper/tokenkeeper/storage"
 )
@@ -105,6 +107,96 @@ func TestGUISmokeNoDBus(t *testing.T) {
 			}
 			g.checkCleanExit()
 		})
+	}
+}
+
+// TestGUISmokeTray runs the window with a tray host on the session bus
+// (SPEC §8): the app registers its tray item, closing the window hides it
+// while renewal goes on, and SIGTERM still quits cleanly.
+func TestGUISmokeTray(t *testing.T) {
+	display := startXvfb(t)
+	c := guiProfile(t)
+	items := fakeTrayHost(t)
+	g := startGUI(t, c, display)
+	x := dialX(t, display)
+	win, _ := g.waitForWindow(x, nil)
+	select {
+	case <-items:
+	case <-g.done:
+		g.fail("the GUI exited before registering its tray item")
+	case <-time.After(hangLimit):
+		g.fail("no tray item registered with the StatusNotifierWatcher within %v", hangLimit)
+	}
+
+	if err := x.deleteWindow(win); err != nil {
+		t.Fatal(err)
+	}
+	g.waitUnmapped(x, win)
+	// Hidden in the tray, the renewer still follows the config file and
+	// renews what is due.
+	expireAccess(t, c, "erp")
+	g.waitForRenewal(c, "erp")
+
+	if err := g.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	g.checkCleanExit()
+}
+
+// fakeTrayHost claims org.kde.StatusNotifierWatcher on the test's session
+// bus (the private one scripts/with-keyring starts), as a desktop's tray
+// host does, and reports each item that registers.
+func fakeTrayHost(t *testing.T) <-chan string {
+	t.Helper()
+	conn, err := dbus.ConnectSessionBus()
+	if err != nil {
+		t.Fatalf("session bus: %v", err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	w := &trayWatcher{items: make(chan string, 8)}
+	if err := conn.Export(w, "/StatusNotifierWatcher", "org.kde.StatusNotifierWatcher"); err != nil {
+		t.Fatal(err)
+	}
+	reply, err := conn.RequestName("org.kde.StatusNotifierWatcher", dbus.NameFlagDoNotQueue)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reply != dbus.RequestNameReplyPrimaryOwner {
+		t.Fatalf("another StatusNotifierWatcher owns the name on this bus (reply %d)", reply)
+	}
+	return w.items
+}
+
+// trayWatcher is the one method of the StatusNotifierItem watcher
+// protocol that Fyne's systray calls.
+type trayWatcher struct{ items chan string }
+
+func (w *trayWatcher) RegisterStatusNotifierItem(item string) *dbus.Error {
+	select {
+	case w.items <- item:
+	default:
+	}
+	return nil
+}
+
+// waitUnmapped polls until the window is hidden, and fails if the process
+// exits instead.
+func (g *gui) waitUnmapped(x *xConn, win uint32) {
+	g.t.Helper()
+	deadline := time.After(hangLimit)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for x.mapped(win) {
+		select {
+		case <-g.done:
+			g.fail("closing the window quit the app; with a tray it must hide")
+		case <-deadline:
+			g.fail("the window was not hidden within %v", hangLimit)
+		case <-tick.C:
+		}
+	}
+	if g.exited() {
+		g.fail("closing the window quit the app; with a tray it must hide")
 	}
 }
 
