@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	xbinary "encoding/binary"
@@ -28,7 +29,7 @@ import (
 // The smoke tests run the real GUI binary under a private Xvfb (SPEC §7–§8):
 // the window must come up with content, and quitting (SIGTERM or closing the
 // window) must exit 0 without a panic, also when no D-Bus session is
-// reachable (no tray, no keyring). Set TOKENKEEPER_SMOKE_SHOT to a directory
+// reachable (no tray, no keyring); with a tray host closing only hides it. Set TOKENKEEPER_SMOKE_SHOT to a directory
 // to keep the screenshots there; otherwise they go to t.TempDir().
 //
 // The X11 side is a few requests spoken straight over the server's socket
@@ -301,8 +302,8 @@ func startXvfb(t *testing.T) string {
 
 	got := make(chan string, 1)
 	go func() {
-		b, _ := io.ReadAll(r) // EOF when Xvfb has written the number or died
-		got <- strings.TrimSpace(string(b))
+		line, _ := bufio.NewReader(r).ReadString('\n') // or EOF if Xvfb died
+		got <- strings.TrimSpace(line)
 	}()
 	var num string
 	select {
