@@ -9,3 +9,16 @@ test:
 
 build:
 	mkdir -p bin && go build -o bin/tokenkeeper ./cmd/tokenkeeper
+
+.PHONY: bench package crossbuild
+
+# Benchmarks against peers (SPEC §12): prints one markdown table.
+bench:
+	scripts/bench
+
+# dist/tokenkeeper.tar.xz (binary, .desktop entry, icon) via the Fyne CLI.
+package:
+	scripts/package
+
+crossbuild:
+	scripts/crossbuild
