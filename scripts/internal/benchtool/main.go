@@ -26,8 +26,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"login", "-- CMD ARGS...: run a `tokenkeeper login NAME --no-browser` and sign in as the demo user", cmdLogin},
-		{"oauth2-login", "-issuer URL -client-id ID -state FILE: bare x/oauth2 PKCE sign-in; writes the refresh token state file", cmdOAuth2Login},
-		{"oauth2-refresh", "-state FILE: one bare x/oauth2 refresh; writes the rotated refresh token back", cmdOAuth2Refresh},
+		{"oauth2-login", "-issuer URL [-client-id ID] -state FILE [-keyring]: bare x/oauth2 PKCE sign-in; writes the state file (the refresh token in it or in the keyring)", cmdOAuth2Login},
+		{"oauth2-refresh", "-state FILE: one bare x/oauth2 refresh; stores the rotated refresh token back (file or keyring)", cmdOAuth2Refresh},
 		{"genconfig", "-dir DIR -url DEMO_URL [-accounts 1000] [-tokens 1000]: write a large config (+ PAT secrets in the keyring)", cmdGenConfig},
 		{"gui", "-out FILE [-name TITLE] [-runs 5] [-settle 3s] [-cpu 20s] [-hidden] -- CMD ARGS...: start, map time, RSS, CPU", cmdGUI},
 		{"sniwatcher", ": a stand-in org.kde.StatusNotifierWatcher on the session bus (until SIGTERM)", cmdSNIWatcher},

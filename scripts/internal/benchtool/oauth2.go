@@ -19,15 +19,22 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/tokenkeeper/tokenkeeper/auth/demo"
+	"github.com/tokenkeeper/tokenkeeper/storage"
 )
 
 // bareState is the bare client's whole persistence: what x/oauth2 leaves
-// to its caller (golang/oauth2#84). The file holds a refresh token: 0600.
+// to its caller (golang/oauth2#84). The file holds the refresh token
+// (0600), or with Keyring the token lives in the OS keyring under
+// bareKeyringService and the state file's path: the least a client that
+// keeps secrets out of files must do.
 type bareState struct {
 	TokenURL     string `json:"token_url"`
 	ClientID     string `json:"client_id"`
-	RefreshToken string `json:"refresh_token"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	Keyring      bool   `json:"keyring,omitempty"`
 }
+
+const bareKeyringService = "tokenkeeper-bench"
 
 type discovery struct {
 	Issuer   string `json:"issuer"`
@@ -67,6 +74,7 @@ func cmdOAuth2Login(ctx context.Context, args []string, _, _ io.Writer) error {
 	issuer := fs.String("issuer", "", "OpenID Connect issuer URL")
 	clientID := fs.String("client-id", demo.ClientID, "public client ID")
 	statePath := fs.String("state", "", "state file to write")
+	useKeyring := fs.Bool("keyring", false, "keep the refresh token in the OS keyring, not in the state file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -131,7 +139,8 @@ func cmdOAuth2Login(ctx context.Context, args []string, _, _ io.Writer) error {
 	if tok.RefreshToken == "" {
 		return errors.New("exchange: no refresh token")
 	}
-	return writeState(*statePath, &bareState{TokenURL: d.TokenURL, ClientID: *clientID, RefreshToken: tok.RefreshToken})
+	st := &bareState{TokenURL: d.TokenURL, ClientID: *clientID, RefreshToken: tok.RefreshToken, Keyring: *useKeyring}
+	return saveState(*statePath, st)
 }
 
 // cmdOAuth2Refresh is the baseline process: read the refresh token, one
@@ -150,6 +159,11 @@ func cmdOAuth2Refresh(ctx context.Context, args []string, _, _ io.Writer) error 
 	if err := json.Unmarshal(data, &st); err != nil {
 		return fmt.Errorf("state file: %w", err)
 	}
+	if st.Keyring {
+		if st.RefreshToken, err = storage.SystemKeyring().Get(bareKeyringService, *statePath); err != nil {
+			return fmt.Errorf("keyring: %w", err)
+		}
+	}
 	cfg := &oauth2.Config{ClientID: st.ClientID, Endpoint: oauth2.Endpoint{TokenURL: st.TokenURL, AuthStyle: oauth2.AuthStyleInParams}}
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, &http.Client{Timeout: 10 * time.Second})
 	tok, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: st.RefreshToken}).Token()
@@ -160,7 +174,31 @@ func cmdOAuth2Refresh(ctx context.Context, args []string, _, _ io.Writer) error 
 		return nil // no rotation: the old one stays valid
 	}
 	st.RefreshToken = tok.RefreshToken
+	if st.Keyring {
+		return storeKeyring(*statePath, st.RefreshToken)
+	}
 	return writeState(*statePath, &st)
+}
+
+func storeKeyring(path, rt string) error {
+	if err := storage.SystemKeyring().Set(bareKeyringService, path, rt); err != nil {
+		return fmt.Errorf("keyring: %w", err)
+	}
+	return nil
+}
+
+// saveState stores the refresh token in the keyring when st.Keyring says
+// so, else in the state file.
+func saveState(path string, st *bareState) error {
+	if !st.Keyring {
+		return writeState(path, st)
+	}
+	if err := storeKeyring(path, st.RefreshToken); err != nil {
+		return err
+	}
+	c := *st
+	c.RefreshToken = ""
+	return writeState(path, &c)
 }
 
 // writeState replaces the state file atomically (temp file + rename), so
