@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"sort"
@@ -60,9 +61,20 @@ func (e *env) service() (*service.Service, error) {
 	if os.Getenv("TOKENKEEPER_DEBUG") != "" {
 		level = slog.LevelDebug
 	}
+	// TOKENKEEPER_HTTP_TIMEOUT bounds every provider request (default
+	// auth.DefaultTimeout); tests use it to exercise slow providers.
+	var hc *http.Client
+	if v := os.Getenv("TOKENKEEPER_HTTP_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("TOKENKEEPER_HTTP_TIMEOUT=%q: want a positive duration such as 10s", v)
+		}
+		hc = &http.Client{Timeout: d}
+	}
 	e.svc, err = service.New(service.Options{
 		Store:   storage.Open(dir),
 		Keyring: storage.SystemKeyring(),
+		HTTP:    hc,
 		Logger:  slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level})),
 	})
 	return e.svc, err
