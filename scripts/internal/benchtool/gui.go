@@ -25,6 +25,8 @@ type guiResult struct {
 	Hidden     bool      `json:"hidden"`
 	StartMS    []float64 `json:"start_ms,omitempty"` // process start to window mapped, per run
 	RSSKB      []int64   `json:"rss_kb"`             // VmRSS after settling, per run
+	AnonKB     []int64   `json:"rss_anon_kb"`        // its anonymous part (heaps, GL buffers)
+	FileKB     []int64   `json:"rss_file_kb"`        // its file-backed part (binary, libraries)
 	CPUSeconds float64   `json:"cpu_s"`              // utime+stime over CPUWindow (last run)
 	CPUWindow  float64   `json:"cpu_window_s"`
 	Visible    bool      `json:"visible"` // a window with the title was mapped when measured
@@ -95,12 +97,15 @@ func cmdGUI(ctx context.Context, args []string, _, stderr io.Writer) error {
 			return fmt.Errorf("run %d: %w (see %s)", i+1, err, *logPath)
 		}
 		res.Visible = windowVisible(*name)
-		rss, err := rssKB(cmd.Process.Pid)
+		mem, err := memKB(cmd.Process.Pid, "VmRSS", "RssAnon", "RssFile")
 		if err != nil {
 			stop()
 			return err
 		}
-		res.RSSKB = append(res.RSSKB, rss)
+		rss := mem[0]
+		res.RSSKB = append(res.RSSKB, mem[0])
+		res.AnonKB = append(res.AnonKB, mem[1])
+		res.FileKB = append(res.FileKB, mem[2])
 		if i == *runs-1 && *cpu > 0 {
 			c0, err := cpuSeconds(cmd.Process.Pid)
 			if err != nil {
@@ -165,17 +170,31 @@ func sleep(ctx context.Context, exited <-chan error, d time.Duration) error {
 	}
 }
 
-func rssKB(pid int) (int64, error) {
+// memKB reads the named kB fields of /proc/PID/status, in order.
+func memKB(pid int, fields ...string) ([]int64, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
+	got := map[string]int64{}
 	for line := range strings.Lines(string(data)) {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			return strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		if n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64); err == nil {
+			got[k] = n
 		}
 	}
-	return 0, errors.New("no VmRSS in /proc status")
+	out := make([]int64, len(fields))
+	for i, f := range fields {
+		n, ok := got[f]
+		if !ok {
+			return nil, fmt.Errorf("no %s in /proc status", f)
+		}
+		out[i] = n
+	}
+	return out, nil
 }
 
 // cpuSeconds is utime+stime of all the process's threads (proc(5)).
