@@ -111,7 +111,13 @@ func (c *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		select {
 		case err = <-c.outcome:
 		case <-c.done:
-			err = errors.New("sign-in was cancelled")
+			// SignIn returns right after finish, so both may be ready and
+			// select picks at random: the outcome, when there is one, wins.
+			select {
+			case err = <-c.outcome:
+			default:
+				err = errors.New("sign-in was cancelled")
+			}
 		case <-r.Context().Done():
 			return
 		}
