@@ -33,6 +33,22 @@ type canned struct {
 	header map[string]string
 }
 
+// write sends the canned answer; a zero status means 200.
+func (c canned) write(w http.ResponseWriter) {
+	for k, v := range c.header {
+		w.Header().Set(k, v)
+	}
+	if c.ctype != "" {
+		w.Header().Set("Content-Type", c.ctype)
+	}
+	status := c.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, c.body)
+}
+
 // recordedRequest is what a test server received.
 type recordedRequest struct {
 	Header http.Header
@@ -49,18 +65,7 @@ func cannedServer(t *testing.T, c canned) (*httptest.Server, func() []recordedRe
 		mu.Lock()
 		reqs = append(reqs, recordedRequest{Header: r.Header.Clone(), Body: string(b)})
 		mu.Unlock()
-		for k, v := range c.header {
-			w.Header().Set(k, v)
-		}
-		if c.ctype != "" {
-			w.Header().Set("Content-Type", c.ctype)
-		}
-		status := c.status
-		if status == 0 {
-			status = http.StatusOK
-		}
-		w.WriteHeader(status)
-		_, _ = io.WriteString(w, c.body)
+		c.write(w)
 	}))
 	t.Cleanup(srv.Close)
 	return srv, func() []recordedRequest {
