@@ -270,6 +270,7 @@ func TestTokenRefreshesOnlyWhenNeeded(t *testing.T) {
 		t.Errorf("fresh token: %d refreshes, want 0", got)
 	}
 	// Demo access tokens live 2 minutes: asking for 10 minutes forces one.
+	h.clock.Advance(time.Second)
 	old := h.session("acct").Access
 	acc, err := h.svc.Token(ctx, "acct", 10*time.Minute)
 	if err != nil {
@@ -280,6 +281,26 @@ func TestTokenRefreshesOnlyWhenNeeded(t *testing.T) {
 	}
 	if acc.Token.Reveal() == old {
 		t.Error("Token returned the old access token after refreshing")
+	}
+	// A token issued since a call began is the freshest there can be, even
+	// though it cannot satisfy minValid: the call reuses it (another process
+	// refreshed while this one waited for the lock). The fake clock stands
+	// still, so this call began when the token was issued.
+	again, err := h.svc.Token(ctx, "acct", 10*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := h.srv.RefreshCount() - n; got != 1 || again.Token.Reveal() != acc.Token.Reveal() {
+		t.Errorf("call at the token's issue time: %d refreshes in all, same token %v; want 1 and the same token",
+			got, again.Token.Reveal() == acc.Token.Reveal())
+	}
+	// A call that begins later refreshes: minValid is still unmet.
+	h.clock.Advance(time.Second)
+	if _, err := h.svc.Token(ctx, "acct", 10*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.srv.RefreshCount() - n; got != 2 {
+		t.Errorf("later call: %d refreshes in all, want 2", got)
 	}
 }
 

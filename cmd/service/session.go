@@ -230,6 +230,7 @@ type Access struct {
 // within minValid (SPEC §9). This is the CLI's hot path: one config read and
 // one keyring read when the stored token is fresh.
 func (s *Service) Token(ctx context.Context, name string, minValid time.Duration) (Access, error) {
+	start := s.clock.Now()
 	cfg, err := s.store.Load()
 	if err != nil {
 		return Access{}, err
@@ -241,7 +242,7 @@ func (s *Service) Token(ctx context.Context, name string, minValid time.Duration
 	if !a.Session.SignedIn {
 		return Access{}, notSignedIn(a)
 	}
-	if fresh(a, s.clock.Now(), minValid) {
+	if fresh(a, start, minValid) {
 		ss, err := s.readSession(name)
 		if err == nil && ss.Access != "" {
 			return access(ss, a), nil
@@ -250,12 +251,11 @@ func (s *Service) Token(ctx context.Context, name string, minValid time.Duration
 			return Access{}, err
 		}
 	}
-	// Under the lock, a token issued after the one seen here was renewed by
-	// another process a moment ago: it is the freshest there can be, even
-	// when minValid exceeds the provider's whole token lifetime.
-	seen := a.Session.IssuedAt
+	// Under the lock, a token issued after this call began was renewed by
+	// another process meanwhile: it is the freshest there can be, even when
+	// minValid exceeds the provider's whole token lifetime.
 	ss, err := s.refresh(ctx, name, func(a *storage.Account) bool {
-		return !fresh(a, s.clock.Now(), minValid) && !a.Session.IssuedAt.After(seen)
+		return !fresh(a, s.clock.Now(), minValid) && a.Session.IssuedAt.Before(start)
 	})
 	if err != nil {
 		return Access{}, err

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -26,6 +27,9 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	// The in-process demo providers' OP library logs request errors (such
+	// as the invalid_grant the tests provoke) to slog's default.
+	slog.SetDefault(slog.New(slog.DiscardHandler))
 	dir, err := os.MkdirTemp("", "tokenkeeper-cli-test")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -369,15 +373,42 @@ func TestCLIReferenceTokens(t *testing.T) {
 	}
 }
 
+// expireStored makes the stored access token look expired to every
+// process, as if its lifetime had passed, without waiting for it: it edits
+// the config file through the store (under its lock). The provider still
+// accepts the token and its refresh token.
+func (c *cli) expireStored(name string) {
+	c.t.Helper()
+	_, err := storage.Open(c.dir).Update(func(cfg *storage.Config) error {
+		for i := range cfg.Accounts {
+			if cfg.Accounts[i].Name == name {
+				s := &cfg.Accounts[i].Session
+				s.IssuedAt = time.Now().Add(-3 * time.Minute)
+				s.AccessExpiry = time.Now().Add(-time.Minute)
+				return nil
+			}
+		}
+		return fmt.Errorf("no account %q", name)
+	})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+}
+
 // TestCLIConcurrentProcessesRefreshOnce starts several real processes that
 // all need a refresh at the same moment (SPEC §4 "across processes"): the
 // per-account lock must let exactly one refresh reach the provider, and all
-// of them must print the same, valid token.
+// of them must print the same, valid token. The stored token is made to
+// look expired, so every process needs a refresh, and the one it gets is
+// good for longer than --min-valid: whichever process comes second, early or
+// late, must find it under the lock and reuse it.
 func TestCLIConcurrentProcessesRefreshOnce(t *testing.T) {
 	srv := startDemo(t)
 	c := newCLI(t)
 	c.ok("add", "erp", "--provider", "erpnet", "--url", srv.URL(), "--client-id", demo.ClientID)
 	c.login("erp")
+	stale, _ := c.session("erp")
+	c.expireStored("erp")
 	before := srv.RefreshCount()
 
 	const procs = 8
@@ -389,9 +420,7 @@ func TestCLIConcurrentProcessesRefreshOnce(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			// 10 minutes is beyond the demo's 2-minute lifetime: every
-			// process wants a refresh.
-			results[i] = c.run("", "token", "erp", "--min-valid", "10m")
+			results[i] = c.run("", "token", "erp", "--min-valid", "90s")
 		}()
 	}
 	close(start)
@@ -406,6 +435,9 @@ func TestCLIConcurrentProcessesRefreshOnce(t *testing.T) {
 	}
 	if got := srv.RefreshCount() - before; got != 1 {
 		t.Errorf("provider saw %d refresh requests, want exactly 1", got)
+	}
+	if strings.TrimSpace(results[0].stdout) == stale {
+		t.Error("the processes printed the expired token instead of a refreshed one")
 	}
 	if !userinfoOK(t, srv, strings.TrimSpace(results[0].stdout)) {
 		t.Error("the shared token is not accepted by the provider")
