@@ -2,8 +2,13 @@
 // desktop window and tray without arguments, a command line with them.
 package main
 
-import "os"
+import (
+	"os"
+
+	"github.com/tokenkeeper/tokenkeeper/cmd/tokenkeeper/internal/clocale"
+)
 
 func main() {
+	clocale.Restore()
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
