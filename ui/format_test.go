@@ -199,3 +199,30 @@ func TestParseDate(t *testing.T) {
 		}
 	}
 }
+
+func TestSummaryText(t *testing.T) {
+	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		st   service.Status
+		want string
+	}{
+		{service.Status{}, "0 accounts · 0 reference tokens"},
+		{service.Status{
+			Accounts: []service.Snapshot{{State: service.StateValid}},
+			Tokens:   []service.RefTokenSnapshot{{}},
+		}, "1 account · 1 reference token"},
+		{service.Status{
+			Accounts: []service.Snapshot{{State: service.StateValid}, {State: service.StateFailing},
+				{State: service.StateSignInRequired}, {State: service.StateRenewing}},
+			Tokens: []service.RefTokenSnapshot{
+				{Expires: now.AddDate(0, 0, 5)}, {Expires: now.AddDate(0, 0, -1)},
+				{Expires: now.AddDate(0, 0, 15)}, {},
+			},
+		}, "4 accounts (2 need attention) · 4 reference tokens (2 expiring or expired)"},
+	}
+	for _, tc := range tests {
+		if got := summaryText(tc.st, now); got != tc.want {
+			t.Errorf("summaryText = %q; want %q", got, tc.want)
+		}
+	}
+}

@@ -308,8 +308,8 @@ func (u *UI) onTick() {
 	}
 }
 
-// watchInterval paces the notification checks that depend on time alone
-// (session and reference-token expiry); a minute is plenty for warnings
+// watchInterval paces the notification checks and the status bar, which
+// depend on time alone (session and reference-token expiry); a minute is plenty for warnings
 // given in hours and days, and costs nothing while hidden.
 const watchInterval = time.Minute
 
@@ -321,7 +321,10 @@ func (u *UI) startWatch() {
 		for {
 			select {
 			case <-t.C():
-				fyne.Do(func() { u.notes.check(u.status, u.now()) })
+				fyne.Do(func() {
+					u.notes.check(u.status, u.now())
+					u.summary.SetText(summaryText(u.status, u.now()))
+				})
 			case <-done:
 				return
 			}
@@ -354,7 +357,7 @@ func (u *UI) apply(st service.Status) {
 		u.content.Objects = []fyne.CanvasObject{want}
 		u.content.Refresh()
 	}
-	u.summary.SetText(summaryText(st))
+	u.summary.SetText(summaryText(st, u.now()))
 	u.tabs.Items[0].Text = fmt.Sprintf("Accounts (%d)", len(st.Accounts))
 	u.tabs.Items[1].Text = fmt.Sprintf("Reference tokens (%d)", len(st.Tokens))
 	u.tabs.Refresh()
@@ -364,8 +367,11 @@ func (u *UI) apply(st service.Status) {
 	u.notes.check(st, u.now())
 }
 
-// summaryText is the status bar's count of accounts needing attention.
-func summaryText(st service.Status) string {
+// summaryText is the status bar: how many accounts and reference tokens
+// there are, and how many of each need attention (reference tokens: the
+// ones shown in a warning colour). It is shown under both tabs, so it names
+// both.
+func summaryText(st service.Status, now time.Time) string {
 	attention := 0
 	for _, a := range st.Accounts {
 		switch a.State {
@@ -373,14 +379,28 @@ func summaryText(st service.Status) string {
 			attention++
 		}
 	}
-	s := fmt.Sprintf("%d accounts", len(st.Accounts))
-	if len(st.Accounts) == 1 {
-		s = "1 account"
+	expiring := 0
+	for _, t := range st.Tokens {
+		if imp := refImportance(t.Expires, now); imp == widget.WarningImportance || imp == widget.DangerImportance {
+			expiring++
+		}
 	}
+	s := plural(len(st.Accounts), "account", "accounts")
 	if attention > 0 {
-		s += fmt.Sprintf(" · %d need attention", attention)
+		s += fmt.Sprintf(" (%d need attention)", attention)
+	}
+	s += " · " + plural(len(st.Tokens), "reference token", "reference tokens")
+	if expiring > 0 {
+		s += fmt.Sprintf(" (%d expiring or expired)", expiring)
 	}
 	return s
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // account returns the current snapshot of the named account.
