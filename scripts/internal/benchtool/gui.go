@@ -53,7 +53,7 @@ func cmdGUI(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	cmdArgs := fs.Args()
 	if len(cmdArgs) == 0 || *out == "" {
-		return errors.New("want -out FILE -- CMD ARGS...")
+		return errors.New("usage: gui -out FILE -- CMD [ARGS]")
 	}
 	if _, err := exec.LookPath("xdotool"); err != nil {
 		return fmt.Errorf("xdotool: %w", err)

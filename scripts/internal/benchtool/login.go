@@ -25,7 +25,7 @@ func cmdLogin(ctx context.Context, args []string, _, stderr io.Writer) error {
 		args = args[1:]
 	}
 	if len(args) == 0 {
-		return errors.New("want -- CMD ARGS...")
+		return errors.New("usage: login -- CMD [ARGS]")
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
