@@ -156,53 +156,55 @@ func (r *accountRow) CreateRenderer() fyne.WidgetRenderer {
 	return widget.NewSimpleRenderer(r.content)
 }
 
-// set shows snapshot s as of now.
+// set shows snapshot s as of now. It runs for every visible row once a
+// second, so it touches only what changed.
 func (r *accountRow) set(s service.Snapshot, now time.Time) {
 	r.snap = s
-	r.title.SetText(s.Name)
+	setLabel(r.title, s.Name, widget.MediumImportance)
 	user := s.User
 	if user == "" {
 		user = "no user signed in"
 	}
-	r.sub.SetText(shortKind(auth.Kind(s.Kind)) + " · " + user)
+	setLabel(r.sub, shortKind(auth.Kind(s.Kind))+" · "+user, widget.MediumImportance)
 
 	text, c, _ := stateStyle(s.State)
 	r.badge.set(text, c)
-	detail, dImp := rowDetail(s)
-	r.detail.Importance = dImp
-	r.detail.SetText(detail)
+	detail, imp := rowDetail(s)
+	setLabel(r.detail, detail, imp)
 
-	r.countdown.Importance = countdownImportance(s, now)
-	r.countdown.SetText(Countdown(s.AccessExpiry, now))
+	countdown := Countdown(s.AccessExpiry, now)
 	if !signedIn(s.State) {
-		r.countdown.SetText(unknown)
+		countdown = unknown
 	}
+	setLabel(r.countdown, countdown, countdownImportance(s, now))
 	r.bar.set(RemainingFraction(s.IssuedAt, s.AccessExpiry, now))
 
-	r.session.Importance = widget.MediumImportance
+	session, imp := sessionText(s, now)
+	setLabel(r.session, session, imp)
+	setLabel(r.renewal, renewalText(s, now), widget.MediumImportance)
+
+	setEnabled(r.copyBtn, signedIn(s.State))
+	if signedIn(s.State) {
+		setIcon(r.mainBtn, theme.ViewRefreshIcon())
+	} else {
+		setIcon(r.mainBtn, theme.LoginIcon())
+	}
+}
+
+// sessionText is the refresh-token (session) line, coloured when it ends
+// within a day or has ended.
+func sessionText(s service.Snapshot, now time.Time) (string, widget.Importance) {
 	switch {
 	case !signedIn(s.State):
-		r.session.SetText("No session")
+		return "No session", widget.MediumImportance
 	case s.RefreshExpiry.IsZero():
-		r.session.SetText("Session end unknown")
+		return "Session end unknown", widget.MediumImportance
 	case !s.RefreshExpiry.After(now):
-		r.session.Importance = widget.DangerImportance
-		r.session.SetText("Session ended")
-	default:
-		if s.RefreshExpiry.Sub(now) < 24*time.Hour {
-			r.session.Importance = widget.WarningImportance
-		}
-		r.session.SetText("Session ends " + Relative(s.RefreshExpiry, now))
+		return "Session ended", widget.DangerImportance
+	case s.RefreshExpiry.Sub(now) < 24*time.Hour:
+		return "Session ends " + Relative(s.RefreshExpiry, now), widget.WarningImportance
 	}
-	r.renewal.SetText(renewalText(s, now))
-
-	if signedIn(s.State) {
-		r.copyBtn.Enable()
-		r.mainBtn.SetIcon(theme.ViewRefreshIcon())
-	} else {
-		r.copyBtn.Disable()
-		r.mainBtn.SetIcon(theme.LoginIcon())
-	}
+	return "Session ends " + Relative(s.RefreshExpiry, now), widget.MediumImportance
 }
 
 // rowDetail is the line under the badge: the error when there is one,

@@ -116,26 +116,23 @@ func (r *tokenRow) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpl
 
 func (r *tokenRow) set(t service.RefTokenSnapshot, now time.Time) {
 	r.tok = t
-	r.title.SetText(t.Label)
+	setLabel(r.title, t.Label, widget.MediumImportance)
 	sub := refKindLabel(t.Kind)
 	if t.Note != "" {
 		sub += " · " + t.Note
 	}
-	r.sub.SetText(sub)
-	if t.Account == "" {
-		r.account.Importance = widget.MediumImportance
-		r.account.SetText("no account")
-	} else {
-		r.account.Importance = widget.MediumImportance
-		r.account.SetText(t.Account)
+	setLabel(r.sub, sub, widget.MediumImportance)
+	account := t.Account
+	if account == "" {
+		account = "no account"
 	}
-	r.expiry.Importance = refImportance(t.Expires, now)
-	r.expiry.SetText(DaysLeft(t.Expires, now))
-	if t.Expires.IsZero() {
-		r.expDate.SetText("")
-	} else {
-		r.expDate.SetText(t.Expires.Local().Format("Mon 2 Jan 2006"))
+	setLabel(r.account, account, widget.MediumImportance)
+	setLabel(r.expiry, DaysLeft(t.Expires, now), refImportance(t.Expires, now))
+	date := ""
+	if !t.Expires.IsZero() {
+		date = t.Expires.Local().Format("Mon 2 Jan 2006")
 	}
+	setLabel(r.expDate, date, widget.MediumImportance)
 }
 
 // refImportance colours a reference token's expiry: warning inside 14 days,

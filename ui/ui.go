@@ -189,6 +189,9 @@ func (u *UI) build() {
 		container.NewTabItemWithIcon("Accounts", theme.AccountIcon(), u.accounts.content),
 		container.NewTabItemWithIcon("Reference tokens", theme.LoginIcon(), u.tokens.content),
 	)
+	// The ticker refreshes only the shown tab: bring the other up to date
+	// as it is shown.
+	u.tabs.OnSelected = func(*container.TabItem) { u.onTick() }
 	addAccount := widget.NewButtonWithIcon("Add account", theme.ContentAddIcon(), u.showAddAccount)
 	addAccount.Importance = widget.HighImportance
 	addToken := widget.NewButtonWithIcon("Add reference token", theme.ContentAddIcon(), func() { u.showRefTokenDialog(nil) })
@@ -300,11 +303,17 @@ func (u *UI) stopTicker() {
 }
 
 // onTick updates what moves with time: countdowns, bars, relative times.
-// Only the rows on screen are redrawn (widget.List is virtualized).
+// Only the rows on screen are redrawn (widget.List is virtualized), and
+// only in the tab that is shown; selecting a tab brings its rows up to
+// date (see build).
 func (u *UI) onTick() {
-	if u.visible {
-		u.accounts.list.Refresh()
+	if !u.visible {
+		return
+	}
+	if u.tabs.SelectedIndex() == 1 {
 		u.tokens.list.Refresh()
+	} else {
+		u.accounts.list.Refresh()
 	}
 }
 

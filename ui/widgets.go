@@ -193,6 +193,34 @@ func (c columns) MinSize(objs []fyne.CanvasObject) fyne.Size {
 	return fyne.NewSize(w+theme.Padding()*float32(len(objs)-1), h)
 }
 
+// setLabel shows text in importance imp, refreshing l only when either
+// changed: rows are re-set every second, and a Label refresh re-measures
+// and re-lays out its text even when nothing changed.
+func setLabel(l *widget.Label, text string, imp widget.Importance) {
+	if l.Text == text && l.Importance == imp {
+		return
+	}
+	l.Text, l.Importance = text, imp
+	l.Refresh()
+}
+
+// setEnabled enables or disables b, touching it only on a change.
+func setEnabled(b *widget.Button, on bool) {
+	switch {
+	case on && b.Disabled():
+		b.Enable()
+	case !on && !b.Disabled():
+		b.Disable()
+	}
+}
+
+// setIcon changes b's icon only when it differs.
+func setIcon(b *widget.Button, icon fyne.Resource) {
+	if b.Icon != icon {
+		b.SetIcon(icon)
+	}
+}
+
 // small returns a label in the caption size, for second lines of rows.
 func small(text string) *widget.Label {
 	l := widget.NewLabel(text)
