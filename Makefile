@@ -8,7 +8,7 @@ test:
 	scripts/test
 
 build:
-	mkdir -p bin && go build -o bin/tokenkeeper ./cmd/tokenkeeper
+	scripts/build bin/tokenkeeper
 
 .PHONY: bench package crossbuild
 
