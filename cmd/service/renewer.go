@@ -29,13 +29,16 @@ func (s *Service) Run(ctx context.Context) error {
 		s.sched = nil
 		s.mu.Unlock()
 	}()
+	// Taken before the first publish: whatever another process writes
+	// after it is a change the watch must see.
+	seen, _ := s.store.ModTime()
 	s.rescheduleAll()
 	s.publish()
 
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		s.watch(ctx)
+		s.watch(ctx, seen)
 	}()
 	err := sched.Run(ctx)
 	<-done
@@ -55,9 +58,8 @@ func (s *Service) Wake() {
 	}
 }
 
-// watch reloads the config when another process changed it.
-func (s *Service) watch(ctx context.Context) {
-	last, _ := s.store.ModTime()
+// watch reloads the config when another process changed it since last.
+func (s *Service) watch(ctx context.Context, last time.Time) {
 	for {
 		t := s.clock.NewTimer(watchInterval)
 		select {

@@ -633,11 +633,18 @@ func TestRunningServiceFollowsOtherProcesses(t *testing.T) {
 	before := h.snapshot("acct")
 
 	other := h.newService(&http.Client{Timeout: 5 * time.Second})
-	h.clock.Advance(time.Second) // the other process's token is visibly newer
+	// The other process's token is visibly newer, and its renewal time
+	// later than the first one's whatever the jitter (at most 5% of the
+	// 2-minute lifetime: 6 s).
+	h.clock.Advance(10 * time.Second)
 	if err := other.RefreshNow(context.Background(), "acct"); err != nil {
 		t.Fatal(err)
 	}
 	n := h.srv.RefreshCount()
+	// Both loops of the renewer (the scheduler and the config watch) must
+	// be parked on their timers, or the watch's would start after the
+	// clock moved and wait another interval.
+	h.clock.BlockUntil(2)
 	h.clock.Advance(watchInterval)
 	waitFor(t, h.svc, "the other process's renewal", func(st Status) bool {
 		s, _ := stateOf(st, "acct")
