@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/godbus/dbus/v5"
@@ -164,11 +165,50 @@ const (
 type Secrets struct {
 	kr      Keyring
 	profile string
+
+	// seen holds, per keyring user, the raw item (a value or a chunk
+	// header) this Secrets last read or wrote. Set needs the previous one
+	// only to delete its chunks, and a refresh reads a key under its
+	// account lock just before writing it: remembering saves Set a keyring
+	// read (seven D-Bus round trips with go-keyring) in the instant between
+	// the provider issuing a rotated refresh token and the keyring holding
+	// it. If another process wrote meanwhile without the lock, the worst
+	// case is an orphaned chunk generation, never a lost value.
+	mu   sync.Mutex
+	seen map[string]string
 }
 
 // NewSecrets returns the secrets of one config profile.
 func NewSecrets(kr Keyring, profile string) *Secrets {
-	return &Secrets{kr: kr, profile: profile}
+	return &Secrets{kr: kr, profile: profile, seen: map[string]string{}}
+}
+
+func (s *Secrets) remember(user, raw string) {
+	s.mu.Lock()
+	s.seen[user] = raw
+	s.mu.Unlock()
+}
+
+func (s *Secrets) forget(user string) {
+	s.mu.Lock()
+	delete(s.seen, user)
+	s.mu.Unlock()
+}
+
+// previous returns the raw item under user: the one remembered, else read
+// from the keyring ("" when there is none).
+func (s *Secrets) previous(user string) (string, error) {
+	s.mu.Lock()
+	raw, ok := s.seen[user]
+	s.mu.Unlock()
+	if ok {
+		return raw, nil
+	}
+	raw, err := s.kr.Get(Service, user)
+	if errors.Is(err, keyring.ErrNotFound) {
+		return "", nil
+	}
+	return raw, err
 }
 
 func (s *Secrets) user(key string) string { return s.profile + "/" + key }
@@ -213,9 +253,13 @@ func (s *Secrets) Get(key string) (string, error) {
 	var prev string
 	for range maxReadRetries {
 		v, err := s.kr.Get(Service, user)
+		if errors.Is(err, keyring.ErrNotFound) {
+			s.forget(user)
+		}
 		if err != nil {
 			return "", fmt.Errorf("read keyring item %q: %w", key, classify(err))
 		}
+		s.remember(user, v)
 		h, chunked, err := parseHeader(v)
 		if !chunked {
 			return v, nil
@@ -267,8 +311,8 @@ func (s *Secrets) readChunks(user string, h header) (string, error) {
 // new value; the previous generation's chunks are deleted afterwards.
 func (s *Secrets) Set(key, value string) error {
 	user := s.user(key)
-	old, err := s.kr.Get(Service, user)
-	if err != nil && !errors.Is(err, keyring.ErrNotFound) {
+	old, err := s.previous(user)
+	if err != nil {
 		return fmt.Errorf("write keyring item %q: %w", key, scrub(classify(err), value))
 	}
 	oldH, oldChunked, _ := parseHeader(old)
@@ -276,8 +320,10 @@ func (s *Secrets) Set(key, value string) error {
 	var gen string // the new value's chunk generation, if chunked
 	if len(value) <= chunkSize && !strings.HasPrefix(value, chunkedPrefix) {
 		if err := s.kr.Set(Service, user, value); err != nil {
+			s.forget(user)
 			return fmt.Errorf("write keyring item %q: %w", key, scrub(classify(err), value))
 		}
+		s.remember(user, value)
 	} else {
 		if gen, err = newGeneration(); err != nil {
 			return err
@@ -292,9 +338,11 @@ func (s *Secrets) Set(key, value string) error {
 		sum := sha256.Sum256([]byte(value))
 		h := header{gen: gen, n: len(chunks), hash: hex.EncodeToString(sum[:])}
 		if err := s.kr.Set(Service, user, h.String()); err != nil {
+			s.forget(user)
 			s.deleteChunks(user, h)
 			return fmt.Errorf("write keyring item %q: %w", key, scrub(classify(err), value))
 		}
+		s.remember(user, h.String())
 	}
 	if oldChunked && oldH.n > 0 && oldH.gen != gen {
 		s.deleteChunks(user, oldH)
@@ -305,6 +353,7 @@ func (s *Secrets) Set(key, value string) error {
 // Delete removes key and its chunks. A missing key is not an error.
 func (s *Secrets) Delete(key string) error {
 	user := s.user(key)
+	s.forget(user)
 	old, err := s.kr.Get(Service, user)
 	if errors.Is(err, keyring.ErrNotFound) {
 		return nil

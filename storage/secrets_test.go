@@ -162,6 +162,70 @@ func TestPlainGetIsOneKeyringRead(t *testing.T) {
 	}
 }
 
+// TestSetAfterGetWritesWithoutReading: a refresh reads its session and,
+// once the provider has answered, writes the rotated tokens; the write
+// must not first read the key again, which would widen the instant in
+// which the new refresh token exists only in memory.
+func TestSetAfterGetWritesWithoutReading(t *testing.T) {
+	for _, tc := range []struct{ name, before, after string }{
+		{"plain to plain", "old", "new"},
+		{"chunked to plain", value("a", 5000), "new"},
+		{"plain to chunked", "old", value("b", 5000)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			kr := NewMemKeyring()
+			s := NewSecrets(kr, "p")
+			if err := NewSecrets(kr, "p").Set("k", tc.before); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Get("k"); err != nil {
+				t.Fatal(err)
+			}
+			before := kr.Counts()
+			if err := s.Set("k", tc.after); err != nil {
+				t.Fatal(err)
+			}
+			if got := kr.Counts().Get - before.Get; got != 0 {
+				t.Errorf("Set after Get read the keyring %d times, want 0", got)
+			}
+			if got, err := NewSecrets(kr, "p").Get("k"); err != nil || got != tc.after {
+				t.Errorf("Get = %d bytes, %v", len(got), err)
+			}
+			want := 1
+			if len(tc.after) > chunkSize {
+				want = 1 + (len(tc.after)+chunkSize-1)/chunkSize
+			}
+			if got := kr.Users(Service); len(got) != want {
+				t.Errorf("items %q, want %d (old chunks deleted)", got, want)
+			}
+		})
+	}
+}
+
+// TestSetWithAStaleMemory: another process replaced a chunked value
+// behind this Secrets' back (without the account lock). Writing over it
+// must still store the new value whole; at worst the other generation's
+// chunks are left behind, unreachable.
+func TestSetWithAStaleMemory(t *testing.T) {
+	kr := NewMemKeyring()
+	s, other := NewSecrets(kr, "p"), NewSecrets(kr, "p")
+	if err := s.Set("k", value("a", 5000)); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Set("k", value("b", 5000)); err != nil {
+		t.Fatal(err)
+	}
+	want := value("c", 3000)
+	if err := s.Set("k", want); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []*Secrets{s, other, NewSecrets(kr, "p")} {
+		if got, err := r.Get("k"); err != nil || got != want {
+			t.Errorf("Get = %d bytes, %v; want the last value", len(got), err)
+		}
+	}
+}
+
 func TestSecretsDamagedChunks(t *testing.T) {
 	tests := []struct {
 		name   string
