@@ -252,10 +252,25 @@ func (s *Store) Update(fn func(*Config) error) (*Config, error) {
 		}
 		return cfg, nil
 	}
+	removeOrphanedTemps(s.dir)
 	if err := writeAtomic(s.dir, s.Path(), data); err != nil {
 		return nil, err
 	}
 	return cfg, nil
+}
+
+// tempPattern names writeAtomic's temp files.
+const tempPattern = "." + configFile + ".tmp-*"
+
+// removeOrphanedTemps deletes temp files left by writers that died between
+// creating and renaming theirs (kill -9, power loss). The caller holds the
+// config lock, which every writer holds while its temp file exists, so any
+// temp file found is an orphan. Best effort: they hold no secrets.
+func removeOrphanedTemps(dir string) {
+	orphans, _ := filepath.Glob(filepath.Join(dir, tempPattern))
+	for _, f := range orphans {
+		_ = os.Remove(f)
+	}
 }
 
 // ModTime returns the config file's modification time, so a long-running
@@ -309,7 +324,7 @@ func unwritable(path string, err error) error {
 // over path, then fsyncs dir so the rename survives a crash. Readers see
 // the old or the new file, never a partial one.
 func writeAtomic(dir, path string, data []byte) (err error) {
-	f, err := os.CreateTemp(dir, "."+configFile+".tmp-*")
+	f, err := os.CreateTemp(dir, tempPattern)
 	if err != nil {
 		return unwritable(dir, err)
 	}

@@ -204,6 +204,30 @@ func TestUpdateIsAtomic(t *testing.T) {
 	}
 }
 
+// TestUpdateRemovesOrphanedTemps: a writer killed between creating its
+// temp file and renaming it leaves the temp file behind; the next write
+// (which holds the lock every writer holds) removes it.
+func TestUpdateRemovesOrphanedTemps(t *testing.T) {
+	s := Open(t.TempDir())
+	if _, err := s.Update(func(*Config) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{".config.json.tmp-123", ".config.json.tmp-456"} {
+		if err := os.WriteFile(filepath.Join(s.Dir(), name), []byte(`{"version":`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Update(func(c *Config) error {
+		c.Accounts = append(c.Accounts, Account{Name: "a"})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := dirNames(t, s.Dir()), []string{"config.json", "config.lock"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("directory holds %q, want %q (orphaned temp files removed)", got, want)
+	}
+}
+
 func TestFailingFirstUpdateCreatesNoFile(t *testing.T) {
 	s := Open(t.TempDir())
 	if _, err := s.Update(func(*Config) error { return errors.New("no") }); err == nil {
