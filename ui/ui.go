@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -100,6 +101,7 @@ type UI struct {
 	afterFunc func(time.Duration, func()) (stop func() bool)
 	notify    func(*fyne.Notification)
 	async     func(func()) // runs a blocking service call off the UI goroutine
+	toUI      func(func()) // hands a service status to the UI goroutine (fyne.Do)
 	afterTick func()       // test hook, called after each ticker tick is handled
 
 	status   service.Status
@@ -122,6 +124,13 @@ type UI struct {
 	watch     ticker // slow background check for notifications
 	watchDone chan struct{}
 	unsub     func()
+	// latest is the newest published status not yet applied; applyQueued
+	// says a fyne.Do that will apply it is on its way. A burst of
+	// publishes (a thousand accounts failing at once while offline) thus
+	// costs one render, not a queue of full-status renders that the main
+	// loop cannot catch up with.
+	latest      atomic.Pointer[service.Status]
+	applyQueued atomic.Bool
 
 	// The latest of each dialog and a few buttons, for tests.
 	addForm       *addAccountForm
@@ -164,6 +173,7 @@ func newUI(a fyne.App, svc Service, opts Options, setup func(*UI)) *UI {
 		afterFunc: func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop },
 		notify:    a.SendNotification,
 		async:     func(f func()) { go f() },
+		toUI:      fyne.Do,
 	}
 	if setup != nil {
 		setup(u)
@@ -215,9 +225,7 @@ func (u *UI) build() {
 	u.addShortcuts()
 
 	u.apply(u.svc.Status())
-	u.unsub = u.svc.Subscribe(func(st service.Status) {
-		fyne.Do(func() { u.apply(st) })
-	})
+	u.unsub = u.svc.Subscribe(u.published)
 	u.startWatch()
 }
 
@@ -351,6 +359,23 @@ func (u *UI) stopWatch() {
 }
 
 func (u *UI) now() time.Time { return u.opts.Now() }
+
+// published receives the service's statuses on any goroutine and hands
+// the newest to the UI goroutine, coalescing bursts.
+func (u *UI) published(st service.Status) {
+	u.latest.Store(&st)
+	if !u.applyQueued.CompareAndSwap(false, true) {
+		return // the queued apply will pick st up
+	}
+	u.toUI(func() {
+		// Cleared before loading: a status published after the load
+		// queues another apply.
+		u.applyQueued.Store(false)
+		if st := u.latest.Swap(nil); st != nil {
+			u.apply(*st)
+		}
+	})
+}
 
 // apply renders a newly published status.
 func (u *UI) apply(st service.Status) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -652,5 +653,40 @@ func TestTrayMenuRebuiltOnlyOnChange(t *testing.T) {
 	ta.menu.Items[2].ChildMenu.Items[0].Action()
 	if got := ta.Clipboard().Content(); got != "tok" {
 		t.Errorf("tray copy: clipboard %q", got)
+	}
+}
+
+// TestPublishBurstRendersOnce: a burst of statuses published while the UI
+// goroutine is busy (a thousand accounts failing at once while offline)
+// queues one render of the newest, not one per status.
+func TestPublishBurstRendersOnce(t *testing.T) {
+	h := newHarness(t, service.Status{}, Options{})
+	var queued []func()
+	h.ui.toUI = func(f func()) { queued = append(queued, f) }
+	var wg sync.WaitGroup
+	for i := range 1000 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h.svc.publish(service.Status{Accounts: []service.Snapshot{{Name: fmt.Sprintf("a%d", i), State: service.StateFailing}}})
+		}()
+	}
+	wg.Wait()
+	last := service.Status{Accounts: make([]service.Snapshot, 3)}
+	for i := range last.Accounts {
+		last.Accounts[i] = service.Snapshot{Name: fmt.Sprintf("last%d", i), State: service.StateValid}
+	}
+	h.svc.publish(last)
+	if len(queued) != 1 {
+		t.Fatalf("%d renders queued for 1001 statuses, want 1", len(queued))
+	}
+	queued[0]()
+	if got := len(h.ui.status.Accounts); got != 3 || h.ui.status.Accounts[0].Name != "last0" {
+		t.Errorf("rendered %+v; want the newest status", h.ui.status.Accounts)
+	}
+	// The next status after the render queues a render again.
+	h.svc.publish(service.Status{})
+	if len(queued) != 2 {
+		t.Errorf("%d renders queued after the first ran, want 2", len(queued))
 	}
 }
