@@ -134,8 +134,98 @@ func (s *Service) reschedule(name string) {
 	s.sched.Schedule(name, RenewAt(a.Session.IssuedAt, a.Session.AccessExpiry, lead, jitter))
 }
 
+// providerGate is a provider's shared backoff. When a renewal fails in a
+// way that says the provider itself is unreachable or overloaded (network
+// error, timeout, 5xx, 429), the renewer's other accounts on the same
+// token endpoint wait with it instead of each finding out with a request
+// of its own: a laptop offline with a thousand accounts makes a probe per
+// backoff step, not a thousand requests (each a lock, a config read and a
+// keyring read) per step. Manual refreshes and the CLI are not gated.
+type providerGate struct {
+	until    time.Time // no renewer requests to the provider before this
+	failures int
+	lastErr  string
+	// probing: after until, one account's renewal is in flight as the
+	// probe; the others keep waiting for its answer.
+	probing bool
+}
+
+// gateSpread spreads the accounts that waited on a gate over this long
+// after it opens, so they do not all try at the same instant.
+const gateSpread = 10 * time.Second
+
+// providerWaitError is a renewal that was not tried because its provider
+// failed for another account moments ago.
+type providerWaitError struct {
+	until time.Time
+	last  string
+}
+
+func (e *providerWaitError) Error() string {
+	return "waiting for the provider to recover: " + e.last
+}
+
+// gateKey identifies an account's provider for gating: its token endpoint.
+func gateKey(a *storage.Account) string {
+	if a.TokenURL != "" {
+		return a.TokenURL
+	}
+	return a.URL
+}
+
+// gateClosed returns a *providerWaitError while name's provider is gated,
+// and nil when name may go ahead (as the probe, once the wait is over).
+func (s *Service) gateClosed(name string) error {
+	now := s.clock.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := findAccount(s.cfg, name)
+	if a == nil {
+		return nil
+	}
+	g := s.gates[gateKey(a)]
+	switch {
+	case g == nil:
+		return nil
+	case now.Before(g.until):
+		return &providerWaitError{until: g.until, last: g.lastErr}
+	case g.probing:
+		return &providerWaitError{until: now, last: g.lastErr}
+	}
+	g.probing = true
+	return nil
+}
+
+// updateGateLocked records a renewal outcome for name's provider.
+func (s *Service) updateGateLocked(name string, err error, now time.Time) {
+	a := findAccount(s.cfg, name)
+	if a == nil {
+		return
+	}
+	key := gateKey(a)
+	if !auth.IsTransient(err) {
+		// Success, or an answer about this account alone (invalid_grant):
+		// the provider is there.
+		delete(s.gates, key)
+		return
+	}
+	g := s.gates[key]
+	if g == nil {
+		g = &providerGate{}
+		s.gates[key] = g
+	}
+	g.failures++
+	g.until = now.Add(Backoff(g.failures, auth.RetryAfter(err), rand.Float64))
+	g.lastErr = err.Error()
+	g.probing = false
+}
+
 // renew is the scheduler's callback for one account.
 func (s *Service) renew(ctx context.Context, name string) {
+	if err := s.gateClosed(name); err != nil {
+		s.noteResult(name, err)
+		return
+	}
 	s.mu.Lock()
 	planned := s.liveFor(name).planned
 	s.mu.Unlock()
@@ -146,6 +236,11 @@ func (s *Service) renew(ctx context.Context, name string) {
 		return !a.Session.IssuedAt.After(planned)
 	})
 	s.setRenewing(name, false)
+	// Before the cancellation check: a probe cut short must not leave its
+	// gate waiting for an answer that never comes.
+	s.mu.Lock()
+	s.updateGateLocked(name, err, s.clock.Now())
+	s.mu.Unlock()
 	if ctx.Err() != nil {
 		return
 	}
@@ -182,8 +277,14 @@ func (s *Service) noteResult(name string, err error) {
 		if a := findAccount(s.cfg, name); a != nil {
 			l.planned = a.Session.IssuedAt
 		}
+		at := now.Add(Backoff(l.failures, auth.RetryAfter(err), rand.Float64))
+		if we, ok := errors.AsType[*providerWaitError](err); ok {
+			if open := we.until.Add(jitter(gateSpread)); open.After(at) {
+				at = open
+			}
+		}
 		if s.sched != nil {
-			s.sched.Schedule(name, now.Add(Backoff(l.failures, auth.RetryAfter(err), rand.Float64)))
+			s.sched.Schedule(name, at)
 		}
 	}
 	s.mu.Unlock()

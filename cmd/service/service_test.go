@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -684,4 +685,83 @@ func TestRenewerCatchesUpAfterSuspend(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestRenewerWaitsWithADownProvider: with the provider down, the renewer
+// does not send one request per account per backoff step: after the first
+// wave fails, the other accounts on the provider wait for it, and each
+// reopening lets one probe through (SPEC §4 backoff, §12 no request storm).
+// When the provider is back, every account renews.
+func TestRenewerWaitsWithADownProvider(t *testing.T) {
+	const n = 30
+	h := newHarness(t)
+	for i := range n {
+		h.addAndSignIn(fmt.Sprintf("acct-%02d", i), auth.KindERPNet)
+	}
+	h.faults.set(http.StatusServiceUnavailable, "", 0)
+	runRenewer(t, h.svc)
+	h.clock.Advance(3 * time.Minute) // every access token has expired
+
+	allFailing := func(st Status) bool {
+		for _, a := range st.Accounts {
+			if a.State != StateFailing {
+				return false
+			}
+		}
+		return len(st.Accounts) == n
+	}
+	steps := advanceUntil(t, h, time.Second, 5*time.Minute, allFailing)
+	hits := h.faults.hits.Load()
+	t.Logf("%d accounts failing after %d clock steps; %d requests reached the provider", n, steps, hits)
+	// The first wave (at most the scheduler's 8 in flight) plus one probe
+	// per reopening of the gate; without the gate every account would have
+	// sent at least one.
+	if hits >= n/2 {
+		t.Errorf("%d requests for %d accounts: the accounts did not wait with the provider", hits, n)
+	}
+	if st := h.svc.Status(); !strings.Contains(st.Accounts[n-1].LastError, "503") {
+		t.Errorf("LastError = %q; want the provider's failure", st.Accounts[n-1].LastError)
+	}
+
+	h.faults.set(0, "", 0)
+	advanceUntil(t, h, 10*time.Second, 30*time.Minute, func(st Status) bool {
+		for _, a := range st.Accounts {
+			if a.State != StateValid {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// advanceUntil moves the fake clock by step until cond holds for the
+// published status, giving the renewer's goroutines a moment after each
+// step; it fails the test after limit of fake time. It returns the steps.
+func advanceUntil(t *testing.T, h *harness, step, limit time.Duration, cond func(Status) bool) int {
+	t.Helper()
+	changed := make(chan struct{}, 1)
+	cancel := h.svc.Subscribe(func(Status) {
+		select {
+		case changed <- struct{}{}:
+		default:
+		}
+	})
+	defer cancel()
+	for i := 0; time.Duration(i)*step <= limit; i++ {
+		if cond(h.svc.Status()) {
+			return i
+		}
+		h.clock.Advance(step)
+		// Let what the step started finish: wait for quiet (no publish for
+		// a while) rather than a fixed time.
+		for quiet := false; !quiet; {
+			select {
+			case <-changed:
+			case <-time.After(50 * time.Millisecond):
+				quiet = true
+			}
+		}
+	}
+	t.Fatalf("condition not met within %v of fake time; status %+v", limit, h.svc.Status())
+	return 0
 }
