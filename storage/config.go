@@ -51,6 +51,11 @@ type Store struct {
 	// Linux, macOS and Windows, but not where gofrs/flock falls back to
 	// per-process fcntl locks.
 	mu sync.Mutex
+
+	// The last file content parsed and its result; see cached.
+	cacheMu  sync.Mutex
+	cacheRaw []byte
+	cacheCfg *Config
 }
 
 // Open returns the store for dir. It touches nothing on disk.
@@ -122,6 +127,9 @@ func (s *Store) load() (*Config, []byte, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("read config file: %w", err)
 	}
+	if cfg := s.cached(data); cfg != nil {
+		return cfg, data, nil
+	}
 	cfg, err := parse(data)
 	if err != nil {
 		if errors.Is(err, errNewer) {
@@ -135,8 +143,27 @@ func (s *Store) load() (*Config, []byte, error) {
 		if cfg.Profile, err = newProfile(); err != nil {
 			return nil, nil, err
 		}
+		return cfg, data, nil // not cached: the next load must not reuse this profile
 	}
+	s.cacheMu.Lock()
+	s.cacheRaw, s.cacheCfg = data, cfg.Clone()
+	s.cacheMu.Unlock()
 	return cfg, data, nil
+}
+
+// cached returns a copy of the config parsed from exactly data before, or
+// nil. A running renewer re-reads the file under the account lock before
+// every refresh (another process may have renewed); with a thousand
+// accounts the file is about a megabyte, and parsing it each time made a
+// burst of renewals (a wake from suspend) CPU-bound. Comparing bytes is
+// exact: a cached config is only ever returned for the same content.
+func (s *Store) cached(data []byte) *Config {
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
+	if s.cacheCfg == nil || !bytes.Equal(data, s.cacheRaw) {
+		return nil
+	}
+	return s.cacheCfg.Clone()
 }
 
 var errNewer = errors.New("newer schema version")
@@ -144,6 +171,17 @@ var errNewer = errors.New("newer schema version")
 // parse decodes a config file. A file from a newer schema may not even
 // decode into this version's types, so its version is checked first.
 func parse(data []byte) (*Config, error) {
+	// One pass for a file of this version, which is every file but a few.
+	var cfg Config
+	if json.Unmarshal(data, &cfg) == nil && cfg.Version >= 1 && cfg.Version <= SchemaVersion {
+		return &cfg, nil
+	}
+	return parseChecked(data)
+}
+
+// parseChecked is parse for a file that did not decode as this version:
+// it says why, looking at the version before the rest.
+func parseChecked(data []byte) (*Config, error) {
 	var probe struct {
 		Version *int `json:"version"`
 	}

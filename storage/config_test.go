@@ -228,6 +228,44 @@ func TestUpdateRemovesOrphanedTemps(t *testing.T) {
 	}
 }
 
+// TestLoadReusesParseOnlyForTheSameContent: Load may reuse its last parse,
+// but only for byte-identical content, and what it returns is the
+// caller's to change.
+func TestLoadReusesParseOnlyForTheSameContent(t *testing.T) {
+	s := Open(t.TempDir())
+	if _, err := s.Update(func(c *Config) error {
+		c.Accounts = []Account{{Name: "a", Scopes: []string{"openid"}}}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	first, err := s.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.Accounts[0].Scopes[0] = "changed by the caller"
+	first.Accounts = append(first.Accounts, Account{Name: "b"})
+	second, err := s.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(second.Accounts) != 1 || second.Accounts[0].Scopes[0] != "openid" {
+		t.Errorf("second Load = %+v: a caller's changes to the first leaked into it", second.Accounts)
+	}
+	// Another process rewrites the file (same length, other content).
+	data, _ := os.ReadFile(s.Path())
+	if err := os.WriteFile(s.Path(), bytes.Replace(data, []byte(`"name": "a"`), []byte(`"name": "z"`), 1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	third, err := s.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if third.Accounts[0].Name != "z" {
+		t.Errorf("Load after another writer = %q; want the file's new content", third.Accounts[0].Name)
+	}
+}
+
 func TestFailingFirstUpdateCreatesNoFile(t *testing.T) {
 	s := Open(t.TempDir())
 	if _, err := s.Update(func(*Config) error { return errors.New("no") }); err == nil {

@@ -3,6 +3,8 @@ package storage
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -20,6 +22,20 @@ type Config struct {
 	Accounts []Account  `json:"accounts"`
 	Tokens   []RefToken `json:"reference_tokens"`
 	Settings Settings   `json:"settings"`
+}
+
+// Clone returns a deep copy of c: nothing in it shares memory with c.
+func (c *Config) Clone() *Config {
+	n := *c
+	n.Accounts = slices.Clone(c.Accounts)
+	for i := range n.Accounts {
+		a := &n.Accounts[i]
+		a.AuthMethods = slices.Clone(a.AuthMethods)
+		a.Scopes = slices.Clone(a.Scopes)
+		a.Params = maps.Clone(a.Params)
+	}
+	n.Tokens = slices.Clone(c.Tokens)
+	return &n
 }
 
 // Account is one provider + client registration + signed-in user.

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -79,4 +80,60 @@ func TestSettingsOmitZeroDuration(t *testing.T) {
 	if got, want := string(b), `{"renew_lead":"1m0s"}`; got != want {
 		t.Errorf("Marshal(Settings) = %s, want %s", got, want)
 	}
+}
+
+// fullConfig has every slice and map in the schema non-empty, so
+// TestCloneSharesNothing sees them all.
+func fullConfig() *Config {
+	return &Config{
+		Version: SchemaVersion,
+		Profile: "p",
+		Accounts: []Account{{
+			Name: "a", AuthMethods: []string{"none"}, Scopes: []string{"openid"},
+			Params: map[string]string{"prompt": "consent"},
+			Session: Session{SignedIn: true, IssuedAt: time.Unix(1, 0)},
+		}},
+		Tokens:   []RefToken{{Label: "t", Kind: "pat"}},
+		Settings: Settings{RenewLead: Duration(time.Minute)},
+	}
+}
+
+// TestCloneSharesNothing: a clone is equal to its original and shares no
+// slice or map with it. It walks the types by reflection and fails on an
+// empty slice or map in fullConfig, so a reference-typed field added to
+// the schema must be added to fullConfig, and then to Clone.
+func TestCloneSharesNothing(t *testing.T) {
+	orig := fullConfig()
+	cl := orig.Clone()
+	if !reflect.DeepEqual(orig, cl) {
+		t.Fatalf("Clone = %+v; want %+v", cl, orig)
+	}
+	var walk func(path string, a, b reflect.Value)
+	walk = func(path string, a, b reflect.Value) {
+		switch a.Kind() {
+		case reflect.Slice, reflect.Map:
+			if a.Len() == 0 {
+				t.Errorf("%s is empty in fullConfig: fill it so the clone of it is checked", path)
+				return
+			}
+			if a.UnsafePointer() == b.UnsafePointer() {
+				t.Errorf("%s is shared between the original and the clone", path)
+			}
+			if a.Kind() == reflect.Slice {
+				for i := range a.Len() {
+					walk(path+"[i]", a.Index(i), b.Index(i))
+				}
+			}
+		case reflect.Struct:
+			if a.Type() == reflect.TypeFor[time.Time]() {
+				return // immutable
+			}
+			for i := range a.NumField() {
+				walk(path+"."+a.Type().Field(i).Name, a.Field(i), b.Field(i))
+			}
+		case reflect.Pointer, reflect.Interface, reflect.Chan, reflect.Func:
+			t.Errorf("%s: %s fields need a deep copy in Clone and a case here", path, a.Kind())
+		}
+	}
+	walk("Config", reflect.ValueOf(orig).Elem(), reflect.ValueOf(cl).Elem())
 }
