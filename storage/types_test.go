@@ -90,7 +90,7 @@ func fullConfig() *Config {
 		Profile: "p",
 		Accounts: []Account{{
 			Name: "a", AuthMethods: []string{"none"}, Scopes: []string{"openid"},
-			Params: map[string]string{"prompt": "consent"},
+			Params:  map[string]string{"prompt": "consent"},
 			Session: Session{SignedIn: true, IssuedAt: time.Unix(1, 0)},
 		}},
 		Tokens:   []RefToken{{Label: "t", Kind: "pat"}},
