@@ -2,6 +2,7 @@ package ui
 
 import (
 	"image/color"
+	"math"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -112,7 +113,12 @@ func newLifeBar() *lifeBar {
 	return b
 }
 
+// lifeBarSteps is the bar's resolution, finer than its width in pixels:
+// a one-hour token's bar is redrawn every 14 s instead of every second.
+const lifeBarSteps = 256
+
 func (b *lifeBar) set(v float64) {
+	v = math.Round(v*lifeBarSteps) / lifeBarSteps
 	if b.Value == v {
 		return
 	}
