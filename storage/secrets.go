@@ -166,14 +166,15 @@ type Secrets struct {
 	kr      Keyring
 	profile string
 
-	// seen holds, per keyring user, the raw item (a value or a chunk
-	// header) this Secrets last read or wrote. Set needs the previous one
-	// only to delete its chunks, and a refresh reads a key under its
-	// account lock just before writing it: remembering saves Set a keyring
-	// read (seven D-Bus round trips with go-keyring) in the instant between
-	// the provider issuing a rotated refresh token and the keyring holding
-	// it. If another process wrote meanwhile without the lock, the worst
-	// case is an orphaned chunk generation, never a lost value.
+	// seen holds, per keyring user, the chunk header this Secrets last read
+	// or wrote there ("" for a plain value: no secret is kept). Set needs
+	// the previous header only to delete its chunks, and a refresh reads a
+	// key under its account lock just before writing it: remembering saves
+	// Set a keyring read (seven D-Bus round trips with go-keyring) in the
+	// instant between the provider issuing a rotated refresh token and the
+	// keyring holding it. If another process wrote meanwhile without the
+	// lock, the worst case is an orphaned chunk generation, never a lost
+	// value.
 	mu   sync.Mutex
 	seen map[string]string
 }
@@ -183,7 +184,11 @@ func NewSecrets(kr Keyring, profile string) *Secrets {
 	return &Secrets{kr: kr, profile: profile, seen: map[string]string{}}
 }
 
+// remember notes the raw item now under user: its chunk header, if any.
 func (s *Secrets) remember(user, raw string) {
+	if _, chunked, _ := parseHeader(raw); !chunked {
+		raw = ""
+	}
 	s.mu.Lock()
 	s.seen[user] = raw
 	s.mu.Unlock()
@@ -195,8 +200,8 @@ func (s *Secrets) forget(user string) {
 	s.mu.Unlock()
 }
 
-// previous returns the raw item under user: the one remembered, else read
-// from the keyring ("" when there is none).
+// previous returns the raw item under user, or at least its chunk header:
+// the one remembered, else read from the keyring ("" when there is none).
 func (s *Secrets) previous(user string) (string, error) {
 	s.mu.Lock()
 	raw, ok := s.seen[user]

@@ -188,6 +188,11 @@ func TestSetAfterGetWritesWithoutReading(t *testing.T) {
 			if got := kr.Counts().Get - before.Get; got != 0 {
 				t.Errorf("Set after Get read the keyring %d times, want 0", got)
 			}
+			for user, raw := range s.seen {
+				if raw != "" && !strings.HasPrefix(raw, headerPrefix) {
+					t.Errorf("Secrets remembers a value, not a chunk header, for %s", user)
+				}
+			}
 			if got, err := NewSecrets(kr, "p").Get("k"); err != nil || got != tc.after {
 				t.Errorf("Get = %d bytes, %v", len(got), err)
 			}
