@@ -3,7 +3,9 @@ package service
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/tokenkeeper/tokenkeeper/auth"
@@ -216,7 +218,9 @@ func (s *Service) updateGateLocked(name string, err error, now time.Time) {
 	}
 	g.failures++
 	g.until = now.Add(Backoff(g.failures, auth.RetryAfter(err), rand.Float64))
-	g.lastErr = err.Error()
+	// The other accounts show this as their reason: without the name of
+	// the account it happened to.
+	g.lastErr = strings.TrimPrefix(err.Error(), fmt.Sprintf("account %q: ", name))
 	g.probing = false
 }
 
