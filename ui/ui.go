@@ -269,6 +269,10 @@ func (u *UI) closed() {
 		u.unsub = nil
 	}
 	u.clip.stop()
+	if u.msgStop != nil {
+		u.msgStop()
+		u.msgStop = nil
+	}
 }
 
 // quit closes everything and leaves the app's Run.

@@ -617,9 +617,16 @@ func (a *trayApp) SetSystemTrayIconBadge(_ color.Color) {}
 func TestTrayMenuRebuiltOnlyOnChange(t *testing.T) {
 	svc := newFakeService(sampleStatus())
 	ta := &trayApp{App: test.NewTempApp(t)}
+	var timers []*fakeTimer
 	u := newUI(ta, svc, Options{Tray: true, Now: func() time.Time { return fixedNow }}, func(u *UI) {
 		u.async = func(f func()) { f() }
 		u.notify = func(*fyne.Notification) {}
+		// Real timers would fire after the test, on their own goroutine.
+		u.afterFunc = func(d time.Duration, f func()) func() bool {
+			ft := &fakeTimer{d: d, f: f}
+			timers = append(timers, ft)
+			return func() bool { ft.stopped = true; return true }
+		}
 	})
 	t.Cleanup(u.closed)
 	if ta.menus != 1 {
@@ -654,6 +661,12 @@ func TestTrayMenuRebuiltOnlyOnChange(t *testing.T) {
 	ta.menu.Items[2].ChildMenu.Items[0].Action()
 	if got := ta.Clipboard().Content(); got != "tok" {
 		t.Errorf("tray copy: clipboard %q", got)
+	}
+	u.closed()
+	for _, ft := range timers {
+		if !ft.stopped {
+			t.Errorf("a %v timer outlives the closed UI", ft.d)
+		}
 	}
 }
 
