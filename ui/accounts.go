@@ -28,6 +28,7 @@ type accountsView struct {
 	content fyne.CanvasObject
 	shown   []int // indexes into u.status.Accounts matching the filter
 	created int   // row widgets ever created, for the virtualization test
+	updates int   // rows bound to an account, for the redraw test
 }
 
 func newAccountsView(u *UI) *accountsView {
@@ -46,6 +47,7 @@ func newAccountsView(u *UI) *accountsView {
 			return newAccountRow(v)
 		},
 		func(id widget.ListItemID, o fyne.CanvasObject) {
+			v.updates++
 			if id < len(v.shown) {
 				o.(*accountRow).set(u.status.Accounts[v.shown[id]], u.now())
 			}
@@ -78,6 +80,13 @@ func (v *accountsView) header() fyne.CanvasObject {
 
 // setStatus re-filters and redraws the visible rows.
 func (v *accountsView) setStatus(st service.Status) {
+	v.filterRows(st)
+	v.list.Refresh()
+}
+
+// filterRows picks the accounts of st the filter matches, without
+// redrawing: apply redraws only the list on screen.
+func (v *accountsView) filterRows(st service.Status) {
 	q := strings.ToLower(strings.TrimSpace(v.filter.Text))
 	v.shown = v.shown[:0]
 	for i, a := range st.Accounts {
@@ -85,7 +94,6 @@ func (v *accountsView) setStatus(st service.Status) {
 			v.shown = append(v.shown, i)
 		}
 	}
-	v.list.Refresh()
 }
 
 func matches(q string, fields ...string) bool {

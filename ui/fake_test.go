@@ -18,7 +18,7 @@ import (
 type fakeService struct {
 	mu       sync.Mutex
 	status   service.Status
-	subs     []func(service.Status)
+	subs     []func()
 	settings service.Settings
 	calls    []string
 
@@ -54,14 +54,15 @@ func (f *fakeService) called(call string) bool {
 	return false
 }
 
-// publish delivers st to subscribers on the calling goroutine.
+// publish makes st the status and tells subscribers on the calling
+// goroutine.
 func (f *fakeService) publish(st service.Status) {
 	f.mu.Lock()
 	f.status = st
-	subs := append([]func(service.Status){}, f.subs...)
+	subs := append([]func(){}, f.subs...)
 	f.mu.Unlock()
 	for _, fn := range subs {
-		fn(st)
+		fn()
 	}
 }
 
@@ -71,7 +72,7 @@ func (f *fakeService) Status() service.Status {
 	return f.status
 }
 
-func (f *fakeService) Subscribe(fn func(service.Status)) func() {
+func (f *fakeService) Subscribe(fn func()) func() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.subs = append(f.subs, fn)
@@ -224,6 +225,7 @@ func newHarness(t *testing.T, st service.Status, opts Options) *harness {
 			return func() bool { ft.stopped = true; return true }
 		}
 		u.notify = func(n *fyne.Notification) { h.notes = append(h.notes, n) }
+		u.applyGap = 0 // statuses apply at once (TestApplyGap covers the gap)
 		u.async = func(f func()) { f() }
 		u.afterTick = func() {
 			select {

@@ -33,10 +33,30 @@ var refThresholds = []time.Duration{0, 24 * time.Hour, 7 * 24 * time.Hour, 14 * 
 // token, per kind of event and per threshold (SPEC §8).
 type notifier struct {
 	u            *UI
-	sent         map[string]bool
+	sent         map[noteKey]bool
 	failingSince map[string]time.Time
 	session      map[string]sessionSeen
 }
+
+// noteKey names one notification: its kind, the account or token, and
+// for expiry warnings the expiry and threshold. A struct, not a formatted
+// string: check runs over every account with every status change, and
+// must not allocate for the ones with nothing to say.
+type noteKey struct {
+	kind      noteKind
+	name      string
+	expiry    int64         // unix seconds; session and reference-token warnings
+	threshold time.Duration // reference-token warnings
+}
+
+type noteKind uint8
+
+const (
+	noteSignIn noteKind = iota
+	noteFailing
+	noteSession
+	noteRefToken
+)
 
 // sessionSeen remembers a session's expiry and how far off it was when
 // first seen.
@@ -46,7 +66,7 @@ type sessionSeen struct {
 }
 
 func newNotifier(u *UI) *notifier {
-	return &notifier{u: u, sent: map[string]bool{}, failingSince: map[string]time.Time{}, session: map[string]sessionSeen{}}
+	return &notifier{u: u, sent: map[noteKey]bool{}, failingSince: map[string]time.Time{}, session: map[string]sessionSeen{}}
 }
 
 // check sends what st and now call for.
@@ -79,7 +99,7 @@ func (n *notifier) check(st service.Status, now time.Time) {
 }
 
 // once reports whether key is new, remembering it.
-func (n *notifier) once(key string) bool {
+func (n *notifier) once(key noteKey) bool {
 	if n.sent[key] {
 		return false
 	}
@@ -89,7 +109,7 @@ func (n *notifier) once(key string) bool {
 
 func (n *notifier) account(a service.Snapshot, now time.Time) []*fyne.Notification {
 	var out []*fyne.Notification
-	signInKey := "signin\x00" + a.Name
+	signInKey := noteKey{kind: noteSignIn, name: a.Name}
 	if a.State == service.StateSignInRequired {
 		if n.once(signInKey) {
 			msg := "Sign in again to keep its tokens renewed."
@@ -102,7 +122,7 @@ func (n *notifier) account(a service.Snapshot, now time.Time) []*fyne.Notificati
 		delete(n.sent, signInKey)
 	}
 
-	failKey := "failing\x00" + a.Name
+	failKey := noteKey{kind: noteFailing, name: a.Name}
 	if a.State == service.StateFailing {
 		since, ok := n.failingSince[a.Name]
 		if !ok {
@@ -132,7 +152,7 @@ func (n *notifier) account(a service.Snapshot, now time.Time) []*fyne.Notificati
 		if seen.left <= sessionWarn {
 			warn = sessionWarnShort
 		}
-		key := fmt.Sprintf("session\x00%s\x00%d", a.Name, a.RefreshExpiry.Unix())
+		key := noteKey{kind: noteSession, name: a.Name, expiry: a.RefreshExpiry.Unix()}
 		if left <= warn && n.once(key) {
 			out = append(out, fyne.NewNotification(a.Name+": session ends "+Relative(a.RefreshExpiry, now),
 				"After that its tokens can no longer be renewed. Sign in again to start a new session."))
@@ -150,8 +170,8 @@ func (n *notifier) refToken(t service.RefTokenSnapshot, now time.Time) *fyne.Not
 		if left > thr {
 			continue
 		}
-		key := func(d time.Duration) string {
-			return fmt.Sprintf("ref\x00%s\x00%d\x00%d", t.Label, t.Expires.Unix(), d)
+		key := func(d time.Duration) noteKey {
+			return noteKey{kind: noteRefToken, name: t.Label, expiry: t.Expires.Unix(), threshold: d}
 		}
 		if n.sent[key(thr)] {
 			return nil

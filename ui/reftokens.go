@@ -25,6 +25,7 @@ type tokensView struct {
 	list    *widget.List
 	content fyne.CanvasObject
 	shown   []int
+	updates int // rows bound to a token, for the redraw test
 }
 
 func newTokensView(u *UI) *tokensView {
@@ -33,6 +34,7 @@ func newTokensView(u *UI) *tokensView {
 		func() int { return len(v.shown) },
 		func() fyne.CanvasObject { return newTokenRow(v) },
 		func(id widget.ListItemID, o fyne.CanvasObject) {
+			v.updates++
 			if id < len(v.shown) {
 				o.(*tokenRow).set(u.status.Tokens[v.shown[id]], u.now())
 			}
@@ -60,6 +62,13 @@ func newTokensView(u *UI) *tokensView {
 }
 
 func (v *tokensView) setStatus(st service.Status) {
+	v.filterRows(st)
+	v.list.Refresh()
+}
+
+// filterRows picks the reference tokens of st the filter matches, without
+// redrawing.
+func (v *tokensView) filterRows(st service.Status) {
 	q := strings.ToLower(strings.TrimSpace(v.u.accounts.filter.Text))
 	v.shown = v.shown[:0]
 	for i, t := range st.Tokens {
@@ -67,7 +76,6 @@ func (v *tokensView) setStatus(st service.Status) {
 			v.shown = append(v.shown, i)
 		}
 	}
-	v.list.Refresh()
 }
 
 // tokenRow is one reference token in the list.

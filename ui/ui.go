@@ -30,8 +30,9 @@ import (
 // storage (implemented by *service.Service).
 type Service interface {
 	Status() service.Status
-	// Subscribe calls fn from any goroutine on every change.
-	Subscribe(fn func(service.Status)) (cancel func())
+	// Subscribe calls fn from any goroutine on every change; fn reads
+	// Status when it is ready to show it.
+	Subscribe(fn func()) (cancel func())
 	Settings() service.Settings
 	SaveSettings(service.Settings) error
 	// ValidateAccount applies the CLI's rules; a field's problem is an
@@ -124,13 +125,17 @@ type UI struct {
 	watch     ticker // slow background check for notifications
 	watchDone chan struct{}
 	unsub     func()
-	// latest is the newest published status not yet applied; applyQueued
-	// says a fyne.Do that will apply it is on its way. A burst of
-	// publishes (a thousand accounts failing at once while offline) thus
-	// costs one render, not a queue of full-status renders that the main
-	// loop cannot catch up with.
-	latest      atomic.Pointer[service.Status]
+	// applyQueued says a fyne.Do that will read and apply the newest
+	// status is on its way. A burst of changes (a thousand accounts failing
+	// at once while offline) thus costs one status and one render, not a
+	// queue of full-status renders that the main loop cannot catch up with.
 	applyQueued atomic.Bool
+	// applyGap is the least time between two applies; lastApply is when
+	// the last one ran (monotonic, since uiEpoch). Ten renders a second
+	// look instant, and a wave of renewals across a thousand accounts then
+	// costs ten status reads and list redraws a second, not sixty.
+	applyGap  time.Duration
+	lastApply atomic.Int64
 
 	// The latest of each dialog and a few buttons, for tests.
 	addForm       *addAccountForm
@@ -174,6 +179,7 @@ func newUI(a fyne.App, svc Service, opts Options, setup func(*UI)) *UI {
 		notify:    a.SendNotification,
 		async:     func(f func()) { go f() },
 		toUI:      fyne.Do,
+		applyGap:  100 * time.Millisecond,
 	}
 	if setup != nil {
 		setup(u)
@@ -364,28 +370,40 @@ func (u *UI) stopWatch() {
 
 func (u *UI) now() time.Time { return u.opts.Now() }
 
-// published receives the service's statuses on any goroutine and hands
-// the newest to the UI goroutine, coalescing bursts.
-func (u *UI) published(st service.Status) {
-	u.latest.Store(&st)
+// published is told of a change on any goroutine; the UI goroutine reads
+// the status then, once for a whole burst of changes, and not sooner than
+// applyGap after the last time.
+func (u *UI) published() {
 	if !u.applyQueued.CompareAndSwap(false, true) {
-		return // the queued apply will pick st up
+		return // the queued apply will read the newest status
 	}
-	u.toUI(func() {
-		// Cleared before loading: a status published after the load
-		// queues another apply.
+	applyNewest := func() {
+		// Cleared before reading: a change after the read queues
+		// another apply.
 		u.applyQueued.Store(false)
-		if st := u.latest.Swap(nil); st != nil {
-			u.apply(*st)
-		}
-	})
+		u.lastApply.Store(int64(time.Since(uiEpoch)))
+		u.apply(u.svc.Status())
+	}
+	wait := u.applyGap - (time.Since(uiEpoch) - time.Duration(u.lastApply.Load()))
+	if wait <= 0 || u.lastApply.Load() == 0 {
+		u.toUI(applyNewest)
+		return
+	}
+	u.afterFunc(wait, func() { u.toUI(applyNewest) })
 }
+
+// uiEpoch is the origin of UI.lastApply: a monotonic reading.
+var uiEpoch = time.Now()
 
 // apply renders a newly published status.
 func (u *UI) apply(st service.Status) {
 	u.status = st
-	u.accounts.setStatus(st)
-	u.tokens.setStatus(st)
+	// Only the list on screen is redrawn: a status arrives with every
+	// renewal, and redrawing a hidden tab or window is wasted work. Showing
+	// the window or selecting a tab redraws what it shows (onTick).
+	u.accounts.filterRows(st)
+	u.tokens.filterRows(st)
+	u.onTick()
 	isEmpty := len(st.Accounts) == 0 && len(st.Tokens) == 0
 	want := u.main
 	if isEmpty {
@@ -396,9 +414,14 @@ func (u *UI) apply(st service.Status) {
 		u.content.Refresh()
 	}
 	u.summary.SetText(summaryText(st, u.now()))
-	u.tabs.Items[0].Text = fmt.Sprintf("Accounts (%d)", len(st.Accounts))
-	u.tabs.Items[1].Text = fmt.Sprintf("Reference tokens (%d)", len(st.Tokens))
-	u.tabs.Refresh()
+	// Refreshing the tabs re-themes everything in them: only when a count
+	// changed, not with every renewal.
+	accTitle := fmt.Sprintf("Accounts (%d)", len(st.Accounts))
+	tokTitle := fmt.Sprintf("Reference tokens (%d)", len(st.Tokens))
+	if u.tabs.Items[0].Text != accTitle || u.tabs.Items[1].Text != tokTitle {
+		u.tabs.Items[0].Text, u.tabs.Items[1].Text = accTitle, tokTitle
+		u.tabs.Refresh()
+	}
 	if u.tray != nil {
 		u.tray.update(st)
 	}

@@ -621,6 +621,7 @@ func TestTrayMenuRebuiltOnlyOnChange(t *testing.T) {
 	u := newUI(ta, svc, Options{Tray: true, Now: func() time.Time { return fixedNow }}, func(u *UI) {
 		u.async = func(f func()) { f() }
 		u.notify = func(*fyne.Notification) {}
+		u.applyGap = 0
 		// Real timers would fire after the test, on their own goroutine.
 		u.afterFunc = func(d time.Duration, f func()) func() bool {
 			ft := &fakeTimer{d: d, f: f}
@@ -702,5 +703,133 @@ func TestPublishBurstRendersOnce(t *testing.T) {
 	h.svc.publish(service.Status{})
 	if len(queued) != 2 {
 		t.Errorf("%d renders queued after the first ran, want 2", len(queued))
+	}
+}
+
+// rowsShown maps the names (accounts) or labels (reference tokens) of the
+// rows laid out in list to what their title shows.
+func rowsShown(list fyne.CanvasObject) map[string]string {
+	out := map[string]string{}
+	for _, o := range test.LaidOutObjects(list) {
+		switch r := o.(type) {
+		case *accountRow:
+			out[r.snap.Name] = r.badge.Text
+		case *tokenRow:
+			out[r.tok.Label] = r.title.Text
+		}
+	}
+	return out
+}
+
+// TestStatusRedrawsOnlyWhatIsShown: a status (one arrives with every
+// renewal) redraws the list on screen, and neither the other tab nor a
+// window hidden in the tray; what was not redrawn is current as soon as it
+// is shown. The tab titles are refreshed only when a count changes, since
+// that re-themes everything in the tabs.
+func TestStatusRedrawsOnlyWhatIsShown(t *testing.T) {
+	h := newHarness(t, sampleStatus(), Options{Tray: true})
+	h.ui.Window().Resize(fyne.NewSize(1060, 560))
+	h.ui.Show()
+	h.ui.tabs.SelectIndex(1) // both lists rendered once
+	h.ui.tabs.SelectIndex(0)
+	acc, tok := h.ui.accounts, h.ui.tokens
+	st := sampleStatus()
+	st.Accounts[0].State = service.StateFailing
+	st.Tokens[0].Label = "reports-pat-2"
+	a0, t0 := acc.updates, tok.updates
+	h.svc.publish(st)
+	if acc.updates == a0 {
+		t.Error("the accounts on screen were not redrawn")
+	}
+	if got := rowsShown(acc.list)["demodb"]; got != "renewal failing" {
+		t.Errorf("shown account row: %q, want the new state", got)
+	}
+	if tok.updates != t0 {
+		t.Errorf("the hidden tab's rows were redrawn %d times", tok.updates-t0)
+	}
+	h.ui.tabs.SelectIndex(1)
+	if got := rowsShown(tok.list); got["reports-pat-2"] == "" || got["reports-pat"] != "" {
+		t.Errorf("token rows after selecting their tab: %v", got)
+	}
+
+	h.ui.tabs.SelectIndex(0)
+	h.ui.hide()
+	st.Accounts[0].State = service.StateValid
+	a0, t0 = acc.updates, tok.updates
+	h.svc.publish(st)
+	if acc.updates != a0 || tok.updates != t0 {
+		t.Errorf("the hidden window's rows were redrawn: %d accounts, %d tokens", acc.updates-a0, tok.updates-t0)
+	}
+	h.ui.Show()
+	if got := rowsShown(acc.list)["demodb"]; got != "valid" {
+		t.Errorf("account row after Show: %q, want valid", got)
+	}
+
+	title := h.ui.tabs.Items[0].Text
+	st.Accounts = st.Accounts[1:]
+	h.svc.publish(st)
+	if got := h.ui.tabs.Items[0].Text; got == title || got != fmt.Sprintf("Accounts (%d)", len(st.Accounts)) {
+		t.Errorf("tab title after removing an account: %q (was %q)", got, title)
+	}
+}
+
+// TestNotifierQuietIsFree: the notification check runs over every account
+// with every status change; once everything due has been said, it must not
+// allocate, so a thousand accounts changing state cost no garbage here.
+func TestNotifierQuietIsFree(t *testing.T) {
+	h := newHarness(t, service.Status{}, Options{})
+	var st service.Status
+	for i := range 1000 {
+		st.Accounts = append(st.Accounts, service.Snapshot{
+			Name: fmt.Sprintf("acct-%04d", i), State: []service.State{service.StateValid, service.StateFailing, service.StateSignInRequired}[i%3],
+			AccessExpiry: fixedNow.Add(time.Hour), RefreshExpiry: fixedNow.Add(time.Duration(i) * time.Minute), LastError: "503",
+		})
+	}
+	for i := range 100 {
+		st.Tokens = append(st.Tokens, service.RefTokenSnapshot{Label: fmt.Sprintf("pat-%03d", i), Kind: "pat", Expires: fixedNow.Add(time.Duration(i) * 24 * time.Hour)})
+	}
+	n := newNotifier(h.ui)
+	n.check(st, fixedNow) // says what is due
+	if allocs := testing.AllocsPerRun(20, func() { n.check(st, fixedNow) }); allocs != 0 {
+		t.Errorf("a check with nothing new allocates %v times, want 0", allocs)
+	}
+}
+
+// TestApplyGap: statuses are applied at most once per applyGap; a change
+// within the gap is applied when it ends, as the newest status, once.
+func TestApplyGap(t *testing.T) {
+	h := newHarness(t, sampleStatus(), Options{})
+	h.ui.applyGap = time.Hour // the harness's timers fire only when told
+	h.ui.lastApply.Store(0)
+	st := sampleStatus()
+	st.Accounts = st.Accounts[:2]
+	h.svc.publish(st) // the first apply is at once
+	if n := len(h.ui.status.Accounts); n != 2 {
+		t.Fatalf("first status not applied at once: %d accounts", n)
+	}
+	for i := range 3 {
+		st.Accounts = sampleStatus().Accounts[:3+i]
+		h.svc.publish(st)
+	}
+	if n := len(h.ui.status.Accounts); n != 2 {
+		t.Errorf("a status within the gap was applied at once: %d accounts", n)
+	}
+	pending := 0
+	for _, ft := range h.timers {
+		if ft.d > 0 && ft.d <= time.Hour && !ft.stopped {
+			pending++
+		}
+	}
+	if pending != 1 {
+		t.Fatalf("%d applies waiting for the gap to end, want 1", pending)
+	}
+	for _, ft := range h.timers {
+		if !ft.stopped {
+			ft.stopped = true
+			ft.f()
+		}
+	}
+	if n := len(h.ui.status.Accounts); n != 5 {
+		t.Errorf("after the gap: %d accounts, want the newest status (5)", n)
 	}
 }

@@ -49,12 +49,11 @@ type Service struct {
 	cfg     *storage.Config // last config read or written by this process
 	live    map[string]*liveState
 	gates   map[string]*providerGate // by token endpoint; see renew
-	subs    map[int]func(Status)
+	subs    map[int]func()
+	subList []func() // subs as a slice, replaced on every change
 	nextSub int
-	// dirty and delivering coalesce publishes: see publish.
-	dirty, delivering bool
-	sched             *Scheduler // set while Run is running
-	demo              *demo.Server
+	sched   *Scheduler // set while Run is running
+	demo    *demo.Server
 }
 
 // liveState is what only the running process knows about an account.
@@ -83,7 +82,7 @@ func New(opts Options) (*Service, error) {
 		demoAddr:    opts.DemoAddr,
 		live:        map[string]*liveState{},
 		gates:       map[string]*providerGate{},
-		subs:        map[int]func(Status){},
+		subs:        map[int]func(){},
 	}
 	if s.hc == nil {
 		s.hc = &http.Client{Timeout: auth.DefaultTimeout}
@@ -244,22 +243,36 @@ func requestScopes(a *storage.Account) []string {
 	return scopes
 }
 
-// Subscribe registers fn to receive the full status after every change; fn
-// is called on the publishing goroutine, so it must not block (the UI hands
-// it to fyne.Do). It is called once at once with the current status.
-func (s *Service) Subscribe(fn func(Status)) (cancel func()) {
+// Subscribe registers fn to be told after every change of the status. fn
+// is called on the changing goroutine, so it must not block: it notes the
+// change and reads Status when it is ready to show it (the UI does so at
+// most once per frame). Notifying carries no status: a renewal wave across
+// a thousand accounts costs a thousand cheap calls, and only the statuses
+// somebody reads are built. fn is called once at once.
+func (s *Service) Subscribe(fn func()) (cancel func()) {
 	s.mu.Lock()
 	id := s.nextSub
 	s.nextSub++
 	s.subs[id] = fn
-	st := s.statusLocked()
+	s.subList = s.subListLocked()
 	s.mu.Unlock()
-	fn(st)
+	fn()
 	return func() {
 		s.mu.Lock()
 		delete(s.subs, id)
+		s.subList = s.subListLocked()
 		s.mu.Unlock()
 	}
+}
+
+// subListLocked is a fresh slice of the subscribers: publish reads it
+// without copying, so it is replaced, never changed.
+func (s *Service) subListLocked() []func() {
+	l := make([]func(), 0, len(s.subs))
+	for _, fn := range s.subs {
+		l = append(l, fn)
+	}
+	return l
 }
 
 // Status is the current status of every account and reference token.
@@ -269,35 +282,14 @@ func (s *Service) Status() Status {
 	return s.statusLocked()
 }
 
-// publish delivers the current status to every subscriber. Publishes that
-// arrive while another goroutine is delivering are folded into that
-// goroutine's next round instead of each building the whole status (all
-// accounts and reference tokens): eight refreshes failing at once against
-// a thousand accounts cost a few builds, not eight per wave. Subscribers
-// always end up with the newest status, but may skip intermediate ones.
+// publish tells every subscriber that the status changed.
 func (s *Service) publish() {
 	s.mu.Lock()
-	s.dirty = true
-	if s.delivering || len(s.subs) == 0 {
-		s.mu.Unlock()
-		return
-	}
-	s.delivering = true
-	for s.dirty {
-		s.dirty = false
-		st := s.statusLocked()
-		subs := make([]func(Status), 0, len(s.subs))
-		for _, fn := range s.subs {
-			subs = append(subs, fn)
-		}
-		s.mu.Unlock()
-		for _, fn := range subs {
-			fn(st)
-		}
-		s.mu.Lock()
-	}
-	s.delivering = false
+	subs := s.subList
 	s.mu.Unlock()
+	for _, fn := range subs {
+		fn()
+	}
 }
 
 func (s *Service) statusLocked() Status {

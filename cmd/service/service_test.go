@@ -174,8 +174,8 @@ func (h *harness) snapshot(name string) Snapshot {
 func waitFor(t *testing.T, svc *Service, what string, cond func(Status) bool) {
 	t.Helper()
 	ch := make(chan struct{}, 1)
-	cancel := svc.Subscribe(func(st Status) {
-		if cond(st) {
+	cancel := svc.Subscribe(func() {
+		if cond(svc.Status()) {
 			select {
 			case ch <- struct{}{}:
 			default:
@@ -742,7 +742,7 @@ func TestRenewerWaitsWithADownProvider(t *testing.T) {
 func advanceUntil(t *testing.T, h *harness, step, limit time.Duration, cond func(Status) bool) int {
 	t.Helper()
 	changed := make(chan struct{}, 1)
-	cancel := h.svc.Subscribe(func(Status) {
+	cancel := h.svc.Subscribe(func() {
 		select {
 		case changed <- struct{}{}:
 		default:
