@@ -22,12 +22,19 @@ import (
 // 30-90 minutes from now, so a window started within the benchmark renews
 // nothing and never reads their (absent) keyring entries. Each reference
 // token's secret goes to the system keyring, as `pat add` would put it.
+//
+// With -offline TOKEN_URL the accounts are the offline storm instead: their
+// token endpoint is TOKEN_URL (benchtool downprovider), their access tokens
+// expired up to a minute ago and each has a session in the keyring, so a
+// window started on this config has a thousand renewals due at once
+// against a provider that fails every one.
 func cmdGenConfig(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	fs := flag.NewFlagSet("genconfig", flag.ContinueOnError)
 	dir := fs.String("dir", "", "config directory (TOKENKEEPER_CONFIG_DIR)")
 	base := fs.String("url", "", "demo provider base URL (endpoints are discovered once)")
 	nAcc := fs.Int("accounts", 1000, "accounts to write")
 	nTok := fs.Int("tokens", 1000, "reference tokens to write")
+	offline := fs.String("offline", "", "token endpoint URL for the accounts: expired tokens, sessions in the keyring")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -44,13 +51,20 @@ func cmdGenConfig(ctx context.Context, args []string, stdout, _ io.Writer) error
 		c.Accounts = c.Accounts[:0]
 		for i := range *nAcc {
 			issued := now.Add(-time.Duration(i%60) * time.Second)
+			accessExpiry := now.Add(30*time.Minute + time.Duration(i%3600)*time.Second)
+			tokenURL := d.TokenURL
+			if *offline != "" {
+				issued = now.Add(-time.Hour - time.Duration(i%60)*time.Second)
+				accessExpiry = issued.Add(time.Hour)
+				tokenURL = *offline
+			}
 			c.Accounts = append(c.Accounts, storage.Account{
 				Name:     fmt.Sprintf("account-%04d", i),
 				Kind:     "erpnet",
 				URL:      *base,
 				Issuer:   d.Issuer,
 				AuthURL:  d.AuthURL,
-				TokenURL: d.TokenURL,
+				TokenURL: tokenURL,
 				ClientID: demo.ClientID,
 				// Matches what `add` stores for the public demo client.
 				AuthStyle: "none",
@@ -61,7 +75,7 @@ func cmdGenConfig(ctx context.Context, args []string, stdout, _ io.Writer) error
 					Subject:       fmt.Sprintf("sub-%04d", i),
 					Scope:         "openid profile offline_access DomainApi",
 					IssuedAt:      issued,
-					AccessExpiry:  now.Add(30*time.Minute + time.Duration(i%3600)*time.Second),
+					AccessExpiry:  accessExpiry,
 					RefreshExpiry: now.Add(24 * time.Hour),
 					LastRenewal:   issued,
 				},
@@ -91,6 +105,16 @@ func cmdGenConfig(ctx context.Context, args []string, stdout, _ io.Writer) error
 		return err
 	}
 	sec := storage.NewSecrets(storage.SystemKeyring(), cfg.Profile)
+	if *offline != "" {
+		for _, a := range cfg.Accounts {
+			// The shape cmd/service keeps an account's tokens in, as one
+			// keyring item (sessionSecrets there).
+			session := fmt.Sprintf(`{"access_token":%q,"refresh_token":%q,"token_type":"Bearer"}`, randomToken(), randomToken())
+			if err := sec.Set(storage.AccountKey(a.Name), session); err != nil {
+				return fmt.Errorf("account %s: %w", a.Name, err)
+			}
+		}
+	}
 	for _, t := range cfg.Tokens {
 		if err := sec.Set(storage.RefTokenKey(t.Label), randomToken()); err != nil {
 			return fmt.Errorf("reference token %s: %w", t.Label, err)

@@ -27,6 +27,7 @@ type guiResult struct {
 	RSSKB      []int64   `json:"rss_kb"`             // VmRSS after settling, per run
 	AnonKB     []int64   `json:"rss_anon_kb"`        // its anonymous part (heaps, GL buffers)
 	FileKB     []int64   `json:"rss_file_kb"`        // its file-backed part (binary, libraries)
+	PeakKB     int64     `json:"peak_rss_kb"`        // VmHWM at the end of the last run
 	CPUSeconds float64   `json:"cpu_s"`              // utime+stime over CPUWindow (last run)
 	CPUWindow  float64   `json:"cpu_window_s"`
 	Visible    bool      `json:"visible"` // a window with the title was mapped when measured
@@ -123,6 +124,14 @@ func cmdGUI(ctx context.Context, args []string, _, stderr io.Writer) error {
 				return err
 			}
 			res.CPUSeconds, res.CPUWindow = c1-c0, time.Since(w0).Seconds()
+		}
+		if i == *runs-1 {
+			peak, err := memKB(cmd.Process.Pid, "VmHWM")
+			if err != nil {
+				stop()
+				return err
+			}
+			res.PeakKB = peak[0]
 		}
 		stop()
 		fmt.Fprintf(stderr, "gui %s run %d/%d: start %v ms, rss %d kB, visible %v\n", *label, i+1, *runs, res.StartMS, rss, res.Visible)

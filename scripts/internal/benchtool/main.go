@@ -1,8 +1,9 @@
 // Command benchtool is scripts/bench's helper (SPEC §12). It drives the
 // pieces a shell script cannot: the scripted browser for sign-in, a bare
 // x/oauth2 refresh client as the baseline, a generator for a config with
-// 1,000 accounts and 1,000 reference tokens, GUI start/RSS/CPU measurement
-// under X, a stand-in tray host, and the final report table.
+// 1,000 accounts and 1,000 reference tokens, a token endpoint that is down,
+// GUI start/RSS/CPU measurement under X, a stand-in tray host, and the final
+// report table.
 //
 // Usage: benchtool COMMAND [FLAGS]; see usage below. It is a benchmark
 // tool, not a test: nothing here passes or fails on time.
@@ -28,8 +29,9 @@ func commands() []command {
 		{"login", "-- CMD ARGS...: run a `tokenkeeper login NAME --no-browser` and sign in as the demo user", cmdLogin},
 		{"oauth2-login", "-issuer URL [-client-id ID] -state FILE [-keyring]: bare x/oauth2 PKCE sign-in; writes the state file (the refresh token in it or in the keyring)", cmdOAuth2Login},
 		{"oauth2-refresh", "-state FILE: one bare x/oauth2 refresh; stores the rotated refresh token back (file or keyring)", cmdOAuth2Refresh},
-		{"genconfig", "-dir DIR -url DEMO_URL [-accounts 1000] [-tokens 1000]: write a large config (+ PAT secrets in the keyring)", cmdGenConfig},
+		{"genconfig", "-dir DIR -url DEMO_URL [-accounts 1000] [-tokens 1000] [-offline TOKEN_URL]: write a large config (+ secrets in the keyring)", cmdGenConfig},
 		{"gui", "-out FILE [-name TITLE] [-runs 5] [-settle 3s] [-cpu 20s] [-hidden] -- CMD ARGS...: start, map time, RSS, CPU", cmdGUI},
+		{"downprovider", "-out FILE [-status 503]: a token endpoint that is down; prints its URL, counts requests until SIGTERM", cmdDownProvider},
 		{"sniwatcher", ": a stand-in org.kde.StatusNotifierWatcher on the session bus (until SIGTERM)", cmdSNIWatcher},
 		{"freeport", ": print a free loopback TCP port", cmdFreePort},
 		{"nop", ": exit at once (the process-start baseline for oauth2-refresh)", func(context.Context, []string, io.Writer, io.Writer) error { return nil }},

@@ -29,6 +29,8 @@ const (
 	fileGUIHidden  = "gui-hidden.json"
 	fileGUIEmpty   = "gui-empty.json"      // tokenkeeper with no accounts
 	fileGUIMinHid  = "gui-min-hidden.json" // minimal Fyne app, window never shown
+	fileGUIOffline = "gui-offline.json"    // 1,000 expired accounts, provider down
+	fileDown       = "down.json"           // benchtool downprovider's tally
 	fileNotes      = "notes.txt"           // one line per note, printed under the table
 )
 
@@ -245,6 +247,20 @@ func cmdReport(_ context.Context, args []string, stdout, _ io.Writer) error {
 	} else {
 		missing = append(missing, fileGUI+"/"+fileGUIMinimal)
 	}
+	var gOff guiResult
+	var down downResult
+	if readJSON(*dir, fileGUIOffline, &gOff) == nil && readJSON(*dir, fileDown, &down) == nil && errTK == nil && gOff.CPUWindow > 0 {
+		n := 1000 // genconfig -accounts in scripts/bench
+		peakMB, normalMB := float64(gOff.PeakKB)/1024, medianKB(gTK.RSSKB)/1024
+		add(row{fmt.Sprintf("GUI: offline storm, %d expired accounts, token endpoint answering %d; window visible, CPU over %.0f s; peak RSS; requests reaching the provider in %.0f s (per 10 s)",
+			n, down.Status, gOff.CPUWindow, down.Seconds),
+			fmt.Sprintf("%.2f s (%.1f%%); %.0f MB; %d requests (%s)", gOff.CPUSeconds, 100*gOff.CPUSeconds/gOff.CPUWindow, peakMB, down.Requests, joinInts(down.Per10s)),
+			fmt.Sprintf("same window, provider up: %.1f%% CPU, %.0f MB", 100*gTK.CPUSeconds/max(gTK.CPUWindow, 1), normalMB),
+			"—", "fewer requests than accounts; peak RSS ≤ provider-up RSS + 30 MB",
+			verdict(down.Requests < n && peakMB <= normalMB+30)})
+	} else {
+		missing = append(missing, fileGUIOffline+"/"+fileDown)
+	}
 	if errHid == nil {
 		res := verdict(gHid.CPUSeconds <= 0.05*gHid.CPUWindow/20 && !gHid.Visible)
 		note := "stand-in tray host (benchtool sniwatcher)"
@@ -298,6 +314,14 @@ func cmdReport(_ context.Context, args []string, stdout, _ io.Writer) error {
 		fmt.Fprintf(stdout, "\nNot measured (no result file): %s\n", strings.Join(missing, ", "))
 	}
 	return nil
+}
+
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ", ")
 }
 
 func ratio(a, b float64) string {
