@@ -31,7 +31,109 @@ type guiResult struct {
 	CPUSeconds float64   `json:"cpu_s"`              // utime+stime over CPUWindow (last run)
 	CPUWindow  float64   `json:"cpu_window_s"`
 	Visible    bool      `json:"visible"` // a window with the title was mapped when measured
+	// FailedStarts counts runs whose program exited before its window
+	// showed and that were started again.
+	FailedStarts int `json:"failed_starts,omitempty"`
 }
+
+// guiMeasure starts and measures one run of a GUI program.
+type guiMeasure struct {
+	ctx    context.Context
+	name   string
+	hidden bool
+	settle time.Duration
+	logf   *os.File
+	args   []string
+}
+
+// failedStart is a program that exited before its window showed.
+type failedStart struct{ err error }
+
+func (f failedStart) Error() string {
+	return fmt.Sprintf("program exited before showing a window: %v", f.err)
+}
+
+// run starts the program once and appends its figures to res; on the last
+// run it also takes CPU over cpu (if > 0) and the peak RSS.
+func (m guiMeasure) run(res *guiResult, last bool, cpu time.Duration) error {
+	cmd := exec.Command(m.args[0], m.args[1:]...)
+	cmd.Stdout, cmd.Stderr = m.logf, m.logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	t0 := time.Now()
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	// exited is closed once the program has exited, with its error in
+	// waitErr: every select below may see it, any number of times.
+	exited := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(exited) }()
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
+	}()
+	early := func() error { <-exited; return fmt.Errorf("program exited early: %v", waitErr) }
+	if !m.hidden {
+		d, err := waitMapped(m.ctx, m.name, exited, t0)
+		if errors.Is(err, errExited) {
+			<-exited
+			return failedStart{waitErr}
+		}
+		if err != nil {
+			return err
+		}
+		res.StartMS = append(res.StartMS, float64(d.Microseconds())/1000)
+	}
+	if err := sleep(m.ctx, exited, m.settle); err != nil {
+		if errors.Is(err, errExited) {
+			return early()
+		}
+		return err
+	}
+	res.Visible = windowVisible(m.name)
+	mem, err := memKB(cmd.Process.Pid, "VmRSS", "RssAnon", "RssFile")
+	if err != nil {
+		return err
+	}
+	res.RSSKB = append(res.RSSKB, mem[0])
+	res.AnonKB = append(res.AnonKB, mem[1])
+	res.FileKB = append(res.FileKB, mem[2])
+	if !last {
+		return nil
+	}
+	if cpu > 0 {
+		c0, err := cpuSeconds(cmd.Process.Pid)
+		if err != nil {
+			return err
+		}
+		w0 := time.Now()
+		if err := sleep(m.ctx, exited, cpu); err != nil {
+			if errors.Is(err, errExited) {
+				return early()
+			}
+			return err
+		}
+		c1, err := cpuSeconds(cmd.Process.Pid)
+		if err != nil {
+			return err
+		}
+		res.CPUSeconds, res.CPUWindow = c1-c0, time.Since(w0).Seconds()
+	}
+	peak, err := memKB(cmd.Process.Pid, "VmHWM")
+	if err != nil {
+		return err
+	}
+	res.PeakKB = peak[0]
+	return nil
+}
+
+// errExited: the program exited while it was being waited for.
+var errExited = errors.New("program exited")
 
 // cmdGUI starts a GUI program runs times under the current DISPLAY and
 // measures: the time from process start to a viewable top-level window
@@ -66,75 +168,25 @@ func cmdGUI(ctx context.Context, args []string, _, stderr io.Writer) error {
 	defer logf.Close()
 
 	res := guiResult{Label: *label, Hidden: *hidden}
+	m := guiMeasure{ctx: ctx, name: *name, hidden: *hidden, settle: *settle, logf: logf, args: cmdArgs}
 	for i := range *runs {
-		cmd := exec.Command(cmdArgs[0], cmdArgs[1:]...)
-		cmd.Stdout, cmd.Stderr = logf, logf
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		t0 := time.Now()
-		if err := cmd.Start(); err != nil {
-			return err
-		}
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
-		stop := func() {
-			cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-exited:
-			case <-time.After(10 * time.Second):
-				cmd.Process.Kill()
-				<-exited
+		last := i == *runs-1
+		var err error
+		for attempt := 0; ; attempt++ {
+			err = m.run(&res, last, *cpu)
+			var fs failedStart
+			if err == nil || !errors.As(err, &fs) || attempt == 2 {
+				break
 			}
+			// A GUI program can fail to start under Xvfb now and then
+			// (GLFW's X connection); count it and start it again.
+			res.FailedStarts++
+			fmt.Fprintf(stderr, "gui %s run %d/%d: %v; starting it again\n", *label, i+1, *runs, err)
 		}
-		if !*hidden {
-			d, err := waitMapped(ctx, *name, exited, t0)
-			if err != nil {
-				stop()
-				return fmt.Errorf("run %d: %w (see %s)", i+1, err, *logPath)
-			}
-			res.StartMS = append(res.StartMS, float64(d.Microseconds())/1000)
-		}
-		if err := sleep(ctx, exited, *settle); err != nil {
-			stop()
+		if err != nil {
 			return fmt.Errorf("run %d: %w (see %s)", i+1, err, *logPath)
 		}
-		res.Visible = windowVisible(*name)
-		mem, err := memKB(cmd.Process.Pid, "VmRSS", "RssAnon", "RssFile")
-		if err != nil {
-			stop()
-			return err
-		}
-		rss := mem[0]
-		res.RSSKB = append(res.RSSKB, mem[0])
-		res.AnonKB = append(res.AnonKB, mem[1])
-		res.FileKB = append(res.FileKB, mem[2])
-		if i == *runs-1 && *cpu > 0 {
-			c0, err := cpuSeconds(cmd.Process.Pid)
-			if err != nil {
-				stop()
-				return err
-			}
-			w0 := time.Now()
-			if err := sleep(ctx, exited, *cpu); err != nil {
-				stop()
-				return fmt.Errorf("run %d: %w (see %s)", i+1, err, *logPath)
-			}
-			c1, err := cpuSeconds(cmd.Process.Pid)
-			if err != nil {
-				stop()
-				return err
-			}
-			res.CPUSeconds, res.CPUWindow = c1-c0, time.Since(w0).Seconds()
-		}
-		if i == *runs-1 {
-			peak, err := memKB(cmd.Process.Pid, "VmHWM")
-			if err != nil {
-				stop()
-				return err
-			}
-			res.PeakKB = peak[0]
-		}
-		stop()
-		fmt.Fprintf(stderr, "gui %s run %d/%d: start %v ms, rss %d kB, visible %v\n", *label, i+1, *runs, res.StartMS, rss, res.Visible)
+		fmt.Fprintf(stderr, "gui %s run %d/%d: start %v ms, rss %v kB, visible %v\n", *label, i+1, *runs, res.StartMS, res.RSSKB, res.Visible)
 	}
 	data, err := json.MarshalIndent(res, "", "  ")
 	if err != nil {
@@ -145,15 +197,15 @@ func cmdGUI(ctx context.Context, args []string, _, stderr io.Writer) error {
 
 // waitMapped polls for a viewable window titled name; the 10 ms poll (plus
 // an xdotool call of a few ms) bounds the measurement's resolution.
-func waitMapped(ctx context.Context, name string, exited <-chan error, t0 time.Time) (time.Duration, error) {
+func waitMapped(ctx context.Context, name string, exited <-chan struct{}, t0 time.Time) (time.Duration, error) {
 	deadline := time.After(60 * time.Second)
 	for {
 		if windowVisible(name) {
 			return time.Since(t0), nil
 		}
 		select {
-		case err := <-exited:
-			return 0, fmt.Errorf("program exited before showing a window: %v", err)
+		case <-exited:
+			return 0, errExited
 		case <-deadline:
 			return 0, fmt.Errorf("no window %q within 60s", name)
 		case <-ctx.Done():
@@ -168,10 +220,10 @@ func windowVisible(name string) bool {
 }
 
 // sleep waits d unless the program exits first (a failure here).
-func sleep(ctx context.Context, exited <-chan error, d time.Duration) error {
+func sleep(ctx context.Context, exited <-chan struct{}, d time.Duration) error {
 	select {
-	case err := <-exited:
-		return fmt.Errorf("program exited early: %v", err)
+	case <-exited:
+		return errExited
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-time.After(d):

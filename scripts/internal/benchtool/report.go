@@ -299,6 +299,12 @@ func cmdReport(_ context.Context, args []string, stdout, _ io.Writer) error {
 		missing = append(missing, fileGoSched)
 	}
 
+	var restarts []string
+	for _, g := range []guiResult{gTK, gMin, gEmpty, gOff, gHid} {
+		if g.FailedStarts > 0 {
+			restarts = append(restarts, fmt.Sprintf("%s %d", g.Label, g.FailedStarts))
+		}
+	}
 	fmt.Fprintln(stdout, "| Measure | Tokenkeeper | Peer, same run | Ratio | Target | Result |")
 	fmt.Fprintln(stdout, "|---|---|---|---|---|---|")
 	for _, r := range rows {
@@ -309,6 +315,9 @@ func cmdReport(_ context.Context, args []string, stdout, _ io.Writer) error {
 		for line := range strings.Lines(string(data)) {
 			fmt.Fprintf(stdout, "- %s", line)
 		}
+	}
+	if len(restarts) > 0 {
+		fmt.Fprintf(stdout, "\nGUI runs that exited before their window showed and were started again: %s\n", strings.Join(restarts, ", "))
 	}
 	if len(missing) > 0 {
 		fmt.Fprintf(stdout, "\nNot measured (no result file): %s\n", strings.Join(missing, ", "))

@@ -29,7 +29,7 @@ func (w *watcher) RegisterStatusNotifierItem(service string) *dbus.Error {
 func (w *watcher) RegisterStatusNotifierHost(string) *dbus.Error { return nil }
 
 // cmdSNIWatcher owns org.kde.StatusNotifierWatcher on the session bus until
-// SIGTERM; it prints "ready" once the name is owned.
+// SIGTERM or the end of the bus; it prints "ready" once the name is owned.
 func cmdSNIWatcher(ctx context.Context, _ []string, stdout, _ io.Writer) error {
 	conn, err := dbus.ConnectSessionBus()
 	if err != nil {
@@ -48,6 +48,10 @@ func cmdSNIWatcher(ctx context.Context, _ []string, stdout, _ io.Writer) error {
 		return fmt.Errorf("%s is already owned", iface)
 	}
 	fmt.Fprintln(stdout, "ready")
-	<-ctx.Done()
+	// Also end with the bus: a watcher outliving its session is a stray.
+	select {
+	case <-ctx.Done():
+	case <-conn.Context().Done():
+	}
 	return nil
 }
