@@ -136,6 +136,9 @@ type UI struct {
 	// costs ten status reads and list redraws a second, not sixty.
 	applyGap  time.Duration
 	lastApply atomic.Int64
+	// shut is set once the window is closed for good: an apply still on
+	// its way (after applyGap) then does nothing.
+	shut atomic.Bool
 
 	// The latest of each dialog and a few buttons, for tests.
 	addForm       *addAccountForm
@@ -267,6 +270,7 @@ func (u *UI) hide() {
 
 // closed runs when the window really closes (no tray, or on quit).
 func (u *UI) closed() {
+	u.shut.Store(true)
 	u.visible = false
 	u.stopTicker()
 	u.stopWatch()
@@ -381,6 +385,9 @@ func (u *UI) published() {
 		// Cleared before reading: a change after the read queues
 		// another apply.
 		u.applyQueued.Store(false)
+		if u.shut.Load() {
+			return
+		}
 		u.lastApply.Store(int64(time.Since(uiEpoch)))
 		u.apply(u.svc.Status())
 	}

@@ -832,4 +832,17 @@ func TestApplyGap(t *testing.T) {
 	if n := len(h.ui.status.Accounts); n != 5 {
 		t.Errorf("after the gap: %d accounts, want the newest status (5)", n)
 	}
+
+	// An apply still waiting when the window closes for good does nothing.
+	h.svc.publish(service.Status{})
+	h.ui.closed()
+	for _, ft := range h.timers {
+		if !ft.stopped {
+			ft.stopped = true
+			ft.f()
+		}
+	}
+	if n := len(h.ui.status.Accounts); n != 5 {
+		t.Errorf("a status was applied after the window closed: %d accounts", n)
+	}
 }
