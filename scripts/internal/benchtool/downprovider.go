@@ -33,13 +33,14 @@ func cmdDownProvider(ctx context.Context, args []string, stdout, _ io.Writer) er
 	fs := flag.NewFlagSet("downprovider", flag.ContinueOnError)
 	out := fs.String("out", "", "JSON tally file, written when stopped")
 	status := fs.Int("status", http.StatusServiceUnavailable, "HTTP status for every request")
+	addr := fs.String("addr", "127.0.0.1:0", "listen address")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *out == "" {
 		return errors.New("-out is required")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}

@@ -31,7 +31,7 @@ func commands() []command {
 		{"oauth2-refresh", "-state FILE: one bare x/oauth2 refresh; stores the rotated refresh token back (file or keyring)", cmdOAuth2Refresh},
 		{"genconfig", "-dir DIR -url DEMO_URL [-accounts 1000] [-tokens 1000] [-offline TOKEN_URL]: write a large config (+ secrets in the keyring)", cmdGenConfig},
 		{"gui", "-out FILE [-name TITLE] [-runs 5] [-settle 3s] [-cpu 20s] [-hidden] -- CMD ARGS...: start, map time, RSS, CPU", cmdGUI},
-		{"downprovider", "-out FILE [-status 503]: a token endpoint that is down; prints its URL, counts requests until SIGTERM", cmdDownProvider},
+		{"downprovider", "-out FILE [-addr 127.0.0.1:0] [-status 503]: a token endpoint that is down; prints its URL, counts requests until SIGTERM", cmdDownProvider},
 		{"sniwatcher", ": a stand-in org.kde.StatusNotifierWatcher on the session bus (until SIGTERM)", cmdSNIWatcher},
 		{"freeport", ": print a free loopback TCP port", cmdFreePort},
 		{"nop", ": exit at once (the process-start baseline for oauth2-refresh)", func(context.Context, []string, io.Writer, io.Writer) error { return nil }},
