@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -28,7 +29,8 @@ type guiResult struct {
 	AnonKB     []int64   `json:"rss_anon_kb"`        // its anonymous part (heaps, GL buffers)
 	FileKB     []int64   `json:"rss_file_kb"`        // its file-backed part (binary, libraries)
 	PeakKB     int64     `json:"peak_rss_kb"`        // VmHWM at the end of the last run
-	CPUSeconds float64   `json:"cpu_s"`              // utime+stime over CPUWindow (last run)
+	CPUSeconds float64   `json:"cpu_s"`              // median of CPUSamples
+	CPUSamples []float64 `json:"cpu_samples_s"`      // utime+stime over CPUWindow, per measured run
 	CPUWindow  float64   `json:"cpu_window_s"`
 	Visible    bool      `json:"visible"` // a window with the title was mapped when measured
 	// FailedStarts counts runs whose program exited before its window
@@ -53,9 +55,9 @@ func (f failedStart) Error() string {
 	return fmt.Sprintf("program exited before showing a window: %v", f.err)
 }
 
-// run starts the program once and appends its figures to res; on the last
-// run it also takes CPU over cpu (if > 0) and the peak RSS.
-func (m guiMeasure) run(res *guiResult, last bool, cpu time.Duration) error {
+// run starts the program once and appends its figures to res, with the
+// CPU time over cpu when cpu > 0; the peak RSS is the largest seen.
+func (m guiMeasure) run(res *guiResult, cpu time.Duration) error {
 	cmd := exec.Command(m.args[0], m.args[1:]...)
 	cmd.Stdout, cmd.Stderr = m.logf, m.logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -103,9 +105,6 @@ func (m guiMeasure) run(res *guiResult, last bool, cpu time.Duration) error {
 	res.RSSKB = append(res.RSSKB, mem[0])
 	res.AnonKB = append(res.AnonKB, mem[1])
 	res.FileKB = append(res.FileKB, mem[2])
-	if !last {
-		return nil
-	}
 	if cpu > 0 {
 		c0, err := cpuSeconds(cmd.Process.Pid)
 		if err != nil {
@@ -122,13 +121,14 @@ func (m guiMeasure) run(res *guiResult, last bool, cpu time.Duration) error {
 		if err != nil {
 			return err
 		}
-		res.CPUSeconds, res.CPUWindow = c1-c0, time.Since(w0).Seconds()
+		res.CPUSamples = append(res.CPUSamples, c1-c0)
+		res.CPUWindow = time.Since(w0).Seconds()
 	}
 	peak, err := memKB(cmd.Process.Pid, "VmHWM")
 	if err != nil {
 		return err
 	}
-	res.PeakKB = peak[0]
+	res.PeakKB = max(res.PeakKB, peak[0])
 	return nil
 }
 
@@ -138,9 +138,11 @@ var errExited = errors.New("program exited")
 // cmdGUI starts a GUI program runs times under the current DISPLAY and
 // measures: the time from process start to a viewable top-level window
 // with the given title (polling xdotool every 10 ms), VmRSS once it has
-// settled, and on the last run the CPU time (utime+stime from
+// settled, and on the last -cpu-runs runs the CPU time (utime+stime from
 // /proc/PID/stat) over a window of wall time. With -hidden it waits for no
-// window and records whether one appeared anyway.
+// window and records whether one appeared anyway. With -append the runs
+// are added to those already in -out, so that scripts/bench can interleave
+// two programs' runs and neither gets the machine's quieter minutes.
 func cmdGUI(ctx context.Context, args []string, _, stderr io.Writer) error {
 	fs := flag.NewFlagSet("gui", flag.ContinueOnError)
 	out := fs.String("out", "", "JSON result file")
@@ -148,7 +150,9 @@ func cmdGUI(ctx context.Context, args []string, _, stderr io.Writer) error {
 	name := fs.String("name", "Tokenkeeper", "window title (exact)")
 	runs := fs.Int("runs", 5, "process starts")
 	settle := fs.Duration("settle", 3*time.Second, "wait after the window is mapped before reading RSS")
-	cpu := fs.Duration("cpu", 20*time.Second, "CPU measurement window on the last run (0: none)")
+	cpu := fs.Duration("cpu", 20*time.Second, "CPU measurement window (0: none)")
+	cpuRuns := fs.Int("cpu-runs", 1, "measure CPU on this many of the last runs")
+	appendOut := fs.Bool("append", false, "add to the runs already in -out")
 	hidden := fs.Bool("hidden", false, "the program starts hidden: do not wait for a window")
 	logPath := fs.String("log", os.DevNull, "append the program's stdout and stderr here")
 	if err := fs.Parse(args); err != nil {
@@ -168,12 +172,20 @@ func cmdGUI(ctx context.Context, args []string, _, stderr io.Writer) error {
 	defer logf.Close()
 
 	res := guiResult{Label: *label, Hidden: *hidden}
+	if *appendOut {
+		if err := readJSON(filepath.Dir(*out), filepath.Base(*out), &res); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
 	m := guiMeasure{ctx: ctx, name: *name, hidden: *hidden, settle: *settle, logf: logf, args: cmdArgs}
 	for i := range *runs {
-		last := i == *runs-1
+		window := time.Duration(0)
+		if i >= *runs-*cpuRuns {
+			window = *cpu
+		}
 		var err error
 		for attempt := 0; ; attempt++ {
-			err = m.run(&res, last, *cpu)
+			err = m.run(&res, window)
 			var fs failedStart
 			if err == nil || !errors.As(err, &fs) || attempt == 2 {
 				break
@@ -188,6 +200,7 @@ func cmdGUI(ctx context.Context, args []string, _, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stderr, "gui %s run %d/%d: start %v ms, rss %v kB, visible %v\n", *label, i+1, *runs, res.StartMS, res.RSSKB, res.Visible)
 	}
+	res.CPUSeconds = median(res.CPUSamples)
 	data, err := json.MarshalIndent(res, "", "  ")
 	if err != nil {
 		return err
