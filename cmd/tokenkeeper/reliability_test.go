@@ -983,7 +983,9 @@ func TestReliabilityProviderOutage(t *testing.T) {
 	c := reliabilityCLI(t, fp)
 	// Short enough for the slow case to end quickly; long enough for a
 	// loaded machine to refresh normally.
-	c.env = append(c.env, "TOKENKEEPER_HTTP_TIMEOUT=1s")
+	c.env = append(c.env, "TOKENKEEPER_HTTP_TIMEOUT=1s",
+		// Debug logging on: the secret scan covers what it prints too.
+		"TOKENKEEPER_DEBUG=1")
 	c.ok("add", "erp", "--provider", "erpnet", "--url", fp.URL(), "--client-id", demo.ClientID)
 	c.login("erp")
 	normal := c.minRSS(t, "token", "erp", "--min-valid", "10m")
