@@ -126,11 +126,7 @@ type accountRow struct {
 
 func newAccountRow(v *accountsView) *accountRow {
 	r := &accountRow{v: v}
-	r.title = widget.NewLabel("")
-	r.title.TextStyle.Bold = true
-	r.title.Truncation = fyne.TextTruncateEllipsis
-	r.sub = small("")
-	r.sub.Importance = widget.MediumImportance
+	r.title, r.sub = rowHeading()
 	r.badge = newBadge()
 	r.badge.OnTapped = func() { v.u.showStateInfo(r.snap) }
 	r.detail = small("")

@@ -94,11 +94,7 @@ type tokenRow struct {
 
 func newTokenRow(v *tokensView) *tokenRow {
 	r := &tokenRow{v: v}
-	r.title = widget.NewLabel("")
-	r.title.TextStyle.Bold = true
-	r.title.Truncation = fyne.TextTruncateEllipsis
-	r.sub = small("")
-	r.sub.Importance = widget.MediumImportance
+	r.title, r.sub = rowHeading()
 	r.account = widget.NewLabel("")
 	r.account.Truncation = fyne.TextTruncateEllipsis
 	r.expiry = widget.NewLabel("")

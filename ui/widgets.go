@@ -235,6 +235,16 @@ func small(text string) *widget.Label {
 	return l
 }
 
+// rowHeading is a list row's bold title and the smaller line under it.
+func rowHeading() (title, sub *widget.Label) {
+	title = widget.NewLabel("")
+	title.TextStyle.Bold = true
+	title.Truncation = fyne.TextTruncateEllipsis
+	sub = small("")
+	sub.Importance = widget.MediumImportance
+	return title, sub
+}
+
 // iconButton is a compact, icon-only row action.
 func iconButton(icon fyne.Resource, tapped func()) *widget.Button {
 	b := widget.NewButtonWithIcon("", icon, tapped)
