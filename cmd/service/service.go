@@ -245,8 +245,8 @@ func requestScopes(a *storage.Account) []string {
 
 // Subscribe registers fn to be told after every change of the status. fn
 // is called on the changing goroutine, so it must not block: it notes the
-// change and reads Status when it is ready to show it (the UI does so at
-// most once per frame). Notifying carries no status: a renewal wave across
+// change and reads Status when it is ready to show it (the window does so
+// at most ten times a second). Notifying carries no status: a renewal wave across
 // a thousand accounts costs a thousand cheap calls, and only the statuses
 // somebody reads are built. fn is called once at once.
 func (s *Service) Subscribe(fn func()) (cancel func()) {
