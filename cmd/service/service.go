@@ -45,12 +45,13 @@ type Service struct {
 	log         *slog.Logger
 	demoAddr    string
 
-	mu      sync.Mutex
-	cfg     *storage.Config // last config read or written by this process
-	live    map[string]*liveState
-	gates   map[string]*providerGate // by token endpoint; see renew
-	subs    map[int]func()
-	subList []func() // subs as a slice, replaced on every change
+	mu    sync.Mutex
+	cfg   *storage.Config // last config read or written by this process
+	live  map[string]*liveState
+	gates map[string]*providerGate // by token endpoint; see renew
+	// subs is replaced on every change, never changed in place, so
+	// publish can range over it without the lock.
+	subs    []subscription
 	nextSub int
 	sched   *Scheduler // set while Run is running
 	demo    *demo.Server
@@ -82,7 +83,6 @@ func New(opts Options) (*Service, error) {
 		demoAddr:    opts.DemoAddr,
 		live:        map[string]*liveState{},
 		gates:       map[string]*providerGate{},
-		subs:        map[int]func(){},
 	}
 	if s.hc == nil {
 		s.hc = &http.Client{Timeout: auth.DefaultTimeout}
@@ -243,36 +243,30 @@ func requestScopes(a *storage.Account) []string {
 	return scopes
 }
 
+type subscription struct {
+	id int
+	fn func()
+}
+
 // Subscribe registers fn to be told after every change of the status. fn
 // is called on the changing goroutine, so it must not block: it notes the
 // change and reads Status when it is ready to show it (the window does so
-// at most ten times a second). Notifying carries no status: a renewal wave across
-// a thousand accounts costs a thousand cheap calls, and only the statuses
-// somebody reads are built. fn is called once at once.
+// at most ten times a second). Notifying carries no status: a renewal
+// wave across a thousand accounts costs a thousand cheap calls, and only
+// the statuses somebody reads are built. fn is called once at once.
 func (s *Service) Subscribe(fn func()) (cancel func()) {
 	s.mu.Lock()
 	id := s.nextSub
 	s.nextSub++
-	s.subs[id] = fn
-	s.subList = s.subListLocked()
+	// Clipped, so append copies: publish may be ranging over the old one.
+	s.subs = append(slices.Clip(s.subs), subscription{id, fn})
 	s.mu.Unlock()
 	fn()
 	return func() {
 		s.mu.Lock()
-		delete(s.subs, id)
-		s.subList = s.subListLocked()
+		s.subs = slices.DeleteFunc(slices.Clone(s.subs), func(sub subscription) bool { return sub.id == id })
 		s.mu.Unlock()
 	}
-}
-
-// subListLocked is a fresh slice of the subscribers: publish reads it
-// without copying, so it is replaced, never changed.
-func (s *Service) subListLocked() []func() {
-	l := make([]func(), 0, len(s.subs))
-	for _, fn := range s.subs {
-		l = append(l, fn)
-	}
-	return l
 }
 
 // Status is the current status of every account and reference token.
@@ -285,10 +279,10 @@ func (s *Service) Status() Status {
 // publish tells every subscriber that the status changed.
 func (s *Service) publish() {
 	s.mu.Lock()
-	subs := s.subList
+	subs := s.subs
 	s.mu.Unlock()
-	for _, fn := range subs {
-		fn()
+	for _, sub := range subs {
+		sub.fn()
 	}
 }
 
