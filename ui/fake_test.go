@@ -191,6 +191,29 @@ type fakeTimer struct {
 	stopped bool
 }
 
+// fakeTimers stands in for UI.afterFunc: it records the timers, which run
+// only when the test fires them.
+type fakeTimers []*fakeTimer
+
+func (ts *fakeTimers) afterFunc(d time.Duration, f func()) func() bool {
+	ft := &fakeTimer{d: d, f: f}
+	*ts = append(*ts, ft)
+	return func() bool { ft.stopped = true; return true }
+}
+
+// fire runs every pending timer whose duration match accepts.
+func (ts fakeTimers) fire(match func(time.Duration) bool) {
+	for _, ft := range ts {
+		if match(ft.d) && !ft.stopped {
+			ft.stopped = true
+			ft.f()
+		}
+	}
+}
+
+// anyDuration matches every timer, for fakeTimers.fire.
+func anyDuration(time.Duration) bool { return true }
+
 // harness is a window on a test app with every clock and timer in the
 // test's hands.
 type harness struct {
@@ -200,7 +223,7 @@ type harness struct {
 	ui      *UI
 	now     time.Time
 	tickers []*fakeTicker
-	timers  []*fakeTimer
+	timers  fakeTimers
 	notes   []*fyne.Notification
 	ticked  chan struct{}
 }
@@ -219,11 +242,7 @@ func newHarness(t *testing.T, st service.Status, opts Options) *harness {
 			h.tickers = append(h.tickers, ft)
 			return ft
 		}
-		u.afterFunc = func(d time.Duration, f func()) func() bool {
-			ft := &fakeTimer{d: d, f: f}
-			h.timers = append(h.timers, ft)
-			return func() bool { ft.stopped = true; return true }
-		}
+		u.afterFunc = h.timers.afterFunc
 		u.notify = func(n *fyne.Notification) { h.notes = append(h.notes, n) }
 		u.applyGap = 0 // statuses apply at once (TestApplyGap covers the gap)
 		u.async = func(f func()) { f() }
@@ -240,12 +259,7 @@ func newHarness(t *testing.T, st service.Status, opts Options) *harness {
 
 // fire runs every pending timer of duration d.
 func (h *harness) fire(d time.Duration) {
-	for _, ft := range h.timers {
-		if ft.d == d && !ft.stopped {
-			ft.stopped = true
-			ft.f()
-		}
-	}
+	h.timers.fire(func(x time.Duration) bool { return x == d })
 }
 
 // windowTickers are the 1 s tickers created so far.

@@ -102,7 +102,7 @@ type UI struct {
 	afterFunc func(time.Duration, func()) (stop func() bool)
 	notify    func(*fyne.Notification)
 	async     func(func()) // runs a blocking service call off the UI goroutine
-	toUI      func(func()) // hands a service status to the UI goroutine (fyne.Do)
+	toUI      func(func()) // runs a status apply on the UI goroutine (fyne.Do)
 	afterTick func()       // test hook, called after each ticker tick is handled
 
 	status   service.Status
@@ -340,8 +340,9 @@ func (u *UI) onTick() {
 }
 
 // watchInterval paces the notification checks and the status bar, which
-// depend on time alone (session and reference-token expiry); a minute is plenty for warnings
-// given in hours and days, and costs nothing while hidden.
+// depend on time alone (session and reference-token expiry); a minute is
+// plenty for warnings given in hours and days, and costs nothing while
+// hidden.
 const watchInterval = time.Minute
 
 func (u *UI) startWatch() {
@@ -391,12 +392,13 @@ func (u *UI) published() {
 		u.lastApply.Store(int64(time.Since(uiEpoch)))
 		u.apply(u.svc.Status())
 	}
-	wait := u.applyGap - (time.Since(uiEpoch) - time.Duration(u.lastApply.Load()))
-	if wait <= 0 || u.lastApply.Load() == 0 {
-		u.toUI(applyNewest)
-		return
+	if last := u.lastApply.Load(); last != 0 {
+		if wait := u.applyGap - (time.Since(uiEpoch) - time.Duration(last)); wait > 0 {
+			u.afterFunc(wait, func() { u.toUI(applyNewest) })
+			return
+		}
 	}
-	u.afterFunc(wait, func() { u.toUI(applyNewest) })
+	u.toUI(applyNewest)
 }
 
 // uiEpoch is the origin of UI.lastApply: a monotonic reading.

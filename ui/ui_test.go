@@ -617,17 +617,13 @@ func (a *trayApp) SetSystemTrayIconBadge(_ color.Color) {}
 func TestTrayMenuRebuiltOnlyOnChange(t *testing.T) {
 	svc := newFakeService(sampleStatus())
 	ta := &trayApp{App: test.NewTempApp(t)}
-	var timers []*fakeTimer
+	var timers fakeTimers
 	u := newUI(ta, svc, Options{Tray: true, Now: func() time.Time { return fixedNow }}, func(u *UI) {
 		u.async = func(f func()) { f() }
 		u.notify = func(*fyne.Notification) {}
 		u.applyGap = 0
 		// Real timers would fire after the test, on their own goroutine.
-		u.afterFunc = func(d time.Duration, f func()) func() bool {
-			ft := &fakeTimer{d: d, f: f}
-			timers = append(timers, ft)
-			return func() bool { ft.stopped = true; return true }
-		}
+		u.afterFunc = timers.afterFunc
 	})
 	t.Cleanup(u.closed)
 	if ta.menus != 1 {
@@ -823,12 +819,7 @@ func TestApplyGap(t *testing.T) {
 	if pending != 1 {
 		t.Fatalf("%d applies waiting for the gap to end, want 1", pending)
 	}
-	for _, ft := range h.timers {
-		if !ft.stopped {
-			ft.stopped = true
-			ft.f()
-		}
-	}
+	h.timers.fire(anyDuration)
 	if n := len(h.ui.status.Accounts); n != 5 {
 		t.Errorf("after the gap: %d accounts, want the newest status (5)", n)
 	}
@@ -836,12 +827,7 @@ func TestApplyGap(t *testing.T) {
 	// An apply still waiting when the window closes for good does nothing.
 	h.svc.publish(service.Status{})
 	h.ui.closed()
-	for _, ft := range h.timers {
-		if !ft.stopped {
-			ft.stopped = true
-			ft.f()
-		}
-	}
+	h.timers.fire(anyDuration)
 	if n := len(h.ui.status.Accounts); n != 5 {
 		t.Errorf("a status was applied after the window closed: %d accounts", n)
 	}
