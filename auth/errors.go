@@ -41,7 +41,20 @@ func (e *ProviderError) Error() string {
 // login"). RFC 6749 §5.2: invalid_grant covers expired, revoked and reused
 // refresh tokens; unauthorized_client and invalid_client a disabled or
 // changed client registration.
+//
+// SPEC §4: transient is decided first. A 5xx or 429 is never a dead grant,
+// whatever code its body carries (a failing backend may echo any code), and
+// an HTTP answer counts only with a 4xx status, the only one RFC 6749 §5.2
+// gives error responses: a 200 carrying an error code is a misbehaving
+// server, reported but not worth the session. Status 0 (not from HTTP, e.g.
+// an authorization response) is judged by its code alone.
 func (e *ProviderError) SignInRequired() bool {
+	if e.Transient() {
+		return false
+	}
+	if e.Status != 0 && (e.Status < 400 || e.Status > 499) {
+		return false
+	}
 	switch e.Code {
 	case "invalid_grant", "unauthorized_client", "invalid_client":
 		return true

@@ -168,7 +168,7 @@ func TestStandardResponses(t *testing.T) {
 		{name: "invalid_client", resp: canned{status: 401, ctype: "application/json", body: `{"error":"invalid_client"}`},
 			check: wantProvider(401, "invalid_client", true, false, 0), wantErr: "HTTP 401 invalid_client"},
 		{name: "error with 200", resp: jsonResp(`{"error":"invalid_grant","error_description":"expired"}`),
-			wantErr: "HTTP 200 invalid_grant: expired", check: wantProvider(200, "invalid_grant", true, false, 0)},
+			wantErr: "HTTP 200 invalid_grant: expired", check: wantProvider(200, "invalid_grant", false, false, 0)},
 		{name: "404 plain", resp: canned{status: 404, ctype: "text/plain", body: "no " + testClientSecret},
 			wantErr: "HTTP 404", check: wantProvider(404, "", false, false, 0)},
 	})

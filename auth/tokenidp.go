@@ -179,29 +179,33 @@ func lookup(m map[string]any, name string) any {
 // tokenIDPError maps an {"isSuccess": false} envelope or an HTTP error to
 // a ProviderError whose Description carries the provider's message.
 //
-// TokenIDP does not document error codes, so a failed refresh is treated as
-// invalid_grant (the grant is dead: sign in again) when there is no RFC 6749
-// code and either the message says the refresh token is invalid, expired,
-// revoked or reused, or — with no code at all — the status is 400 or 401.
-// A non-standard code alone never kills a session.
+// SPEC §4: only an explicit answer in a JSON envelope with a 4xx status may
+// end the session. A body that is not a JSON object (a proxy's HTML page,
+// plain text, nothing) never gets a code, so it cannot be taken for a dead
+// grant whatever its status; 5xx and 429 are transient whatever the body
+// says (ProviderError.SignInRequired decides that, for both dialects).
+//
+// TokenIDP does not document error codes. An RFC 6749 code in any spelling
+// is used as is. Without any code, a failed refresh is still treated as
+// invalid_grant when the envelope has isSuccess:false, the status is 4xx and
+// the message plainly says the refresh token is invalid, expired, revoked,
+// unknown or reused: such deployments exist, and the status alone (a bare
+// 400 or 401) or a code of the deployment's own proves nothing.
 func tokenIDPError(op string, refresh bool, r *rawResponse, env map[string]any, now time.Time, secrets []string) *ProviderError {
 	pe := &ProviderError{Op: op, Status: r.Status, RetryAfter: retryAfter(r.Header, now)}
-	var msg, code string
 	if env == nil {
-		msg = r.notJSON("token endpoint")
-	} else {
-		msg, code = tokenIDPMessage(env)
-		msg, code = cleanText(msg, secrets), cleanText(code, secrets)
+		pe.Description = r.notJSON("token endpoint")
+		return pe
 	}
-	std := canonicalCode(code)
-	switch {
+	msg, code := tokenIDPMessage(env)
+	msg, code = cleanText(msg, secrets), cleanText(code, secrets)
+	success, hasFlag := lookup(env, "isSuccess").(bool)
+	switch std := canonicalCode(code); {
 	case std != "":
 		pe.Code = std
-	case refresh && (saysGrantDead(msg) || (code == "" && (r.Status == 400 || r.Status == 401))):
+	case refresh && code == "" && hasFlag && !success &&
+		r.Status >= 400 && r.Status <= 499 && r.Status != 429 && saysGrantDead(msg):
 		pe.Code = "invalid_grant"
-		if code != "" {
-			msg = strings.TrimSpace(msg + " (" + code + ")")
-		}
 	default:
 		pe.Code = code
 	}
@@ -273,16 +277,18 @@ func canonicalCode(code string) string {
 }
 
 // saysGrantDead reports whether a free-text message says the refresh token
-// can no longer be used.
+// can no longer be used. It wants the words "refresh token" next to a
+// verdict, so that "An unknown error occurred while refreshing" is not one.
 func saysGrantDead(msg string) bool {
 	m := strings.ToLower(msg)
 	if strings.Contains(m, "invalid_grant") || strings.Contains(m, "invalid grant") {
 		return true
 	}
-	if !strings.Contains(m, "refresh") {
+	if !strings.Contains(m, "refresh token") && !strings.Contains(m, "refresh_token") &&
+		!strings.Contains(m, "refreshtoken") {
 		return false
 	}
-	for _, w := range []string{"invalid", "expired", "revoked", "not found", "reuse", "unknown"} {
+	for _, w := range []string{"invalid", "expired", "revoked", "not found", "reuse", "unknown refresh"} {
 		if strings.Contains(m, w) {
 			return true
 		}

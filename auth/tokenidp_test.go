@@ -45,50 +45,15 @@ func TestTokenIDPResponses(t *testing.T) {
 			wantErr: "provider answered HTTP 200 E42: first; second"},
 		{name: "isSuccess false rfc code", resp: canned{status: 400, ctype: "application/json", body: `{"isSuccess":false,"errorCode":"InvalidGrant","errorDescription":"gone"}`},
 			wantErr: "HTTP 400 invalid_grant: gone", check: wantProvider(400, "invalid_grant", true, false, 0)},
-		{name: "nested error object", resp: jsonResp(`{"isSuccess":false,"error":{"code":"invalid_client","message":"client disabled"}}`),
-			wantErr: "invalid_client: client disabled", check: wantProvider(200, "invalid_client", true, false, 0)},
+		{name: "nested error object", resp: canned{status: 401, ctype: "application/json", body: `{"isSuccess":false,"error":{"code":"invalid_client","message":"client disabled"}}`},
+			wantErr: "invalid_client: client disabled", check: wantProvider(401, "invalid_client", true, false, 0)},
+		{name: "rfc code with 200", resp: jsonResp(`{"isSuccess":false,"error":{"code":"invalid_client","message":"client disabled"}}`),
+			wantErr: "invalid_client: client disabled", check: wantProvider(200, "invalid_client", false, false, 0)},
 		{name: "500", resp: canned{status: 500, ctype: "text/html", body: "<h1>" + testClientSecret},
 			wantErr: "HTTP 500: token endpoint returned text/html, not JSON", check: wantProvider(500, "", false, true, 0)},
 		{name: "429", resp: canned{status: 429, header: map[string]string{"Retry-After": "7"}},
 			wantErr: "HTTP 429", check: wantProvider(429, "", false, true, 7*time.Second)},
 	})
-}
-
-// TestTokenIDPRefreshHeuristic checks when a refresh failure without an RFC
-// 6749 code is treated as invalid_grant (documented on tokenIDPError).
-func TestTokenIDPRefreshHeuristic(t *testing.T) {
-	tests := []struct {
-		name   string
-		resp   canned
-		signIn bool
-		code   string
-	}{
-		{"message says expired", jsonResp(`{"isSuccess":false,"message":"The refresh token has expired."}`), true, "invalid_grant"},
-		{"message says revoked, odd code", jsonResp(`{"isSuccess":false,"errorCode":"TOKEN_01","message":"Refresh token revoked"}`), true, "invalid_grant"},
-		{"400 without code", canned{status: 400, ctype: "application/json", body: `{"isSuccess":false,"message":"Bad request"}`}, true, "invalid_grant"},
-		{"401 not json", canned{status: 401}, true, "invalid_grant"},
-		{"400 with own code", canned{status: 400, ctype: "application/json", body: `{"isSuccess":false,"errorCode":"VALIDATION","message":"clientId missing"}`}, false, "VALIDATION"},
-		{"200 unrelated", jsonResp(`{"isSuccess":false,"message":"Database unavailable"}`), false, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			srv, _ := cannedServer(t, tt.resp)
-			p := standardProvider(srv.URL)
-			p.Kind = KindTokenIDP
-			_, err := NewDialect(p).Refresh(t.Context(), testRefreshToken)
-			var pe *ProviderError
-			if !errors.As(err, &pe) || pe.Code != tt.code || IsSignInRequired(err) != tt.signIn {
-				t.Errorf("Refresh = %v; want code %q, sign-in required %v", err, tt.code, tt.signIn)
-			}
-		})
-	}
-	// The same answer to a code exchange is not a dead grant.
-	srv, _ := cannedServer(t, canned{status: 400})
-	p := standardProvider(srv.URL)
-	p.Kind = KindTokenIDP
-	if _, err := NewDialect(p).Exchange(t.Context(), testCode, "v", "r"); err == nil || IsSignInRequired(err) {
-		t.Errorf("Exchange(400) = %v; want a plain provider error", err)
-	}
 }
 
 func TestTokenIDPRequests(t *testing.T) {
