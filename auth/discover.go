@@ -102,7 +102,7 @@ func wellKnown(issuer string) string {
 // instead of go-oidc's message, which quotes the response body.
 func discover(ctx context.Context, hc *http.Client, issuer string) (Endpoints, error) {
 	where := "discovery at " + wellKnown(issuer)
-	rc, rec := recordingClient(hc)
+	rc, rec := recordingClient(sameOriginRedirects(hc))
 	prov, err := oidc.NewProvider(oidc.ClientContext(ctx, rc), issuer)
 	if err != nil {
 		var mismatch *oidc.IssuerMismatchError
@@ -110,7 +110,10 @@ func discover(ctx context.Context, hc *http.Client, issuer string) (Endpoints, e
 			return Endpoints{}, mismatch // described by Discover
 		}
 		r := rec.response()
+		var refused *redirectRefused
 		switch {
+		case errors.As(err, &refused) && r != nil:
+			return Endpoints{}, asRedirect(where, r, "same-origin https")
 		case r == nil:
 			var ue *url.Error
 			if errors.As(err, &ue) {

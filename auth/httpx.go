@@ -3,9 +3,11 @@ package auth
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,13 +18,125 @@ import (
 // errTooLarge is returned by a response body that exceeds MaxResponseBytes.
 var errTooLarge = errors.New("response body exceeds 1 MiB limit")
 
-// httpClient returns the provider's HTTP client or one bounded by
-// DefaultTimeout (SPEC §11: HTTP timeouts on every request).
-func httpClient(p Provider) *http.Client {
+// baseClient returns the provider's HTTP client or one bounded by
+// DefaultTimeout (SPEC §11: HTTP timeouts on every request). It is never
+// used as is: see httpClient and sameOriginRedirects.
+func baseClient(p Provider) *http.Client {
 	if p.HTTP != nil {
 		return p.HTTP
 	}
 	return &http.Client{Timeout: DefaultTimeout}
+}
+
+// httpClient is the client for token, revocation and userinfo requests: a
+// copy of the provider's that follows no redirect.
+func httpClient(p Provider) *http.Client { return noRedirects(baseClient(p)) }
+
+// noRedirects returns a copy of hc that hands back any 3xx instead of
+// following it. Token, revocation and userinfo responses are never
+// redirects (RFC 6749 §5, RFC 7009 §2.2, OpenID Connect Core §5.3.2), and
+// following one would resend the code, PKCE verifier, refresh token or
+// client secret to wherever Location points, perhaps over plain http
+// (SPEC §11). The caller's client is not changed.
+func noRedirects(hc *http.Client) *http.Client {
+	c := *hc
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &c
+}
+
+// sameOriginRedirects returns a copy of hc for discovery and JWKS, GETs
+// that carry no secret: it follows a redirect only within the origin of
+// the first request (scheme, host and port, RFC 6454) and only over https,
+// or plain http to a loopback host (SPEC §1), and then defers to hc's own
+// CheckRedirect, or to net/http's 10-hop limit.
+func sameOriginRedirects(hc *http.Client) *http.Client {
+	c := *hc
+	next := hc.CheckRedirect
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if err := checkSameOrigin(via[0].URL, req.URL); err != nil {
+			return err
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+	return &c
+}
+
+// RedirectError is a redirect that a provider request refused to follow.
+// It is neither transient nor a dead grant: the endpoint is misconfigured
+// (or hijacked), so the tokens are kept and the user told.
+type RedirectError struct {
+	Op     string // "refresh", "discovery at <url>", ...
+	Status int    // the 3xx status
+	Host   string // host[:port] of the Location, "" when absent
+	Scheme string // scheme of the Location
+	// Allowed says what would have been followed; empty when nothing.
+	Allowed string
+}
+
+func (e *RedirectError) Error() string {
+	msg := fmt.Sprintf("%s: provider answered HTTP %d", e.Op, e.Status)
+	if e.Host != "" {
+		msg += " redirecting to " + e.Scheme + "://" + e.Host
+	}
+	if e.Allowed == "" {
+		return msg + "; this endpoint must answer directly, so the redirect was not followed"
+	}
+	return msg + "; only " + e.Allowed + " redirects are followed"
+}
+
+// redirectRefused is what sameOriginRedirects' CheckRedirect returns; the
+// caller turns it into a RedirectError naming its stage.
+type redirectRefused struct{ to *url.URL }
+
+func (e *redirectRefused) Error() string {
+	return "redirect to " + e.to.Scheme + "://" + cleanText(e.to.Host, nil) + " refused: only same-origin https redirects are followed"
+}
+
+func checkSameOrigin(from, to *url.URL) error {
+	same := strings.EqualFold(from.Scheme, to.Scheme) &&
+		strings.EqualFold(from.Hostname(), to.Hostname()) && port(from) == port(to)
+	switch {
+	case !same:
+	case strings.EqualFold(to.Scheme, "https"):
+		return nil
+	case strings.EqualFold(to.Scheme, "http") && IsLoopbackHost(to.Hostname()):
+		return nil
+	}
+	return &redirectRefused{to: to}
+}
+
+// port is u's port, or the scheme's default.
+func port(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return "443"
+	case "http":
+		return "80"
+	}
+	return ""
+}
+
+// asRedirect returns a *RedirectError when r is a 3xx, else nil. Only the
+// Location's scheme and host are named: its path and query may carry
+// anything.
+func asRedirect(op string, r *rawResponse, allowed string) error {
+	if r.Status < 300 || r.Status > 399 {
+		return nil
+	}
+	e := &RedirectError{Op: op, Status: r.Status, Allowed: allowed}
+	if r.Location != nil {
+		e.Scheme, e.Host = cleanText(r.Location.Scheme, nil), cleanText(r.Location.Host, nil)
+	}
+	return e
 }
 
 func now(p Provider) time.Time {
@@ -39,6 +153,8 @@ type rawResponse struct {
 	Body     []byte // at most MaxResponseBytes
 	TooLarge bool   // the body went on beyond MaxResponseBytes
 	ReadErr  error  // reading the body failed (timeout, reset), not EOF
+	// Location of a redirect, resolved against the request; nil if none.
+	Location *url.URL
 }
 
 // mediaType is the response's Content-Type without parameters.
@@ -72,7 +188,7 @@ func readResponse(resp *http.Response) (*rawResponse, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &rawResponse{Status: resp.StatusCode, Header: resp.Header, Body: b}
+	r := &rawResponse{Status: resp.StatusCode, Header: resp.Header, Body: b, Location: location(resp)}
 	if len(b) > MaxResponseBytes {
 		r.Body, r.TooLarge = b[:MaxResponseBytes], true
 	}
@@ -92,6 +208,8 @@ type recorder struct {
 }
 
 // recordingClient returns a copy of hc whose transport records responses.
+// hc must already have its redirect policy (httpClient or
+// sameOriginRedirects); the copy keeps it.
 func recordingClient(hc *http.Client) (*http.Client, *recorder) {
 	base := hc.Transport
 	if base == nil {
@@ -132,7 +250,19 @@ func (r *recorder) response() *rawResponse {
 		Body:     b.buf.Bytes(),
 		TooLarge: b.tooLarge,
 		ReadErr:  b.readErr,
+		Location: location(r.resp),
 	}
+}
+
+func location(resp *http.Response) *url.URL {
+	if resp.Header.Get("Location") == "" {
+		return nil
+	}
+	u, err := resp.Location()
+	if err != nil {
+		return nil
+	}
+	return u
 }
 
 // recordedBody passes through at most MaxResponseBytes, keeps a copy and

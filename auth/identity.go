@@ -73,6 +73,9 @@ func Userinfo(ctx context.Context, p Provider, accessToken Secret) (Identity, ma
 	if err != nil {
 		return Identity{}, nil, fmt.Errorf("%s: reading response: %w", op, err)
 	}
+	if err := asRedirect(op, r, ""); err != nil {
+		return Identity{}, nil, err
+	}
 	secrets := []string{accessToken.Reveal()}
 	if r.Status != http.StatusOK {
 		pe := &ProviderError{Op: op, Status: r.Status, RetryAfter: retryAfter(r.Header, now(p))}
@@ -123,7 +126,8 @@ func verifyIDToken(ctx context.Context, p Provider, raw Secret, nonce string) (m
 	if p.Endpoints.JWKSURL == "" {
 		return nil, errors.New("cannot verify it: the provider has no jwks_uri")
 	}
-	hc, _ := recordingClient(httpClient(p)) // bounds the JWKS body
+	// The recorder bounds the JWKS body; keys may move within the origin.
+	hc, _ := recordingClient(sameOriginRedirects(baseClient(p)))
 	kctx := oidc.ClientContext(ctx, hc)
 	keys := oidc.NewRemoteKeySet(kctx, p.Endpoints.JWKSURL)
 	v := oidc.NewVerifier(p.Endpoints.Issuer, keys, &oidc.Config{

@@ -109,6 +109,9 @@ func (d *standard) result(op string, rec *recorder, err error, secrets ...string
 		}
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
+	if err := asRedirect(op, r, ""); err != nil {
+		return nil, err
+	}
 	if r.ReadErr != nil {
 		return nil, fmt.Errorf("%s: reading response: %w", op, r.ReadErr)
 	}
@@ -204,6 +207,9 @@ func (d *standard) Revoke(ctx context.Context, token Secret, hint string) error 
 	r, err := readResponse(resp)
 	if err != nil {
 		return fmt.Errorf("%s: reading response: %w", op, err)
+	}
+	if err := asRedirect(op, r, ""); err != nil {
+		return err
 	}
 	// RFC 7009 §2.2: 200 also for tokens that were already invalid.
 	if r.Status == http.StatusOK {

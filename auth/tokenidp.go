@@ -75,6 +75,9 @@ func (d *tokenIDP) token(ctx context.Context, op string, refresh bool, body toke
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
+	if err := asRedirect(op, r, ""); err != nil {
+		return nil, err
+	}
 	secrets := []string{body.ClientSecret, body.Code, body.CodeVerifier, body.RefreshToken}
 	return parseTokenIDPResponse(op, refresh, r, now(d.p), secrets)
 }
@@ -116,6 +119,9 @@ func (d *tokenIDP) Revoke(ctx context.Context, token Secret, hint string) error 
 	r, err := d.post(ctx, d.p.Endpoints.RevocationURL, body)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
+	}
+	if err := asRedirect(op, r, ""); err != nil {
+		return err
 	}
 	env := decodeObject(r)
 	ok, hasFlag := lookup(env, "isSuccess").(bool)
