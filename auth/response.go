@@ -41,6 +41,11 @@ func PartialToken(err error) *Token {
 // policy, and would disable renewal for good.
 const maxLifetime = 10 * 365 * 24 * time.Hour
 
+// MaxTokenBytes bounds each token in a token response (SPEC §11). Real
+// tokens are a few KiB; a bigger one is a provider fault, and each would
+// cost hundreds of chunked keyring writes on every refresh.
+const MaxTokenBytes = 64 << 10
+
 // fieldNames are one dialect's names for the token response members.
 type fieldNames struct {
 	access, refresh, id, typ, scope, expiresIn string
@@ -65,10 +70,17 @@ func tokenFromMap(op string, m map[string]any, f fieldNames, now time.Time) (*To
 		}
 		return re
 	}
-	// The refresh token first, so every later failure can carry it.
+	tooLong := func(name string) error {
+		return bad(fmt.Sprintf("%s is longer than the %d KiB limit", name, MaxTokenBytes>>10))
+	}
+	// The refresh token first, so every later failure can carry it. One
+	// over the limit cannot be stored, so it is not kept either.
 	switch v := m[f.refresh].(type) {
 	case nil:
 	case string:
+		if len(v) > MaxTokenBytes {
+			return nil, tooLong(f.refresh)
+		}
 		tok.RefreshToken = Secret(v)
 	default:
 		return nil, bad(f.refresh + " is not a string")
@@ -77,6 +89,9 @@ func tokenFromMap(op string, m map[string]any, f fieldNames, now time.Time) (*To
 	case string:
 		if v == "" {
 			return nil, bad("response has an empty " + f.access)
+		}
+		if len(v) > MaxTokenBytes {
+			return nil, tooLong(f.access)
 		}
 		tok.AccessToken = Secret(v)
 	case nil:
@@ -91,6 +106,9 @@ func tokenFromMap(op string, m map[string]any, f fieldNames, now time.Time) (*To
 		tok.TokenType = "Bearer"
 	}
 	if v, ok := m[f.id].(string); ok {
+		if len(v) > MaxTokenBytes {
+			return nil, tooLong(f.id)
+		}
 		tok.IDToken = Secret(v)
 	}
 	switch v := m[f.scope].(type) {

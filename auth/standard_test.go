@@ -321,6 +321,7 @@ func FuzzStandardResponse(f *testing.F) {
 	f.Add(200, "application/x-www-form-urlencoded", "access_token=a&expires_in=-1")
 	f.Add(200, "text/html", "<html>")
 	f.Add(429, "", "")
+	f.Add(200, "application/json", `{"access_token":"a","id_token":"`+strings.Repeat("i", MaxTokenBytes+1)+`"}`)
 	f.Fuzz(func(t *testing.T, status int, ctype, body string) {
 		r := &rawResponse{Status: status, Header: http.Header{"Content-Type": {ctype}, "Retry-After": {body}}, Body: []byte(body)}
 		tok, err := parseStandardResponse("refresh", r, testNow, []string{testRefreshToken})
@@ -332,6 +333,9 @@ func FuzzStandardResponse(f *testing.F) {
 		}
 		if tok != nil && tok.AccessToken == "" {
 			t.Errorf("token without access token accepted")
+		}
+		if tok != nil && (len(tok.AccessToken) > MaxTokenBytes || len(tok.RefreshToken) > MaxTokenBytes || len(tok.IDToken) > MaxTokenBytes) {
+			t.Errorf("token over MaxTokenBytes accepted")
 		}
 	})
 }

@@ -168,12 +168,16 @@ func FuzzTokenIDPResponse(f *testing.F) {
 	f.Add(200, `{"isSuccess":false,"errors":[{"message":"m","code":1}],"errorCode":{"x":1}}`)
 	f.Add(400, `{"IsSuccess":false,"error":{"code":"InvalidGrant"}}`)
 	f.Add(500, `<html>`)
+	f.Add(200, `{"isSuccess":true,"data":{"accessToken":"a","refreshToken":"`+strings.Repeat("r", MaxTokenBytes+1)+`"}}`)
 	f.Fuzz(func(t *testing.T, status int, body string) {
 		r := &rawResponse{Status: status, Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(body)}
 		for _, refresh := range []bool{false, true} {
 			tok, err := parseTokenIDPResponse("refresh", refresh, r, testNow, []string{testRefreshToken})
 			if (tok == nil) == (err == nil) {
 				t.Fatalf("got token %v and error %v", tok, err)
+			}
+			if tok != nil && (len(tok.AccessToken) > MaxTokenBytes || len(tok.RefreshToken) > MaxTokenBytes || len(tok.IDToken) > MaxTokenBytes) {
+				t.Errorf("token over MaxTokenBytes accepted")
 			}
 			if err != nil && strings.Contains(err.Error(), testRefreshToken) {
 				t.Errorf("error %q contains the secret", err)
