@@ -345,13 +345,7 @@ func cleanText(s string, secrets []string) string {
 			s = strings.ReplaceAll(s, sec, redacted)
 		}
 	}
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-	s = strings.TrimSpace(s)
+	s = strings.TrimSpace(CleanDisplay(s))
 	const maxLen = 500
 	if len(s) > maxLen {
 		cut := maxLen
@@ -364,3 +358,24 @@ func cleanText(s string, secrets []string) string {
 }
 
 func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// CleanDisplay makes a provider-supplied string (a user's name, an error
+// message) safe to print on a terminal or in a window: C0 and C1 control
+// characters and DEL, which can start terminal escape sequences (ESC, CSI
+// U+009B, OSC), and the Unicode bidirectional controls (U+061C, U+200E,
+// U+200F, U+202A–U+202E, U+2066–U+2069), which can make text read
+// differently from what it is (CVE-2021-42574), are dropped; line breaks and
+// tabs become spaces so that one value stays on one line (SPEC §11).
+// Invalid UTF-8 becomes U+FFFD.
+func CleanDisplay(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t' || r == '\n' || r == '\v' || r == '\f' || r == '\r' ||
+			r == 0x85 || r == 0x2028 || r == 0x2029:
+			return ' '
+		case unicode.IsControl(r), unicode.Is(unicode.Bidi_Control, r):
+			return -1
+		}
+		return r
+	}, s)
+}

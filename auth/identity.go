@@ -39,8 +39,10 @@ func (id Identity) named() bool {
 	return id.Name != "" || id.PreferredUsername != "" || id.Email != ""
 }
 
+// identityFrom reads the standard claims, cleaned for display: they are
+// shown by login, list and the window (SPEC §11).
 func identityFrom(claims map[string]any) Identity {
-	str := func(k string) string { s, _ := claims[k].(string); return s }
+	str := func(k string) string { s, _ := claims[k].(string); return strings.TrimSpace(CleanDisplay(s)) }
 	return Identity{
 		Subject:           str("sub"),
 		Name:              str("name"),
