@@ -21,7 +21,8 @@ func (e *callbackError) Error() string { return "sign-in: " + e.msg }
 
 // parseCallback checks an authorization response (RFC 6749 §4.1.2) against
 // the request's state and the provider's issuer and returns the code.
-func parseCallback(q url.Values, wantState, wantIssuer string) (string, error) {
+// issRequired is discovery's authorization_response_iss_parameter_supported.
+func parseCallback(q url.Values, wantState, wantIssuer string, issRequired bool) (string, error) {
 	state := q.Get("state")
 	if state == "" {
 		return "", &callbackError{msg: "the callback has no state", retry: true}
@@ -29,8 +30,14 @@ func parseCallback(q url.Values, wantState, wantIssuer string) (string, error) {
 	if subtle.ConstantTimeCompare([]byte(state), []byte(wantState)) != 1 {
 		return "", &callbackError{msg: "the callback's state does not belong to this sign-in", retry: true}
 	}
-	// RFC 9207 §2.4: a present iss must be the issuer; this defeats mix-up
-	// attacks, so it is checked before the error and the code are trusted.
+	// RFC 9207 §2.4: a present iss must be the issuer, and a provider that
+	// advertises iss must send it; this defeats mix-up attacks, so it is
+	// checked before the error and the code are trusted. A missing iss
+	// comes with the right state, so it is no stray request: it ends the
+	// sign-in like a wrong one.
+	if issRequired && q.Get("iss") == "" {
+		return "", &callbackError{msg: "the callback has no iss parameter, which this provider promises to send (RFC 9207)"}
+	}
 	if iss := q.Get("iss"); iss != "" && wantIssuer != "" && iss != wantIssuer {
 		return "", &callbackError{msg: "the callback came from issuer " + quoteClean(iss) +
 			", expected " + quoteClean(wantIssuer) + " (RFC 9207)"}
@@ -61,6 +68,7 @@ type callbackResult struct {
 // exchange, so the page says how the sign-in really ended.
 type callback struct {
 	state, issuer, account string
+	issRequired            bool // RFC 9207: iss must be present
 
 	results chan callbackResult // buffered 1, sent once
 	outcome chan error          // buffered 1, the final result for the page
@@ -70,14 +78,15 @@ type callback struct {
 	handled bool
 }
 
-func newCallback(state, issuer, account string) *callback {
+func newCallback(state, issuer string, issRequired bool, account string) *callback {
 	return &callback{
-		state:   state,
-		issuer:  issuer,
-		account: account,
-		results: make(chan callbackResult, 1),
-		outcome: make(chan error, 1),
-		done:    make(chan struct{}),
+		state:       state,
+		issuer:      issuer,
+		issRequired: issRequired,
+		account:     account,
+		results:     make(chan callbackResult, 1),
+		outcome:     make(chan error, 1),
+		done:        make(chan struct{}),
 	}
 }
 
@@ -91,7 +100,7 @@ func (c *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writePage(w, http.StatusMethodNotAllowed, "Sign-in failed", "Unexpected request method.")
 		return
 	}
-	code, err := parseCallback(r.URL.Query(), c.state, c.issuer)
+	code, err := parseCallback(r.URL.Query(), c.state, c.issuer, c.issRequired)
 	var ce *callbackError
 	if errors.As(err, &ce) && ce.retry {
 		writePage(w, http.StatusBadRequest, "Sign-in failed",

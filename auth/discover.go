@@ -136,6 +136,7 @@ func discover(ctx context.Context, hc *http.Client, issuer string) (Endpoints, e
 		UserinfoURL   string   `json:"userinfo_endpoint"`
 		JWKSURL       string   `json:"jwks_uri"`
 		AuthMethods   []string `json:"token_endpoint_auth_methods_supported"`
+		IssParameter  bool     `json:"authorization_response_iss_parameter_supported"`
 	}
 	if err := prov.Claims(&doc); err != nil {
 		return Endpoints{}, fmt.Errorf("%s: malformed document: %w", where, err)
@@ -148,6 +149,8 @@ func discover(ctx context.Context, hc *http.Client, issuer string) (Endpoints, e
 		UserinfoURL:   doc.UserinfoURL,
 		JWKSURL:       doc.JWKSURL,
 		AuthMethods:   doc.AuthMethods,
+
+		IssParameterSupported: doc.IssParameter,
 	}, nil
 }
 

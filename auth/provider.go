@@ -40,6 +40,11 @@ type Endpoints struct {
 	JWKSURL       string `json:"jwks_uri,omitempty"`
 	// AuthMethods is token_endpoint_auth_methods_supported from discovery.
 	AuthMethods []string `json:"token_endpoint_auth_methods_supported,omitempty"`
+	// IssParameterSupported is discovery's
+	// authorization_response_iss_parameter_supported: the provider puts
+	// "iss" in every authorization response, so one without it is refused
+	// (RFC 9207 §2.4, §3).
+	IssParameterSupported bool `json:"authorization_response_iss_parameter_supported,omitempty"`
 }
 
 // Client is one client registration at a provider.

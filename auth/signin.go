@@ -114,7 +114,7 @@ func SignIn(ctx context.Context, p Provider, opts SignInOptions) (*Result, error
 	}
 	authURL := authCodeURL(p, redirectURI, state, verifier, nonce)
 
-	cb := newCallback(state, p.Endpoints.Issuer, opts.AccountName)
+	cb := newCallback(state, p.Endpoints.Issuer, p.Endpoints.IssParameterSupported, opts.AccountName)
 	srv := &http.Server{Handler: cb, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan struct{})
 	go func() {

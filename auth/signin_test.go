@@ -401,25 +401,36 @@ func TestSignInShowURL(t *testing.T) {
 
 func TestParseCallback(t *testing.T) {
 	tests := []struct {
-		query, wantCode, wantErr string
-		retry                    bool
+		query       string
+		issRequired bool // RFC 9207 authorization_response_iss_parameter_supported
+		wantCode    string
+		wantErr     string
+		retry       bool
 	}{
-		{"code=c&state=s", "c", "", false},
-		{"code=c&state=s&iss=https%3A%2F%2Fi", "c", "", false},
-		{"code=c", "", "no state", true},
-		{"code=c&state=x", "", "does not belong", true},
-		{"error=access_denied&state=x", "", "does not belong", true},
-		{"code=c&state=s&iss=https%3A%2F%2Fj", "", "RFC 9207", false},
-		{"error=login_required&state=s", "", "provider answered login_required", false},
-		{"state=s", "", "no authorization code", false},
+		{"code=c&state=s", false, "c", "", false},
+		{"code=c&state=s&iss=https%3A%2F%2Fi", false, "c", "", false},
+		{"code=c", false, "", "no state", true},
+		{"code=c&state=x", false, "", "does not belong", true},
+		{"error=access_denied&state=x", false, "", "does not belong", true},
+		{"code=c&state=s&iss=https%3A%2F%2Fj", false, "", "RFC 9207", false},
+		{"error=login_required&state=s", false, "", "provider answered login_required", false},
+		{"state=s", false, "", "no authorization code", false},
+		{"code=c&state=s&iss=https%3A%2F%2Fi", true, "c", "", false},
+		{"code=c&state=s", true, "", "no iss parameter", false},
+		{"code=c&state=s&iss=", true, "", "no iss parameter", false},
+		{"error=access_denied&state=s", true, "", "no iss parameter", false},
+		{"error=access_denied&state=s&iss=https%3A%2F%2Fi", true, "", "provider answered access_denied", false},
+		{"code=c&state=s&iss=https%3A%2F%2Fj", true, "", "came from issuer", false},
+		{"code=c&state=x", true, "", "does not belong", true},
 	}
 	for _, tt := range tests {
 		q, _ := url.ParseQuery(tt.query)
-		code, err := parseCallback(q, "s", "https://i")
+		code, err := parseCallback(q, "s", "https://i", tt.issRequired)
 		var ce *callbackError
 		retry := errors.As(err, &ce) && ce.retry
 		if code != tt.wantCode || (err == nil) != (tt.wantErr == "") || err != nil && !strings.Contains(err.Error(), tt.wantErr) || retry != tt.retry {
-			t.Errorf("parseCallback(%q) = %q, %v (retry %v); want %q, %q (retry %v)", tt.query, code, err, retry, tt.wantCode, tt.wantErr, tt.retry)
+			t.Errorf("parseCallback(%q, iss required %v) = %q, %v (retry %v); want %q, %q (retry %v)",
+				tt.query, tt.issRequired, code, err, retry, tt.wantCode, tt.wantErr, tt.retry)
 		}
 	}
 }
@@ -430,9 +441,10 @@ func FuzzCallback(f *testing.F) {
 	f.Add("/x", "%zz")
 	f.Fuzz(func(t *testing.T, path, rawQuery string) {
 		q, _ := url.ParseQuery(rawQuery)
-		_, _ = parseCallback(q, "s", "https://i")
+		_, _ = parseCallback(q, "s", "https://i", false)
+		_, _ = parseCallback(q, "s", "https://i", true)
 
-		cb := newCallback("s", "https://i", "<acct>")
+		cb := newCallback("s", "https://i", len(rawQuery)%2 == 0, "<acct>")
 		close(cb.done) // nobody completes the exchange
 		req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1/", nil)
 		req.URL.Path, req.URL.RawQuery = path, rawQuery

@@ -52,6 +52,9 @@ type Account struct {
 	UserinfoURL   string   `json:"userinfo_endpoint,omitempty"`
 	JWKSURL       string   `json:"jwks_uri,omitempty"`
 	AuthMethods   []string `json:"auth_methods_supported,omitempty"`
+	// IssParameterSupported: discovery promised RFC 9207 iss in every
+	// authorization response (auth.Endpoints.IssParameterSupported).
+	IssParameterSupported bool `json:"authorization_response_iss_parameter_supported,omitempty"`
 
 	ClientID        string            `json:"client_id"`
 	HasClientSecret bool              `json:"has_client_secret,omitempty"` // the secret itself is in the keyring

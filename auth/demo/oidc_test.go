@@ -45,6 +45,10 @@ func TestDiscovery(t *testing.T) {
 			t.Errorf("%s = %v, want %s", key, got, want)
 		}
 	}
+	// RFC 9207 §3: the provider sends iss, so it says so.
+	if got := doc["authorization_response_iss_parameter_supported"]; got != true {
+		t.Errorf("authorization_response_iss_parameter_supported = %v, want true", got)
+	}
 	for key, want := range map[string][]string{
 		"code_challenge_methods_supported":      {"S256"},
 		"token_endpoint_auth_methods_supported": {"none", "client_secret_basic", "client_secret_post"},

@@ -212,6 +212,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle(issuerPath+"/connect/authorize", s.authz)
 	mux.Handle(issuerPath+"/connect/authorize/callback", s.authz)
 	mux.HandleFunc(issuerPath+"/connect/token", s.handleToken)
+	mux.HandleFunc(issuerPath+"/.well-known/openid-configuration", s.handleDiscovery)
 	mux.HandleFunc(loginPath, s.handleLogin)
 	mux.HandleFunc(loggedOutPath, s.handleLoggedOut)
 	mux.HandleFunc(tokenIDPPath+"/authorize", s.handleTokenIDPAuthorize)
@@ -296,6 +297,32 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(res.StatusCode)
 	w.Write(body)
 	s.log.Info("token request", "grant_type", grant, "client_id", requestClientID(r), "status", res.StatusCode)
+}
+
+// handleDiscovery serves the OP's discovery document with
+// authorization_response_iss_parameter_supported (RFC 9207 §3): withIss
+// puts iss into every OIDC authorization response, which the library
+// neither does nor advertises.
+func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) {
+	rec := httptest.NewRecorder()
+	s.op.ServeHTTP(rec, r)
+	res := rec.Result()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode == http.StatusOK {
+		var m map[string]json.RawMessage
+		if json.Unmarshal(body, &m) == nil {
+			m["authorization_response_iss_parameter_supported"] = json.RawMessage("true")
+			if out, err := json.Marshal(m); err == nil {
+				body = out
+			}
+		}
+	}
+	for k, v := range res.Header {
+		w.Header()[k] = v
+	}
+	w.Header().Del("Content-Length")
+	w.WriteHeader(res.StatusCode)
+	w.Write(body)
 }
 
 // adjustTokenResponse adds refresh_expires_in (the Keycloak spelling that

@@ -120,6 +120,7 @@ func (s *Service) prepare(ctx context.Context, spec AccountSpec) (storage.Accoun
 	}
 	a.Issuer, a.AuthURL, a.TokenURL = ep.Issuer, ep.AuthURL, ep.TokenURL
 	a.RevocationURL, a.UserinfoURL, a.JWKSURL, a.AuthMethods = ep.RevocationURL, ep.UserinfoURL, ep.JWKSURL, ep.AuthMethods
+	a.IssParameterSupported = ep.IssParameterSupported
 
 	style := spec.AuthStyle
 	if style == "" {

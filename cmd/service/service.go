@@ -211,6 +211,8 @@ func (s *Service) provider(a *storage.Account) (auth.Provider, error) {
 			UserinfoURL:   a.UserinfoURL,
 			JWKSURL:       a.JWKSURL,
 			AuthMethods:   a.AuthMethods,
+
+			IssParameterSupported: a.IssParameterSupported,
 		},
 		Client: auth.Client{ID: a.ClientID, Style: auth.AuthStyle(a.AuthStyle)},
 		Scopes: requestScopes(a),

@@ -1,0 +1,86 @@
+package auth_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tokenkeeper/tokenkeeper/auth"
+	"github.com/tokenkeeper/tokenkeeper/auth/demo"
+)
+
+// stripIss drops RFC 9207's iss from the authorization responses the demo
+// provider sends to the client, as a provider in a mix-up attack would.
+type stripIss struct {
+	http.ResponseWriter
+}
+
+func (w stripIss) WriteHeader(code int) {
+	if code >= 300 && code < 400 {
+		if loc, err := url.Parse(w.Header().Get("Location")); err == nil && loc.Query().Has("iss") {
+			q := loc.Query()
+			q.Del("iss")
+			loc.RawQuery = q.Encode()
+			w.Header().Set("Location", loc.String())
+		}
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// TestDemoSignInIssRequired: the demo provider advertises
+// authorization_response_iss_parameter_supported, discovery carries it into
+// the Endpoints, and then a callback without iss ends the sign-in (RFC 9207
+// §2.4); without the flag the same callback is accepted.
+func TestDemoSignInIssRequired(t *testing.T) {
+	var strip atomic.Bool
+	srv := startDemo(t, demo.Options{Middleware: func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strip.Load() {
+				w = stripIss{w}
+			}
+			next.ServeHTTP(w, r)
+		})
+	}})
+	for _, kind := range []auth.Kind{auth.KindERPNet, auth.KindOIDC} {
+		p := demoProvider(t, srv, kind, auth.AuthNone)
+		if !p.Endpoints.IssParameterSupported {
+			t.Fatalf("%s: discovery did not carry authorization_response_iss_parameter_supported", kind)
+		}
+		// iss sent and required: the normal case.
+		strip.Store(false)
+		if res := demoSignIn(t, p); res.User.Subject != demo.DemoSubject {
+			t.Errorf("%s: user = %+v", kind, res.User)
+		}
+
+		// iss advertised but missing: refused, and the browser is told.
+		strip.Store(true)
+		var wg sync.WaitGroup
+		var browseErr error
+		_, err := auth.SignIn(t.Context(), p, auth.SignInOptions{
+			Timeout: time.Minute,
+			OpenBrowser: func(u string) error {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					browseErr = demo.Browse(t.Context(), nil, u, demo.DemoUser, demo.DemoPassword)
+				}()
+				return nil
+			},
+		})
+		wg.Wait()
+		if err == nil || !strings.Contains(err.Error(), "no iss parameter") || !strings.Contains(err.Error(), "RFC 9207") {
+			t.Errorf("%s: SignIn without iss = %v; want it refused (RFC 9207)", kind, err)
+		}
+		if browseErr == nil || !strings.Contains(browseErr.Error(), "no iss parameter") {
+			t.Errorf("%s: browser = %v; want the callback page to say why", kind, browseErr)
+		}
+
+		// Not advertised: a callback without iss is fine (RFC 9207 §2.4).
+		p.Endpoints.IssParameterSupported = false
+		demoSignIn(t, p)
+	}
+}
