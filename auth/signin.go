@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/pkg/browser"
@@ -29,7 +30,8 @@ type SignInOptions struct {
 	// AccountName is shown on the browser's "Signed in to ..." page.
 	AccountName string
 	// Host of the redirect URI: "127.0.0.1" (default, RFC 8252 §7.3),
-	// "[::1]" or "localhost" for providers that require it.
+	// "[::1]" or "localhost" for providers that require it (then both
+	// loopback addresses are bound on one port, SPEC §2).
 	Host string
 	// Port of the listener; 0 picks a free one (RFC 8252 §7.3 lets the
 	// port vary). Fixed ports are for providers with exact-match redirects.
@@ -85,7 +87,7 @@ func SignIn(ctx context.Context, p Provider, opts SignInOptions) (*Result, error
 	if p.Client.ID == "" {
 		return nil, &InputError{Field: "client ID", Msg: "is required"}
 	}
-	host, listenHost, err := redirectHost(opts.Host)
+	host, err := redirectHost(opts.Host)
 	if err != nil {
 		return nil, err
 	}
@@ -99,11 +101,14 @@ func SignIn(ctx context.Context, p Provider, opts SignInOptions) (*Result, error
 
 	// RFC 8252 §8.3: bind the loopback interface only, before the browser
 	// can be redirected to it.
-	ln, err := net.Listen("tcp", net.JoinHostPort(listenHost, strconv.Itoa(opts.Port)))
+	var lc net.ListenConfig
+	lns, err := listenRedirect(func(network, addr string) (net.Listener, error) {
+		return lc.Listen(ctx, network, addr)
+	}, host, opts.Port)
 	if err != nil {
 		return nil, fmt.Errorf("sign-in: cannot listen for the browser's redirect: %w", err)
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
+	port := lns[0].Addr().(*net.TCPAddr).Port
 	redirectURI := "http://" + net.JoinHostPort(host, strconv.Itoa(port)) + "/callback"
 
 	verifier := oauth2.GenerateVerifier()
@@ -116,11 +121,14 @@ func SignIn(ctx context.Context, p Provider, opts SignInOptions) (*Result, error
 
 	cb := newCallback(state, p.Endpoints.Issuer, p.Endpoints.IssParameterSupported, opts.AccountName)
 	srv := &http.Server{Handler: cb, ReadHeaderTimeout: 10 * time.Second}
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		_ = srv.Serve(ln) // returns http.ErrServerClosed after shutdown
-	}()
+	var served sync.WaitGroup
+	for _, ln := range lns {
+		served.Add(1)
+		go func() {
+			defer served.Done()
+			_ = srv.Serve(ln) // returns http.ErrServerClosed after shutdown
+		}()
+	}
 	defer func() {
 		close(cb.done)
 		// Let the page that is being written reach the browser, but do
@@ -130,7 +138,7 @@ func SignIn(ctx context.Context, p Provider, opts SignInOptions) (*Result, error
 		if srv.Shutdown(sctx) != nil {
 			_ = srv.Close()
 		}
-		<-served
+		served.Wait()
 	}()
 
 	if opts.Ready != nil {
@@ -160,20 +168,92 @@ func SignIn(ctx context.Context, p Provider, opts SignInOptions) (*Result, error
 	return res, err
 }
 
-// redirectHost maps SignInOptions.Host to the redirect URI host and the
-// address to listen on.
-func redirectHost(h string) (host, listen string, err error) {
+// redirectHost maps SignInOptions.Host to the redirect URI host.
+func redirectHost(h string) (string, error) {
 	switch strings.ToLower(strings.Trim(h, "[]")) {
 	case "", "127.0.0.1":
-		return "127.0.0.1", "127.0.0.1", nil
+		return "127.0.0.1", nil
 	case "::1":
-		return "::1", "::1", nil
+		return "::1", nil
 	case "localhost":
-		// RFC 8252 §8.3 prefers IP literals; listen on IPv4 loopback,
-		// which "localhost" resolves to first on the platforms we run on.
-		return "localhost", "127.0.0.1", nil
+		return "localhost", nil
 	}
-	return "", "", &InputError{Field: "redirect host", Value: h, Msg: "must be 127.0.0.1, [::1] or localhost"}
+	return "", &InputError{Field: "redirect host", Value: h, Msg: "must be 127.0.0.1, [::1] or localhost"}
+}
+
+// localhostTries bounds the random ports tried for a "localhost" redirect
+// before giving up.
+const localhostTries = 5
+
+// listenRedirect binds the redirect listener for host on port (0: any).
+//
+// "localhost" is looked up by the browser, which may try [::1] before
+// 127.0.0.1 (RFC 8252 §8.3 prefers IP literals for this reason), so both
+// are bound on the same port: otherwise another local program could listen
+// on [::1]:port and receive the authorization code. With a random port the
+// first bind picks it and the second must get the same one; if the other
+// family has it taken, another port is tried.
+func listenRedirect(listen func(network, addr string) (net.Listener, error), host string, port int) ([]net.Listener, error) {
+	if host != "localhost" {
+		network := "tcp4"
+		if host == "::1" {
+			network = "tcp6"
+		}
+		ln, err := listen(network, net.JoinHostPort(host, strconv.Itoa(port)))
+		if err != nil {
+			return nil, err
+		}
+		return []net.Listener{ln}, nil
+	}
+	for try := 1; ; try++ {
+		ln4, err := listen("tcp4", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			return nil, err
+		}
+		p := ln4.Addr().(*net.TCPAddr).Port
+		ln6, err := listen("tcp6", net.JoinHostPort("::1", strconv.Itoa(p)))
+		switch {
+		case err == nil:
+			return []net.Listener{ln4, ln6}, nil
+		case noIPv6Loopback(err):
+			// No [::1] on this machine (IPv6 disabled): nobody can listen
+			// there either and "localhost" can only reach 127.0.0.1.
+			return []net.Listener{ln4}, nil
+		}
+		ln4.Close()
+		switch {
+		case !addrInUse(err):
+			return nil, err
+		case port != 0:
+			return nil, fmt.Errorf("redirect host localhost: port %d is taken on [::1] by another program, "+
+				"which would receive the browser's redirect; free it or choose another port: %w", p, err)
+		case try == localhostTries:
+			return nil, fmt.Errorf("redirect host localhost: no port free on both 127.0.0.1 and [::1] after %d tries: %w", try, err)
+		}
+	}
+}
+
+// Winsock's codes, which Go's syscall package does not map to its E*
+// values on Windows; they match nothing elsewhere.
+const (
+	wsaeAddrInUse    = syscall.Errno(10048)
+	wsaeAddrNotAvail = syscall.Errno(10049)
+	wsaeAFNoSupport  = syscall.Errno(10047)
+)
+
+func addrInUse(err error) bool {
+	return errors.Is(err, syscall.EADDRINUSE) || errors.Is(err, wsaeAddrInUse)
+}
+
+// noIPv6Loopback reports a bind to [::1] that failed because the machine
+// has no IPv6 loopback, as opposed to one that is in use.
+func noIPv6Loopback(err error) bool {
+	for _, e := range []error{syscall.EADDRNOTAVAIL, syscall.EAFNOSUPPORT, wsaeAddrNotAvail, wsaeAFNoSupport} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // authCodeURL builds the authorization request (RFC 6749 §4.1.1) with
