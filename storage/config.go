@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -106,7 +107,9 @@ func (e *VersionError) Error() string {
 // Update before storing secrets under that Profile. A file without a Profile
 // likewise gets a new one that Update persists.
 //
-// Errors: *CorruptError (file kept, backup written), *VersionError.
+// Errors: *PermissionError (wrapping ErrInsecure) when another user owns or
+// can write the directory or the file, checked before anything is parsed;
+// *CorruptError (file kept, backup written); *VersionError.
 func (s *Store) Load() (*Config, error) {
 	cfg, _, err := s.load()
 	return cfg, err
@@ -116,7 +119,7 @@ func (s *Store) Load() (*Config, error) {
 // the file does not exist).
 func (s *Store) load() (*Config, []byte, error) {
 	path := s.Path()
-	data, err := os.ReadFile(path)
+	data, err := readSecure(s.dir, path)
 	if errors.Is(err, fs.ErrNotExist) {
 		p, err := newProfile()
 		if err != nil {
@@ -125,7 +128,7 @@ func (s *Store) load() (*Config, []byte, error) {
 		return &Config{Version: SchemaVersion, Profile: p}, nil, nil
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("read config file: %w", err)
+		return nil, nil, err
 	}
 	if cfg := s.cached(data); cfg != nil {
 		return cfg, data, nil
@@ -149,6 +152,41 @@ func (s *Store) load() (*Config, []byte, error) {
 	s.cacheRaw, s.cacheCfg = data, cfg.Clone()
 	s.cacheMu.Unlock()
 	return cfg, data, nil
+}
+
+// readSecure reads the config file at path in dir, refusing either with a
+// *PermissionError if another user could have written it (SPEC §11). The
+// directory is checked first: once only we (or root) can change its
+// entries, the file cannot be swapped between the check and the read, and
+// the file's own check is made on the open descriptor.
+func readSecure(dir, path string) ([]byte, error) {
+	if fi, err := os.Stat(dir); err == nil {
+		if err := checkSecure(dir, fi); err != nil {
+			return nil, err
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read config directory: %w", err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("read config file: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read config file: %w", err)
+	}
+	if err := checkSecure(path, fi); err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("read config file: %w", err)
+	}
+	return data, nil
 }
 
 // cached returns a copy of the config parsed from exactly data before, or
@@ -252,14 +290,19 @@ func (s *Store) backup(data []byte) (string, error) {
 // the lock, so fn always sees the latest state. If fn returns an error,
 // nothing is written and that error is returned unchanged. A corrupt or
 // newer file is never overwritten: its *CorruptError or *VersionError is
-// returned.
+// returned. A directory, lock or file another user owns or can write is
+// neither read nor written: its *PermissionError is returned.
 func (s *Store) Update(fn func(*Config) error) (*Config, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := ensureDir(s.dir); err != nil {
 		return nil, err
 	}
-	lk := flock.New(filepath.Join(s.dir, configLock), flock.SetPermissions(filePerm))
+	lockPath := filepath.Join(s.dir, configLock)
+	if err := checkLockFile(lockPath); err != nil {
+		return nil, err
+	}
+	lk := flock.New(lockPath, flock.SetPermissions(filePerm))
 	if err := lk.Lock(); err != nil {
 		return nil, fmt.Errorf("lock config file: %w", err)
 	}
@@ -322,13 +365,37 @@ func (s *Store) ModTime() (time.Time, error) {
 	return fi.ModTime(), nil
 }
 
-// ensureDir creates dir with mode 0700, or repairs the mode of an existing
-// one (SPEC §3).
+// ensureDir creates dir with mode 0700, or tightens the mode of an existing
+// one that only we can write (SPEC §3). One that another user owns or can
+// write is refused with a *PermissionError, not repaired: what is in it
+// may already be theirs (SPEC §11).
 func ensureDir(dir string) error {
 	if err := os.MkdirAll(dir, dirPerm); err != nil {
 		return unwritable(dir, err)
 	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return unwritable(dir, err)
+	}
+	if err := checkSecure(dir, fi); err != nil {
+		return err
+	}
 	return ensurePerm(dir, dirPerm)
+}
+
+// checkLockFile refuses an existing lock file that another user owns or
+// can write. A lock holds no data, but one planted while the directory
+// was open to others could be held by them forever, and every Update and
+// refresh would wait on it.
+func checkLockFile(path string) error {
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return unwritable(path, err)
+	}
+	return checkSecure(path, fi)
 }
 
 func ensurePerm(path string, perm fs.FileMode) error {

@@ -116,7 +116,7 @@ func TestPermissions(t *testing.T) {
 	}{
 		{name: "fresh", wantDir: 0o700, wantFil: 0o600},
 		{name: "repairs loose existing", preDir: 0o755, preFile: 0o644, wantDir: 0o700, wantFil: 0o600},
-		{name: "repairs unchanged file", preDir: 0o777, preFile: 0o666, wantDir: 0o700, wantFil: 0o600},
+		{name: "repairs unchanged file", preDir: 0o750, preFile: 0o640, wantDir: 0o700, wantFil: 0o600},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -20,7 +20,8 @@ const lockPoll = 15 * time.Millisecond
 // blocking until it is acquired or ctx is done. Callers hold it for
 // lock → re-read → refresh → store → unlock, so two processes never send the
 // same refresh token (SPEC §4). The lock file name is a hash, so any account
-// name is safe on any file system. unlock is idempotent.
+// name is safe on any file system. unlock is idempotent. A lock directory
+// or file another user owns or can write gives a *PermissionError.
 func (s *Store) LockAccount(ctx context.Context, name string) (unlock func() error, err error) {
 	dir := filepath.Join(s.dir, "locks")
 	if err := ensureDir(s.dir); err != nil {
@@ -30,7 +31,11 @@ func (s *Store) LockAccount(ctx context.Context, name string) (unlock func() err
 		return nil, err
 	}
 	sum := sha256.Sum256([]byte(name))
-	lk := flock.New(filepath.Join(dir, hex.EncodeToString(sum[:])[:16]+".lock"), flock.SetPermissions(filePerm))
+	path := filepath.Join(dir, hex.EncodeToString(sum[:])[:16]+".lock")
+	if err := checkLockFile(path); err != nil {
+		return nil, err
+	}
+	lk := flock.New(path, flock.SetPermissions(filePerm))
 	ok, err := lk.TryLockContext(ctx, lockPoll)
 	if err != nil {
 		return nil, fmt.Errorf("lock account %q: %w", name, err)

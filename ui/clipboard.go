@@ -31,6 +31,8 @@ func (c *clipboard) copy(what, text string) {
 	c.gen++
 	delay := c.u.svc.Settings().ClipboardClear
 	if delay <= 0 {
+		// "Never" is the user's choice, on quit too.
+		c.copied = ""
 		c.u.flash("Copied "+what, flashCopied)
 		return
 	}
@@ -52,6 +54,15 @@ func (c *clipboard) clear(gen int) {
 		cb.SetContent("")
 	}
 	c.copied, c.stopFn = "", nil
+}
+
+// quit takes the token off the clipboard now, if it is still there, as
+// the app quits (SPEC §7): cancelling the pending clear instead would leave
+// it behind, and on X11 GLFW hands the clipboard to a clipboard manager as
+// it shuts down, which keeps it for good.
+func (c *clipboard) quit() {
+	c.stop()
+	c.clear(c.gen)
 }
 
 // stop cancels a pending clear (a newer copy replaces it).

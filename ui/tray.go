@@ -85,7 +85,7 @@ func (u *UI) buildTrayMenu(st service.Status) *fyne.Menu {
 		none.Disabled = true
 		items = append(items, none)
 	}
-	quit := fyne.NewMenuItem("Quit", u.quit)
+	quit := fyne.NewMenuItem("Quit", u.Quit)
 	quit.IsQuit = true
 	items = append(items, fyne.NewMenuItemSeparator(), quit)
 	return fyne.NewMenu("Tokenkeeper", items...)

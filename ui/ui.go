@@ -268,7 +268,8 @@ func (u *UI) hide() {
 	u.stopTicker()
 }
 
-// closed runs when the window really closes (no tray, or on quit).
+// closed runs when the window really closes (no tray, or on quit), on the
+// UI goroutine. It may run more than once (quit closes the window too).
 func (u *UI) closed() {
 	u.shut.Store(true)
 	u.visible = false
@@ -278,15 +279,18 @@ func (u *UI) closed() {
 		u.unsub()
 		u.unsub = nil
 	}
-	u.clip.stop()
+	u.clip.quit()
 	if u.msgStop != nil {
 		u.msgStop()
 		u.msgStop = nil
 	}
 }
 
-// quit closes everything and leaves the app's Run.
-func (u *UI) quit() {
+// Quit closes the window, takes a copied token off the clipboard if it is
+// still there, and leaves the app's Run: the tray's Quit, and what SIGINT
+// and SIGTERM must go through, since the driver's own quit clears nothing.
+// Call it on the UI goroutine (fyne.Do).
+func (u *UI) Quit() {
 	u.closed()
 	u.app.Quit()
 }

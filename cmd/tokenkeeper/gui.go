@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"flag"
+	"os"
+	"os/signal"
 	"runtime"
+	"syscall"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -18,7 +21,7 @@ import (
 const appID = "net.tokenkeeper.app"
 
 // runGUI starts the window and tray with the background renewer. SIGINT or
-// SIGTERM (ctx) quits cleanly with exit code 0.
+// SIGTERM quits cleanly with exit code 0, through the window's Quit.
 func runGUI(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("tokenkeeper", flag.ContinueOnError)
 	hidden := fs.Bool("hidden", false, "start hidden in the tray (used by the autostart entry)")
@@ -39,14 +42,44 @@ func runGUI(ctx context.Context, e *env, args []string) error {
 	runCtx, stop := context.WithCancel(ctx)
 	renewerDone := make(chan error, 1)
 	go func() { renewerDone <- svc.Run(runCtx) }()
+	// SIGINT and SIGTERM must quit through u.Quit, which takes a copied
+	// token off the clipboard (SPEC §7) before GLFW's shutdown hands the
+	// clipboard to a clipboard manager. a.Run starts Fyne's own handler,
+	// which calls the driver's Quit directly and clears nothing; it won
+	// the race against ctx's in most runs. So once the app runs, ours is
+	// made the only one: Reset drops every handler, Fyne's included. Fyne
+	// registers from a goroutine Run starts just before OnStarted, hence
+	// the yield first; should it still register later, the race is only
+	// as before.
+	sigs := make(chan os.Signal, 1)
+	a.Lifecycle().SetOnStarted(func() {
+		go func() {
+			runtime.Gosched()
+			signal.Reset(os.Interrupt, syscall.SIGTERM)
+			signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+		}()
+	})
+	appDone := make(chan struct{})
 	go func() {
-		<-runCtx.Done()
-		fyne.Do(a.Quit)
+		select {
+		case <-runCtx.Done(): // ctx's signals before the app ran, or stop
+		case <-sigs:
+		}
+		select {
+		case <-appDone:
+			// Quit already. Once Run is over, fyne.Do runs f on this
+			// goroutine, and the clipboard (GLFW) is gone: leave it.
+			return
+		default:
+		}
+		fyne.Do(u.Quit)
 	}()
 	if !(*hidden && tray) {
 		u.Show()
 	}
 	a.Run()
+	close(appDone)
+	signal.Stop(sigs)
 	stop()
 	select {
 	case err = <-renewerDone:
