@@ -60,7 +60,12 @@ type Provider struct {
 	Kind      Kind
 	Endpoints Endpoints
 	Client    Client
-	Scopes    []string
+	// Scopes are asked for at sign-in.
+	Scopes []string
+	// Granted is the scope the provider granted the session being
+	// refreshed, when known. A refresh that names a scope asks for no
+	// more than that (RFC 6749 §6); nil means Scopes.
+	Granted []string
 	// Params are extra authorization request parameters (prompt, audience,
 	// resource, ...).
 	Params map[string]string
@@ -90,4 +95,14 @@ type Dialect interface {
 	// Revoke revokes a token at the RFC 7009 endpoint. ErrNoRevocation when
 	// the provider has none.
 	Revoke(ctx context.Context, token Secret, hint string) error
+}
+
+// refreshScope is the scope a refresh request names: what was granted,
+// else what was asked for (RFC 6749 §5.1: a response without scope
+// granted exactly the request).
+func (p Provider) refreshScope() []string {
+	if p.Granted != nil {
+		return p.Granted
+	}
+	return p.Scopes
 }

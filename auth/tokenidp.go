@@ -63,7 +63,10 @@ func (d *tokenIDP) Refresh(ctx context.Context, refreshToken Secret) (*Token, er
 		ClientID:     d.p.Client.ID,
 		ClientSecret: d.secret(),
 		RefreshToken: refreshToken.Reveal(),
-		Scope:        strings.Join(d.p.Scopes, " "), // as in seed 002's example
+		// Seed 002's example names the scope. RFC 6749 §6: no scope beyond
+		// what was granted, or a strict provider answers invalid_scope to
+		// every refresh.
+		Scope: strings.Join(d.p.refreshScope(), " "),
 	})
 }
 

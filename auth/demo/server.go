@@ -65,6 +65,12 @@ type Options struct {
 	// Middleware, when set, wraps the whole handler; tests inject faults
 	// (500, 429, delays) with it.
 	Middleware func(http.Handler) http.Handler
+	// Withhold lists scopes the provider never grants, though a client may
+	// ask for them: a strict provider grants fewer scopes than asked when
+	// the user was not prompted for consent, says so in the token
+	// response's scope (RFC 6749 §5.1) and answers invalid_scope to a
+	// refresh that asks for more than was granted (§6).
+	Withhold []string
 	// Logger receives request summaries, never tokens or secrets. Default
 	// discards. (The OP library logs its own request errors to
 	// slog.Default.)
@@ -135,6 +141,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		ln.Close()
 		return nil, fmt.Errorf("demo provider: %w", err)
 	}
+	s.store.withheld = slices.Clone(opts.Withhold)
 	provider, err := s.newProvider()
 	if err != nil {
 		ln.Close()

@@ -35,6 +35,7 @@ type store struct {
 	refreshTTL time.Duration
 	signing    signingKey
 	clients    map[string]*client
+	withheld   []string // scopes never granted (Options.Withhold)
 
 	mu       sync.Mutex
 	disabled map[string]bool
@@ -119,6 +120,10 @@ type accessToken struct {
 	expiry   time.Time
 }
 
+// isWithheld reports whether scope is one the provider never grants
+// (Options.Withhold). The list is fixed before the store serves.
+func (s *store) isWithheld(scope string) bool { return slices.Contains(s.withheld, scope) }
+
 func newStore(now func() time.Time, accessTTL, refreshTTL time.Duration, clients []*client) (*store, error) {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -202,7 +207,7 @@ func (s *store) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, us
 		redirectURI:  req.RedirectURI,
 		state:        req.State,
 		nonce:        req.Nonce,
-		scopes:       slices.Clone([]string(req.Scopes)),
+		scopes:       slices.DeleteFunc(slices.Clone([]string(req.Scopes)), s.isWithheld),
 		responseType: req.ResponseType,
 		responseMode: req.ResponseMode,
 		challenge:    challenge,

@@ -43,6 +43,7 @@ type TokenIDPData struct {
 	TokenType    string `json:"tokenType"`
 	ExpiresIn    int64  `json:"expiresIn"`
 	IDToken      string `json:"idToken,omitempty"`
+	Scope        string `json:"scope,omitempty"` // what was granted (RFC 6749 §5.1)
 }
 
 // TokenIDPEnvelope is every TokenIDP answer: {"isSuccess": true, "data": …}
@@ -99,6 +100,7 @@ func (s *Server) handleTokenIDPToken(w http.ResponseWriter, r *http.Request) {
 		TokenType    string `json:"token_type"`
 		ExpiresIn    int64  `json:"expires_in"`
 		IDToken      string `json:"id_token"`
+		Scope        string `json:"scope"`
 	}
 	if err := json.Unmarshal(rec.Body.Bytes(), &tr); err != nil {
 		writeTokenIDPError(w, http.StatusInternalServerError, oauthErr{"server_error", "unreadable token response"})
@@ -110,6 +112,7 @@ func (s *Server) handleTokenIDPToken(w http.ResponseWriter, r *http.Request) {
 		TokenType:    tr.TokenType,
 		ExpiresIn:    tr.ExpiresIn,
 		IDToken:      tr.IDToken,
+		Scope:        tr.Scope,
 	}})
 }
 

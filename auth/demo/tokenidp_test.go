@@ -121,7 +121,7 @@ func TestTokenIDPCodeFlowAndRefresh(t *testing.T) {
 
 	exchange["codeVerifier"] = verifier
 	status, env = tokenIDPPost(t, tokenURL, exchange)
-	data := wantSuccess(t, status, env, "accessToken", "expiresIn", "idToken", "refreshToken", "tokenType")
+	data := wantSuccess(t, status, env, "accessToken", "expiresIn", "idToken", "refreshToken", "scope", "tokenType")
 	rt, _ := data["refreshToken"].(string)
 	at, _ := data["accessToken"].(string)
 	if claims := jwtClaims(t, at); claims["sub"] != demo.DemoSubject {
@@ -135,7 +135,7 @@ func TestTokenIDPCodeFlowAndRefresh(t *testing.T) {
 		return map[string]string{"grantType": "refresh_token", "clientId": demo.ClientID, "refreshToken": rt, "scope": scope}
 	}
 	status, env = tokenIDPPost(t, tokenURL, refreshBody(rt))
-	data = wantSuccess(t, status, env, "accessToken", "expiresIn", "idToken", "refreshToken", "tokenType")
+	data = wantSuccess(t, status, env, "accessToken", "expiresIn", "idToken", "refreshToken", "scope", "tokenType")
 	next, _ := data["refreshToken"].(string)
 	if next == "" || next == rt {
 		t.Fatal("TokenIDP refresh did not rotate the refresh token")
@@ -145,7 +145,7 @@ func TestTokenIDPCodeFlowAndRefresh(t *testing.T) {
 	wantFailure(t, status, env, http.StatusBadRequest, "invalid_grant")
 
 	status, env = tokenIDPPost(t, tokenURL, refreshBody(next))
-	wantSuccess(t, status, env, "accessToken", "expiresIn", "idToken", "refreshToken", "tokenType")
+	wantSuccess(t, status, env, "accessToken", "expiresIn", "idToken", "refreshToken", "scope", "tokenType")
 
 	if got, want := srv.RefreshCount(), int64(3); got != want {
 		t.Errorf("RefreshCount = %d, want %d", got, want)
@@ -163,7 +163,7 @@ func TestTokenIDPNoOfflineAccess(t *testing.T) {
 		"grantType": "authorization_code", "clientId": demo.ClientID, "code": code,
 		"codeVerifier": verifier, "redirectUri": cb.redirectURI(),
 	})
-	wantSuccess(t, status, env, "accessToken", "expiresIn", "tokenType")
+	wantSuccess(t, status, env, "accessToken", "expiresIn", "scope", "tokenType")
 }
 
 func TestTokenIDPConfidentialAndRevoke(t *testing.T) {
@@ -176,7 +176,7 @@ func TestTokenIDPConfidentialAndRevoke(t *testing.T) {
 		"clientSecret": demo.ConfidentialClientSecret, "code": code,
 		"codeVerifier": verifier, "redirectUri": cb.redirectURI(),
 	})
-	data := wantSuccess(t, status, env, "accessToken", "expiresIn", "idToken", "refreshToken", "tokenType")
+	data := wantSuccess(t, status, env, "accessToken", "expiresIn", "idToken", "refreshToken", "scope", "tokenType")
 	rt, _ := data["refreshToken"].(string)
 
 	refreshBody := map[string]string{

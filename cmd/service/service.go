@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -214,11 +215,12 @@ func (s *Service) provider(a *storage.Account) (auth.Provider, error) {
 
 			IssParameterSupported: a.IssParameterSupported,
 		},
-		Client: auth.Client{ID: a.ClientID, Style: auth.AuthStyle(a.AuthStyle)},
-		Scopes: requestScopes(a),
-		Params: a.Params,
-		HTTP:   s.hc,
-		Now:    s.clock.Now,
+		Client:  auth.Client{ID: a.ClientID, Style: auth.AuthStyle(a.AuthStyle)},
+		Scopes:  requestScopes(a),
+		Granted: strings.Fields(a.Session.Scope),
+		Params:  a.Params,
+		HTTP:    s.hc,
+		Now:     s.clock.Now,
 	}
 	if a.HasClientSecret {
 		v, err := s.secrets.Get(storage.ClientSecretKey(a.Name))

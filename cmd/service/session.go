@@ -105,6 +105,11 @@ func (s *Service) SignIn(ctx context.Context, name string, showURL func(authURL 
 		return fmt.Errorf("sign-in to %q: %w", name, err)
 	}
 	tok := res.Token
+	// RFC 6749 §5.1: a response without scope granted what was asked for.
+	granted := tok.Scope
+	if granted == "" {
+		granted = strings.Join(p.Scopes, " ")
+	}
 	unlock, err := s.store.LockAccount(ctx, name)
 	if err != nil {
 		return err
@@ -121,7 +126,7 @@ func (s *Service) SignIn(ctx context.Context, name string, showURL func(authURL 
 			SignedIn:      true,
 			User:          res.User.Display(),
 			Subject:       res.User.Subject,
-			Scope:         tok.Scope,
+			Scope:         granted,
 			IssuedAt:      tok.IssuedAt,
 			AccessExpiry:  tok.Expiry,
 			RefreshExpiry: refreshExpiry(a, tok, time.Time{}),
@@ -209,14 +214,30 @@ func (s *Service) revoke(ctx context.Context, a *storage.Account, ss *sessionSec
 }
 
 // fresh reports whether the stored access token is usable for at least
-// minValid. An unknown expiry counts as fresh: the provider gave no lifetime
-// and the token can only be tried.
+// minValid, capped by EffectiveMinValid. An unknown expiry counts as fresh:
+// the provider gave no lifetime and the token can only be tried.
 func fresh(a *storage.Account, now time.Time, minValid time.Duration) bool {
 	if !a.Session.SignedIn {
 		return false
 	}
 	exp := a.Session.AccessExpiry
-	return exp.IsZero() || exp.Sub(now) > minValid
+	if exp.IsZero() {
+		return true
+	}
+	return exp.Sub(now) > EffectiveMinValid(minValid, a.Session.IssuedAt, exp)
+}
+
+// EffectiveMinValid is the minimum validity Token asks of a token issued
+// at issued and expiring at expiry: minValid, but never more than half the
+// token's lifetime. A minimum at or above the lifetime would refresh even a
+// token issued a moment ago, and a script calling `token` in a loop would
+// rotate the refresh token on every call (60 s tokens with the default
+// --min-valid 60s did). An unknown lifetime leaves minValid as it is.
+func EffectiveMinValid(minValid time.Duration, issued, expiry time.Time) time.Duration {
+	if issued.IsZero() || expiry.IsZero() || !issued.Before(expiry) {
+		return minValid
+	}
+	return min(minValid, expiry.Sub(issued)/2)
 }
 
 // Access is an access token handed out by Token.

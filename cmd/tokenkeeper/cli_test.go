@@ -270,9 +270,18 @@ func TestCLIEndToEnd(t *testing.T) {
 	if code := refreshStatus(t, srv, refresh); code != "invalid_grant" {
 		t.Errorf("old refresh token: %q, want invalid_grant", code)
 	}
-	// --min-valid beyond the demo's 2-minute lifetime forces a refresh.
+	// --min-valid beyond the demo's 2-minute lifetime is capped at half of
+	// it: the token just issued is handed out, in every format, and once
+	// it is past half its lifetime the call refreshes.
+	for _, format := range []string{"raw", "exec-credential"} {
+		n := srv.RefreshCount()
+		if r := c.ok("token", "erp", "--min-valid", "10m", "--format", format); !strings.Contains(r.stdout, access2) || srv.RefreshCount() != n {
+			t.Errorf("--min-valid 10m --format %s refreshed a token issued a moment ago", format)
+		}
+	}
+	c.expireStored("erp")
 	if r := c.ok("token", "erp", "--min-valid", "10m"); strings.TrimSpace(r.stdout) == access2 {
-		t.Error("--min-valid 10m did not refresh")
+		t.Error("--min-valid 10m did not refresh an expired token")
 	}
 	if r := c.ok("token", "idp"); strings.TrimSpace(r.stdout) == "" {
 		t.Error("TokenIDP account printed no token")
