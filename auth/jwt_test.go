@@ -73,3 +73,27 @@ func FuzzDecodeJWT(f *testing.F) {
 		_ = jwtExpiry(tok)
 	})
 }
+
+// TestPastJWTExpiryIsUnknown: an access token whose only expiry is a JWT
+// exp at or before the response's arrival would be due for renewal the
+// moment it is stored, over and over (a refresh storm); it is unknown.
+func TestPastJWTExpiryIsUnknown(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		exp  time.Time
+		want time.Time
+	}{
+		{"past", testNow.Add(-time.Hour), time.Time{}},
+		{"now", testNow, time.Time{}},
+		{"future", testNow.Add(time.Hour), testNow.Add(time.Hour)},
+	} {
+		m := map[string]any{"access_token": fakeJWT(t, map[string]any{"exp": tc.exp.Unix()})}
+		tok, err := tokenFromMap("refresh", m, standardFields, testNow)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if !tok.Expiry.Equal(tc.want) {
+			t.Errorf("%s: Expiry = %v, want %v", tc.name, tok.Expiry, tc.want)
+		}
+	}
+}

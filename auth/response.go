@@ -138,6 +138,12 @@ func tokenFromMap(op string, m map[string]any, f fieldNames, now time.Time) (*To
 		// Missing or 0 (RFC 6749 §5.1 makes it only RECOMMENDED): use the
 		// JWT's own exp, else the expiry stays unknown.
 		tok.Expiry = jwtExpiry(tok.AccessToken.Reveal())
+		// An exp at or before now (a JWT already past, or our clock far
+		// ahead of the provider's) says nothing usable: trusted, it would
+		// make the token due for renewal the moment it arrives, forever.
+		if !tok.Expiry.After(now) {
+			tok.Expiry = time.Time{}
+		}
 	}
 
 	// The refresh token lifetime is advisory: a bad value is ignored rather

@@ -149,6 +149,23 @@ func (s *Service) AddAccount(ctx context.Context, spec AccountSpec) error {
 	if err != nil {
 		return err
 	}
+	// Under the account's lock, so that of two processes adding one name
+	// only one gets past the check. The name is checked before the first
+	// keyring write: a rejected duplicate must not overwrite the existing
+	// account's client secret (its next refresh would fail invalid_client
+	// and cost it its session).
+	unlock, err := s.store.LockAccount(ctx, a.Name)
+	if err != nil {
+		return fmt.Errorf("account %q: %w", a.Name, err)
+	}
+	defer unlock()
+	cfg, err := s.load()
+	if err != nil {
+		return err
+	}
+	if findAccount(cfg, a.Name) != nil {
+		return fmt.Errorf("account %q: %w", a.Name, ErrExists)
+	}
 	if a.HasClientSecret {
 		if err := s.secrets.Set(storage.ClientSecretKey(a.Name), spec.ClientSecret.Reveal()); err != nil {
 			return fmt.Errorf("account %q: storing client secret: %w", a.Name, err)

@@ -13,6 +13,11 @@ const (
 	// monotonic clock, which stops during suspend (SPEC §4).
 	WallCheckInterval = 30 * time.Second
 
+	// MinRenewGap is the least time between two automatic renewals of one
+	// account, so a provider answering with nonsensical lifetimes cannot
+	// set off a refresh storm (SPEC §4).
+	MinRenewGap = 30 * time.Second
+
 	// BackoffBase is the first retry delay after a transient failure.
 	BackoffBase = 2 * time.Second
 	// BackoffCap bounds the exponential retry delay (SPEC §4: "cap ~5 min").

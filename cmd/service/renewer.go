@@ -133,7 +133,15 @@ func (s *Service) reschedule(name string) {
 		return // the backoff schedule (or the refresh in flight) decides
 	}
 	l.planned = a.Session.IssuedAt
-	s.sched.Schedule(name, RenewAt(a.Session.IssuedAt, a.Session.AccessExpiry, lead, jitter))
+	at := RenewAt(a.Session.IssuedAt, a.Session.AccessExpiry, lead, jitter)
+	// A floor under automatic renewals (SPEC §4): whatever a provider says
+	// about expiry, one account is never renewed twice within
+	// MinRenewGap. Retries after failures follow the backoff instead, and
+	// "Refresh now" and the CLI are not scheduled here.
+	if floor := a.Session.LastRenewal.Add(MinRenewGap); !a.Session.LastRenewal.IsZero() && at.Before(floor) {
+		at = floor
+	}
+	s.sched.Schedule(name, at)
 }
 
 // providerGate is a provider's shared backoff. When a renewal fails in a

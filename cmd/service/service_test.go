@@ -91,10 +91,18 @@ func (s *syncBuffer) String() string {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
+	return newHarnessWith(t, demo.Options{})
+}
+
+// newHarnessWith is newHarness with a demo provider configured by opts
+// (its Middleware is the harness's fault injector).
+func newHarnessWith(t *testing.T, opts demo.Options) *harness {
+	t.Helper()
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	t.Setenv("HOME", t.TempDir())
 	h := &harness{t: t, faults: &faults{}, logs: &syncBuffer{}}
-	srv, err := demo.Start(context.Background(), demo.Options{Middleware: h.faults.wrap})
+	opts.Middleware = h.faults.wrap
+	srv, err := demo.Start(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,38 +278,85 @@ func TestTokenRefreshesOnlyWhenNeeded(t *testing.T) {
 	if got := h.srv.RefreshCount() - n; got != 0 {
 		t.Errorf("fresh token: %d refreshes, want 0", got)
 	}
-	// Demo access tokens live 2 minutes: asking for 10 minutes forces one.
+	// Demo access tokens live 2 minutes. Asking for 10 minutes is capped at
+	// half the lifetime: a token issued a second ago is handed out as is.
 	h.clock.Advance(time.Second)
 	old := h.session("acct").Access
 	acc, err := h.svc.Token(ctx, "acct", 10*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if got := h.srv.RefreshCount() - n; got != 0 || acc.Token.Reveal() != old {
+		t.Errorf("min-valid beyond the lifetime, token just issued: %d refreshes, want 0 and the stored token", got)
+	}
+	// Past half its lifetime the capped minimum is unmet: one refresh.
+	h.clock.Advance(time.Minute)
+	acc, err = h.svc.Token(ctx, "acct", 10*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if got := h.srv.RefreshCount() - n; got != 1 {
-		t.Errorf("min-valid beyond expiry: %d refreshes, want 1", got)
+		t.Errorf("past half the lifetime: %d refreshes, want 1", got)
 	}
 	if acc.Token.Reveal() == old {
 		t.Error("Token returned the old access token after refreshing")
 	}
-	// A token issued since a call began is the freshest there can be, even
-	// though it cannot satisfy minValid: the call reuses it (another process
-	// refreshed while this one waited for the lock). The fake clock stands
-	// still, so this call began when the token was issued.
+	// The new token is handed out again without another refresh.
 	again, err := h.svc.Token(ctx, "acct", 10*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := h.srv.RefreshCount() - n; got != 1 || again.Token.Reveal() != acc.Token.Reveal() {
-		t.Errorf("call at the token's issue time: %d refreshes in all, same token %v; want 1 and the same token",
+		t.Errorf("call right after the refresh: %d refreshes in all, same token %v; want 1 and the same token",
 			got, again.Token.Reveal() == acc.Token.Reveal())
 	}
-	// A call that begins later refreshes: minValid is still unmet.
-	h.clock.Advance(time.Second)
-	if _, err := h.svc.Token(ctx, "acct", 10*time.Minute); err != nil {
+}
+
+// TestMinValidAtTheLifetimeDoesNotRefreshEveryCall is the script loop of
+// the hardening issue: 60 s access tokens and the default --min-valid 60s.
+// Every call refreshed and rotated before the minimum was capped at half
+// the lifetime.
+func TestMinValidAtTheLifetimeDoesNotRefreshEveryCall(t *testing.T) {
+	h := newHarnessWith(t, demo.Options{AccessTTL: time.Minute})
+	h.addAndSignIn("acct", auth.KindERPNet)
+	ctx := context.Background()
+	n := h.srv.RefreshCount()
+	for i := range 10 {
+		if _, err := h.svc.Token(ctx, "acct", DefaultMinValid); err != nil {
+			t.Fatal(err)
+		}
+		h.clock.Advance(time.Second)
+		if got := h.srv.RefreshCount() - n; got != 0 {
+			t.Fatalf("call %d: %d refreshes, want 0 for a token with %v of its 60s left", i, got, time.Minute-time.Duration(i)*time.Second)
+		}
+	}
+	h.clock.Advance(25 * time.Second) // 35 s in: less than half left
+	if _, err := h.svc.Token(ctx, "acct", DefaultMinValid); err != nil {
 		t.Fatal(err)
 	}
-	if got := h.srv.RefreshCount() - n; got != 2 {
-		t.Errorf("later call: %d refreshes in all, want 2", got)
+	if got := h.srv.RefreshCount() - n; got != 1 {
+		t.Errorf("past half the lifetime: %d refreshes, want 1", got)
+	}
+}
+
+func TestEffectiveMinValid(t *testing.T) {
+	t0 := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name           string
+		min            time.Duration
+		issued, expiry time.Time
+		want           time.Duration
+	}{
+		{"short minimum kept", time.Minute, t0, t0.Add(time.Hour), time.Minute},
+		{"minimum equal to lifetime halved", time.Minute, t0, t0.Add(time.Minute), 30 * time.Second},
+		{"minimum beyond lifetime halved", 10 * time.Minute, t0, t0.Add(2 * time.Minute), time.Minute},
+		{"unknown issue time", 10 * time.Minute, time.Time{}, t0, 10 * time.Minute},
+		{"unknown expiry", 10 * time.Minute, t0, time.Time{}, 10 * time.Minute},
+		{"expiry before issue", 10 * time.Minute, t0, t0.Add(-time.Minute), 10 * time.Minute},
+	} {
+		if got := EffectiveMinValid(tc.min, tc.issued, tc.expiry); got != tc.want {
+			t.Errorf("%s: EffectiveMinValid = %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }
 
@@ -766,4 +821,93 @@ func advanceUntil(t *testing.T, h *harness, step, limit time.Duration, cond func
 	}
 	t.Fatalf("condition not met within %v of fake time; status %+v", limit, h.svc.Status())
 	return 0
+}
+
+// TestRefreshAsksForNoMoreThanGranted: a strict provider grants fewer
+// scopes than asked (no consent for email) and answers invalid_scope to a
+// refresh that asks for more (RFC 6749 §6). The TokenIDP dialect names the
+// scope in its refresh; before it sent the configured scopes, every
+// refresh of such an account failed.
+func TestRefreshAsksForNoMoreThanGranted(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d.name, func(t *testing.T) {
+			h := newHarnessWith(t, demo.Options{Withhold: []string{"email"}})
+			url := h.srv.URL()
+			switch d.kind {
+			case auth.KindTokenIDP:
+				url = h.srv.TokenIDPURL()
+			case auth.KindOIDC:
+				url = h.srv.Issuer()
+			}
+			ctx := context.Background()
+			spec := AccountSpec{Name: "acct", Kind: d.kind, URL: url, ClientID: demo.ClientID, Scopes: []string{"openid", "profile", "email"}}
+			if err := h.svc.AddAccount(ctx, spec); err != nil {
+				t.Fatal(err)
+			}
+			if err := h.svc.SignIn(ctx, "acct", func(string) {}); err != nil {
+				t.Fatal(err)
+			}
+			a, _ := h.svc.account("acct")
+			if strings.Contains(a.Session.Scope, "email") {
+				t.Fatalf("granted scope %q includes the withheld email", a.Session.Scope)
+			}
+			for i := range 2 {
+				if err := h.svc.RefreshNow(ctx, "acct"); err != nil {
+					t.Fatalf("refresh %d of a narrowed grant: %v", i, err)
+				}
+			}
+		})
+	}
+}
+
+// TestNoRenewalStorm: a provider whose tokens live one second would be
+// renewed at 80% of that, again and again. Automatic renewals of one
+// account keep MinRenewGap between them.
+func TestNoRenewalStorm(t *testing.T) {
+	h := newHarnessWith(t, demo.Options{AccessTTL: time.Second})
+	h.addAndSignIn("acct", auth.KindERPNet)
+	runRenewer(t, h.svc)
+	waitFor(t, h.svc, "renewal scheduled", func(st Status) bool {
+		s, _ := stateOf(st, "acct")
+		return !s.NextRenewal.IsZero()
+	})
+	n := h.srv.RefreshCount()
+	h.clock.Set(h.snapshot("acct").NextRenewal)
+	waitFor(t, h.svc, "first renewal and the next one planned", func(st Status) bool {
+		s, _ := stateOf(st, "acct")
+		return !s.LastRenewal.IsZero() && s.NextRenewal.After(s.LastRenewal)
+	})
+	s := h.snapshot("acct")
+	if got := s.NextRenewal.Sub(s.LastRenewal); got < MinRenewGap {
+		t.Errorf("next automatic renewal %v after the last one, want at least %v", got, MinRenewGap)
+	}
+	if got := h.srv.RefreshCount() - n; got != 1 {
+		t.Errorf("%d refreshes, want 1", got)
+	}
+}
+
+// TestDuplicateAddKeepsTheClientSecret: a rejected add for a taken name
+// once wrote its client secret over the existing account's, and that
+// account's next refresh failed invalid_client and lost its session.
+func TestDuplicateAddKeepsTheClientSecret(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	spec := AccountSpec{Name: "conf", Kind: auth.KindERPNet, URL: h.srv.URL(),
+		ClientID: demo.ConfidentialClientID, ClientSecret: auth.Secret(demo.ConfidentialClientSecret)}
+	if err := h.svc.AddAccount(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.svc.SignIn(ctx, "conf", func(string) {}); err != nil {
+		t.Fatal(err)
+	}
+	spec.ClientSecret = "a-different-secret"
+	if err := h.svc.AddAccount(ctx, spec); !errors.Is(err, ErrExists) {
+		t.Fatalf("second add = %v, want ErrExists", err)
+	}
+	if v, err := h.svc.secrets.Get(storage.ClientSecretKey("conf")); err != nil || v != demo.ConfidentialClientSecret {
+		t.Errorf("client secret after the rejected add: %q, %v; want the original", v, err)
+	}
+	if err := h.svc.RefreshNow(ctx, "conf"); err != nil {
+		t.Errorf("refresh after the rejected add: %v", err)
+	}
 }
