@@ -300,18 +300,20 @@ func (s *Service) statusLocked() Status {
 	for i := range s.cfg.Accounts {
 		a := &s.cfg.Accounts[i]
 		snap := Snapshot{
-			Name:          a.Name,
-			Kind:          a.Kind,
-			URL:           a.URL,
-			ClientID:      a.ClientID,
-			User:          a.Session.User,
+			Name:     a.Name,
+			Kind:     a.Kind,
+			URL:      a.URL,
+			ClientID: a.ClientID,
+			// Cleaned again here: a config written before display strings
+			// were cleaned at sign-in may still hold terminal escapes.
+			User:          auth.CleanDisplay(a.Session.User),
 			Scope:         a.Session.Scope,
 			AutoRenew:     !a.NoAutoRenew,
 			IssuedAt:      a.Session.IssuedAt,
 			AccessExpiry:  a.Session.AccessExpiry,
 			RefreshExpiry: a.Session.RefreshExpiry,
 			LastRenewal:   a.Session.LastRenewal,
-			LastError:     a.Session.LastError,
+			LastError:     auth.CleanDisplay(a.Session.LastError),
 		}
 		live := s.live[a.Name]
 		snap.State = accountState(a, live, now)

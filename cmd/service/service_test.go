@@ -911,3 +911,23 @@ func TestDuplicateAddKeepsTheClientSecret(t *testing.T) {
 		t.Errorf("refresh after the rejected add: %v", err)
 	}
 }
+
+// TestStatusCleansStoredDisplayStrings: a config written before display
+// strings were cleaned at sign-in may hold a provider's terminal escapes;
+// the status every front end renders carries none.
+func TestStatusCleansStoredDisplayStrings(t *testing.T) {
+	h := newHarness(t)
+	h.addAndSignIn("acct", auth.KindERPNet)
+	if err := h.svc.updateAccount("acct", func(a *storage.Account) {
+		a.Session.User = "Demo\x1b]0;pwned\x07 User\u202e"
+		a.Session.LastError = "bad\x1b[2J"
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s := h.snapshot("acct")
+	for _, v := range []string{s.User, s.LastError} {
+		if strings.ContainsAny(v, "\x1b\x07\u202e") {
+			t.Errorf("status carries %q", v)
+		}
+	}
+}
