@@ -507,7 +507,7 @@ func TestReliabilityCrashSafety(t *testing.T) {
 				tally.beforeAnswer++
 			}
 		}
-		chk := c.run("", "token", "erp", "--min-valid", "10m")
+		chk := c.run("", "refresh", "erp")
 		if chk.code == 0 {
 			continue
 		}
@@ -523,7 +523,7 @@ func TestReliabilityCrashSafety(t *testing.T) {
 				i, killAt.Sub(answerAt).Round(10*time.Microsecond), delay, ran)
 		} else {
 			tally.lostUnexplained++
-			t.Errorf("cycle %d: session LOST outside the unavoidable window: kill after %v (landed %v, ran %v), keyring read err=%v, stored token changed=%v, provider rotated the previous one=%v; token --min-valid 10m: exit %d: %s",
+			t.Errorf("cycle %d: session LOST outside the unavoidable window: kill after %v (landed %v, ran %v), keyring read err=%v, stored token changed=%v, provider rotated the previous one=%v; refresh: exit %d: %s",
 				i, delay, killed, ran, serr, serr == nil && stored != before, answered, chk.code, strings.TrimSpace(chk.stderr))
 		}
 		if chk.code != exitSignInRequired {
@@ -761,7 +761,7 @@ func TestReliabilityKeyringDaemonStopped(t *testing.T) {
 	k.stopDaemon()
 	for _, args := range [][]string{
 		{"token", "erp"},
-		{"token", "erp", "--min-valid", "10m"},
+		{"refresh", "erp"},
 		{"refresh", "erp"},
 	} {
 		r := c.run("", args...)
@@ -786,7 +786,7 @@ func TestReliabilityKeyringDaemonStopped(t *testing.T) {
 	if got := strings.TrimSpace(c.ok("token", "erp").stdout); got != tok {
 		t.Error("after the daemon came back, token printed a different token than before")
 	}
-	if r := c.ok("token", "erp", "--min-valid", "10m"); !userinfoOK(t, fp.Server, strings.TrimSpace(r.stdout)) {
+	if r := c.refreshed("erp"); !userinfoOK(t, fp.Server, strings.TrimSpace(r.stdout)) {
 		t.Error("after the daemon came back, the refreshed token is rejected")
 	}
 
@@ -810,7 +810,7 @@ func TestReliabilityKeyringDaemonStopped(t *testing.T) {
 	}
 	k.stopDaemon()
 	k.startDaemon() // unlocks with the password
-	if r := c.ok("token", "erp", "--min-valid", "10m"); !userinfoOK(t, fp.Server, strings.TrimSpace(r.stdout)) {
+	if r := c.refreshed("erp"); !userinfoOK(t, fp.Server, strings.TrimSpace(r.stdout)) {
 		t.Error("after unlocking, the refreshed token is rejected")
 	}
 }
@@ -870,7 +870,7 @@ func TestReliabilityConfigFaults(t *testing.T) {
 		if err := os.WriteFile(locks, nil, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		r := c.run("", "token", "erp", "--min-valid", "10m")
+		r := c.run("", "refresh", "erp")
 		noCrash(t, "token", r)
 		if r.code != exitFailure || !strings.Contains(r.stderr, locks) {
 			t.Errorf("token with an unusable lock dir: exit %d, stderr %q; want exit 1 naming %s", r.code, r.stderr, locks)
@@ -881,7 +881,7 @@ func TestReliabilityConfigFaults(t *testing.T) {
 			t.Error("the refresh token changed although no refresh could run")
 		}
 		os.Remove(locks)
-		if r := c.ok("token", "erp", "--min-valid", "10m"); !userinfoOK(t, fp.Server, strings.TrimSpace(r.stdout)) {
+		if r := c.refreshed("erp"); !userinfoOK(t, fp.Server, strings.TrimSpace(r.stdout)) {
 			t.Error("after the fix, the refreshed token is rejected")
 		}
 	})
@@ -921,7 +921,7 @@ func TestReliabilityConfigFaults(t *testing.T) {
 		for _, args := range [][]string{
 			{"list"},
 			{"token", "erp"},
-			{"token", "erp", "--min-valid", "10m"},
+			{"refresh", "erp"},
 			{"add", "other", "--provider", "erpnet", "--url", fp.URL(), "--client-id", demo.ClientID},
 			{"logout", "erp"},
 		} {
@@ -950,7 +950,7 @@ func TestReliabilityConfigFaults(t *testing.T) {
 		if err := os.WriteFile(cfgPath, good, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if r := c.ok("token", "erp", "--min-valid", "10m"); !userinfoOK(t, fp.Server, strings.TrimSpace(r.stdout)) {
+		if r := c.refreshed("erp"); !userinfoOK(t, fp.Server, strings.TrimSpace(r.stdout)) {
 			t.Error("after the repair, the refreshed token is rejected")
 		}
 	})
@@ -988,7 +988,7 @@ func TestReliabilityProviderOutage(t *testing.T) {
 		"TOKENKEEPER_DEBUG=1")
 	c.ok("add", "erp", "--provider", "erpnet", "--url", fp.URL(), "--client-id", demo.ClientID)
 	c.login("erp")
-	normal := c.minRSS(t, "token", "erp", "--min-valid", "10m")
+	normal := c.minRSS(t, "refresh", "erp")
 
 	cases := []struct {
 		name string
@@ -1005,7 +1005,7 @@ func TestReliabilityProviderOutage(t *testing.T) {
 			access, rt := c.session("erp")
 			fp.setMode(tc.mode)
 			for range 2 { // during the outage, repeatedly
-				r := c.run("", "token", "erp", "--min-valid", "10m")
+				r := c.run("", "refresh", "erp")
 				noCrash(t, "token", r)
 				if r.code != exitFailure || !strings.Contains(r.stderr, tc.want) {
 					t.Errorf("token during %s: exit %d, stderr %q; want exit 1 mentioning %q", tc.name, r.code, r.stderr, tc.want)
@@ -1019,7 +1019,7 @@ func TestReliabilityProviderOutage(t *testing.T) {
 				t.Error("during the outage, token did not print the still-valid stored token")
 			}
 			if tc.mode == modeHuge {
-				peak := c.minRSS(t, "token", "erp", "--min-valid", "10m")
+				peak := c.minRSS(t, "refresh", "erp")
 				t.Logf("max RSS (least of 3 runs): normal refresh %d KiB, refresh against a 64 MiB body %d KiB", normal, peak)
 				// Reading the body whole would add at least its 64 MiB.
 				// Reading the first MiB costs ~8 MiB under -race (shadow
@@ -1038,7 +1038,7 @@ func TestReliabilityProviderOutage(t *testing.T) {
 			if _, now := c.session("erp"); now != rt {
 				t.Errorf("%s changed the stored refresh token", tc.name)
 			}
-			if r := c.ok("token", "erp", "--min-valid", "10m"); !userinfoOK(t, fp.Server, strings.TrimSpace(r.stdout)) {
+			if r := c.refreshed("erp"); !userinfoOK(t, fp.Server, strings.TrimSpace(r.stdout)) {
 				t.Errorf("after %s, the refreshed token is rejected", tc.name)
 			}
 		})
@@ -1093,4 +1093,12 @@ func TestReliabilityQuietStderr(t *testing.T) {
 			t.Errorf("LANG=%s: `tokenkeeper version` wrote to stderr: %q", lang, errb.String())
 		}
 	}
+}
+
+// refreshed forces a refresh (--min-valid is capped at half the lifetime,
+// so it cannot) and returns `token NAME` run after it.
+func (c *cli) refreshed(name string) result {
+	c.t.Helper()
+	c.ok("refresh", name)
+	return c.ok("token", name)
 }
