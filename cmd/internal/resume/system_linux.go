@@ -7,12 +7,12 @@ import (
 	"github.com/godbus/dbus/v5"
 )
 
-// WatchSystem watches logind on the system bus, as Watch does, until ctx is done,
-// calling onResume after each resume from suspend. Where there is no system
-// bus or no logind on it (containers, CI, systems without systemd) it logs
-// that once at debug level and returns at once: the app runs the same, and
-// the scheduler's wall-clock check (SPEC §4, every 30 s) still catches up
-// after a sleep, only later. A nil log discards.
+// WatchSystem watches logind on the system bus as Watch does, until ctx is
+// done, calling onResume after each resume from suspend. Where there is no
+// system bus or no logind on it (containers, CI, systems without systemd)
+// it logs that once at debug level and returns at once: the app runs the
+// same, and the scheduler's wall-clock check (SPEC §4, every 30 s) still
+// catches up after a sleep, only later. A nil log discards.
 func WatchSystem(ctx context.Context, onResume func(), log *slog.Logger) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
