@@ -47,6 +47,20 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	svc            *service.Service
+	log            *slog.Logger
+}
+
+// logger is the command's one logger: warnings and errors to stderr, or
+// everything with TOKENKEEPER_DEBUG set.
+func (e *env) logger() *slog.Logger {
+	if e.log == nil {
+		level := slog.LevelWarn
+		if os.Getenv("TOKENKEEPER_DEBUG") != "" {
+			level = slog.LevelDebug
+		}
+		e.log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	}
+	return e.log
 }
 
 func (e *env) service() (*service.Service, error) {
@@ -56,10 +70,6 @@ func (e *env) service() (*service.Service, error) {
 	dir, err := storage.DefaultDir()
 	if err != nil {
 		return nil, err
-	}
-	level := slog.LevelWarn
-	if os.Getenv("TOKENKEEPER_DEBUG") != "" {
-		level = slog.LevelDebug
 	}
 	// TOKENKEEPER_HTTP_TIMEOUT bounds every provider request (default
 	// auth.DefaultTimeout); tests use it to exercise slow providers.
@@ -75,7 +85,7 @@ func (e *env) service() (*service.Service, error) {
 		Store:   storage.Open(dir),
 		Keyring: storage.SystemKeyring(),
 		HTTP:    hc,
-		Logger:  slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level})),
+		Logger:  e.logger(),
 	})
 	return e.svc, err
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/godbus/dbus/v5"
 
 	"github.com/tokenkeeper/tokenkeeper/assets"
+	"github.com/tokenkeeper/tokenkeeper/cmd/internal/resume"
 	"github.com/tokenkeeper/tokenkeeper/ui"
 )
 
@@ -42,6 +43,9 @@ func runGUI(ctx context.Context, e *env, args []string) error {
 	runCtx, stop := context.WithCancel(ctx)
 	renewerDone := make(chan error, 1)
 	go func() { renewerDone <- svc.Run(runCtx) }()
+	// SPEC §4: timers stop while the machine sleeps; on logind's wake-up
+	// the renewer re-checks every deadline at once. Ends with runCtx.
+	go resume.WatchSystem(runCtx, svc.Wake, e.logger())
 	// SIGINT and SIGTERM must quit through u.Quit, which takes a copied
 	// token off the clipboard (SPEC §7) before GLFW's shutdown hands the
 	// clipboard to a clipboard manager. a.Run starts Fyne's own handler,
