@@ -32,10 +32,9 @@ var refThresholds = []time.Duration{0, 24 * time.Hour, 7 * 24 * time.Hour, 14 * 
 // notifier sends each desktop notification once per event: per account or
 // token, per kind of event and per threshold (SPEC §8).
 type notifier struct {
-	u            *UI
-	sent         map[noteKey]bool
-	failingSince map[string]time.Time
-	session      map[string]sessionSeen
+	u       *UI
+	sent    map[noteKey]bool
+	session map[string]sessionSeen
 }
 
 // noteKey names one notification: its kind, the account or token, and
@@ -66,7 +65,7 @@ type sessionSeen struct {
 }
 
 func newNotifier(u *UI) *notifier {
-	return &notifier{u: u, sent: map[noteKey]bool{}, failingSince: map[string]time.Time{}, session: map[string]sessionSeen{}}
+	return &notifier{u: u, sent: map[noteKey]bool{}, session: map[string]sessionSeen{}}
 }
 
 // check sends what st and now call for.
@@ -123,12 +122,9 @@ func (n *notifier) account(a service.Snapshot, now time.Time) []*fyne.Notificati
 	}
 
 	failKey := noteKey{kind: noteFailing, name: a.Name}
-	if a.State == service.StateFailing {
-		since, ok := n.failingSince[a.Name]
-		if !ok {
-			since = now
-			n.failingSince[a.Name] = now
-		}
+	// The renewer's FailingSince survives the retries, which show as
+	// renewing in between: a provider that times out keeps failing.
+	if since := a.FailingSince; !since.IsZero() {
 		if now.Sub(since) >= failingNotifyAfter && n.once(failKey) {
 			msg := fmt.Sprintf("Renewal has been failing for %s; retrying.", Span(now.Sub(since)))
 			if a.LastError != "" {
@@ -137,7 +133,6 @@ func (n *notifier) account(a service.Snapshot, now time.Time) []*fyne.Notificati
 			out = append(out, fyne.NewNotification(a.Name+": renewal failing", msg))
 		}
 	} else {
-		delete(n.failingSince, a.Name)
 		delete(n.sent, failKey)
 	}
 

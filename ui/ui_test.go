@@ -30,7 +30,7 @@ func sampleStatus() service.Status {
 				State: service.StateRenewing, IssuedAt: n.Add(-4 * time.Minute), AccessExpiry: n.Add(65 * time.Second),
 				RefreshExpiry: n.Add(20 * time.Hour), LastRenewal: n.Add(-4 * time.Minute)},
 			{Name: "tokenidp", Kind: "tokenidp", URL: "https://idp.example.net", User: "support@example.net", AutoRenew: true,
-				State: service.StateFailing, LastError: "token endpoint: 503 Service Unavailable",
+				State: service.StateFailing, LastError: "token endpoint: 503 Service Unavailable", FailingSince: n,
 				IssuedAt: n.Add(-55 * time.Minute), AccessExpiry: n.Add(5 * time.Minute), LastRenewal: n.Add(-55 * time.Minute), NextRenewal: n.Add(40 * time.Second)},
 			{Name: "prod", Kind: "erpnet", URL: "https://prod.my.erp.net", User: "Jane Doe", AutoRenew: true,
 				State: service.StateSignInRequired, LastError: "invalid_grant: refresh token expired", LastRenewal: n.Add(-26 * time.Hour)},
@@ -833,5 +833,30 @@ func TestApplyGap(t *testing.T) {
 	h.timers.fire(anyDuration)
 	if n := len(h.ui.status.Accounts); n != 5 {
 		t.Errorf("a status was applied after the window closed: %d accounts", n)
+	}
+}
+
+// TestFailingNotifiesAcrossRetries: a provider that times out shows each
+// retry as renewing for the length of the timeout. The window once kept
+// its own "failing since", reset by every renewing state, and never said
+// that renewal had been failing for over 5 minutes; the renewer's
+// FailingSince survives the retries.
+func TestFailingNotifiesAcrossRetries(t *testing.T) {
+	h := newHarness(t, service.Status{}, Options{})
+	since := h.now
+	for i := range 8 {
+		state := service.StateFailing
+		if i%2 == 1 {
+			state = service.StateRenewing
+		}
+		h.svc.publish(service.Status{Accounts: []service.Snapshot{{Name: "slow", State: state, FailingSince: since, AccessExpiry: since.Add(time.Hour)}}})
+		h.now = h.now.Add(time.Minute)
+	}
+	var got []string
+	for _, n := range h.notes {
+		got = append(got, n.Title)
+	}
+	if len(got) != 1 || got[0] != "slow: renewal failing" {
+		t.Errorf("notifications after 8 minutes of failing retries = %q, want one renewal failing", got)
 	}
 }

@@ -307,14 +307,3 @@ func (s *Service) noteResult(name string, err error) {
 	}
 	s.publish()
 }
-
-// FailingSince reports since when an account's renewal has been failing.
-func (s *Service) FailingSince(name string) (time.Time, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	l := s.live[name]
-	if l == nil || l.failures == 0 {
-		return time.Time{}, false
-	}
-	return l.failingSince, true
-}

@@ -317,6 +317,9 @@ func (s *Service) statusLocked() Status {
 		}
 		live := s.live[a.Name]
 		snap.State = accountState(a, live, now)
+		if live != nil && live.failures > 0 {
+			snap.FailingSince = live.failingSince
+		}
 		if live != nil && live.lastErr != "" && snap.State == StateFailing {
 			snap.LastError = live.lastErr
 		}

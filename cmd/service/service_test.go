@@ -931,3 +931,32 @@ func TestStatusCleansStoredDisplayStrings(t *testing.T) {
 		}
 	}
 }
+
+// TestSnapshotFailingSinceSurvivesRetries: the status says since when
+// renewal has been failing, also while a retry is in flight.
+func TestSnapshotFailingSinceSurvivesRetries(t *testing.T) {
+	h := newHarness(t)
+	h.addAndSignIn("acct", auth.KindERPNet)
+	h.faults.set(http.StatusServiceUnavailable, "", 0)
+	ctx := context.Background()
+	start := h.clock.Now()
+	if err := h.svc.RefreshNow(ctx, "acct"); err == nil {
+		t.Fatal("refresh against a 503 succeeded")
+	}
+	if got := h.snapshot("acct").FailingSince; !got.Equal(start) {
+		t.Fatalf("FailingSince after the first failure = %v, want %v", got, start)
+	}
+	h.clock.Advance(time.Minute)
+	h.svc.setRenewing("acct", true)
+	if got := h.snapshot("acct"); got.State != StateRenewing || !got.FailingSince.Equal(start) {
+		t.Errorf("during a retry: state %v, FailingSince %v; want renewing since %v", got.State, got.FailingSince, start)
+	}
+	h.svc.setRenewing("acct", false)
+	h.faults.set(0, "", 0)
+	if err := h.svc.RefreshNow(ctx, "acct"); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.snapshot("acct").FailingSince; !got.IsZero() {
+		t.Errorf("FailingSince after a success = %v, want zero", got)
+	}
+}

@@ -42,6 +42,11 @@ type Snapshot struct {
 
 	State     State
 	LastError string // reason for StateFailing / StateSignInRequired
+	// FailingSince is when renewal started failing, kept across retries
+	// (while a retry is in flight the state is StateRenewing); zero when
+	// the last attempt succeeded. The renewer knows it, so front ends need
+	// not re-derive it from state changes.
+	FailingSince time.Time
 
 	IssuedAt      time.Time
 	AccessExpiry  time.Time // zero: unknown or signed out
