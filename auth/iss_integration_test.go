@@ -1,8 +1,6 @@
 package auth_test
 
 import (
-	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,37 +12,13 @@ import (
 )
 
 // stripIss drops RFC 9207's iss from the authorization responses the demo
-// provider sends to the client, as a provider in a mix-up attack would.
-type stripIss struct {
-	http.ResponseWriter
-}
-
-func (w stripIss) WriteHeader(code int) {
-	if code >= 300 && code < 400 {
-		if loc, err := url.Parse(w.Header().Get("Location")); err == nil && loc.Query().Has("iss") {
-			q := loc.Query()
-			q.Del("iss")
-			loc.RawQuery = q.Encode()
-			w.Header().Set("Location", loc.String())
-		}
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
 // TestDemoSignInIssRequired: the demo provider advertises
 // authorization_response_iss_parameter_supported, discovery carries it into
 // the Endpoints, and then a callback without iss ends the sign-in (RFC 9207
 // §2.4); without the flag the same callback is accepted.
 func TestDemoSignInIssRequired(t *testing.T) {
 	var strip atomic.Bool
-	srv := startDemo(t, demo.Options{Middleware: func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if strip.Load() {
-				w = stripIss{w}
-			}
-			next.ServeHTTP(w, r)
-		})
-	}})
+	srv := startDemo(t, demo.Options{Middleware: demo.DropIss(strip.Load)})
 	for _, kind := range []auth.Kind{auth.KindERPNet, auth.KindOIDC} {
 		p := demoProvider(t, srv, kind, auth.AuthNone)
 		if !p.Endpoints.IssParameterSupported {

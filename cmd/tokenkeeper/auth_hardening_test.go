@@ -6,7 +6,6 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"net/url"
 	"os/exec"
 	"strings"
 	"sync/atomic"
@@ -17,34 +16,12 @@ import (
 	"github.com/tokenkeeper/tokenkeeper/storage"
 )
 
-// issStripper drops RFC 9207's iss from the demo provider's redirects.
-type issStripper struct{ http.ResponseWriter }
-
-func (w issStripper) WriteHeader(code int) {
-	if code >= 300 && code < 400 {
-		if loc, err := url.Parse(w.Header().Get("Location")); err == nil && loc.Query().Has("iss") {
-			q := loc.Query()
-			q.Del("iss")
-			loc.RawQuery = q.Encode()
-			w.Header().Set("Location", loc.String())
-		}
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
 // TestCLIIssParameterRequired: `add` keeps discovery's
 // authorization_response_iss_parameter_supported in the config file, and
 // `login` then refuses a callback without iss (RFC 9207 §2.4).
 func TestCLIIssParameterRequired(t *testing.T) {
 	var strip atomic.Bool
-	srv, err := demo.Start(context.Background(), demo.Options{Middleware: func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if strip.Load() {
-				w = issStripper{w}
-			}
-			next.ServeHTTP(w, r)
-		})
-	}})
+	srv, err := demo.Start(context.Background(), demo.Options{Middleware: demo.DropIss(strip.Load)})
 	if err != nil {
 		t.Fatal(err)
 	}
