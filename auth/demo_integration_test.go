@@ -49,12 +49,26 @@ func demoProvider(t *testing.T, srv *demo.Server, kind auth.Kind, style auth.Aut
 	return auth.Provider{Kind: kind, Endpoints: ep, Client: client, Scopes: auth.DefaultScopes(kind), HTTP: hc}
 }
 
-// demoSignIn signs in through the demo login page with the scripted browser.
+// demoSignIn signs in through the demo login page with the scripted browser;
+// the sign-in must succeed.
 func demoSignIn(t *testing.T, p auth.Provider) *auth.Result {
 	t.Helper()
+	res, err, browseErr := tryDemoSignIn(t, p)
+	if err != nil {
+		t.Fatalf("SignIn: %v (browser: %v)", err, browseErr)
+	}
+	if browseErr != nil {
+		t.Errorf("browser: %v", browseErr)
+	}
+	return res
+}
+
+// tryDemoSignIn signs in through the demo login page with the scripted
+// browser and reports what SignIn and the browser each met.
+func tryDemoSignIn(t *testing.T, p auth.Provider) (res *auth.Result, err, browseErr error) {
+	t.Helper()
 	var wg sync.WaitGroup
-	var browseErr error
-	res, err := auth.SignIn(t.Context(), p, auth.SignInOptions{
+	res, err = auth.SignIn(t.Context(), p, auth.SignInOptions{
 		AccountName: "demo",
 		Timeout:     time.Minute,
 		OpenBrowser: func(u string) error {
@@ -67,13 +81,7 @@ func demoSignIn(t *testing.T, p auth.Provider) *auth.Result {
 		},
 	})
 	wg.Wait()
-	if err != nil {
-		t.Fatalf("SignIn: %v (browser: %v)", err, browseErr)
-	}
-	if browseErr != nil {
-		t.Errorf("browser: %v", browseErr)
-	}
-	return res
+	return res, err, browseErr
 }
 
 func TestDemoSignInRefreshRevoke(t *testing.T) {

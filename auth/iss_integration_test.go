@@ -2,10 +2,8 @@ package auth_test
 
 import (
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/tokenkeeper/tokenkeeper/auth"
 	"github.com/tokenkeeper/tokenkeeper/auth/demo"
@@ -32,20 +30,7 @@ func TestDemoSignInIssRequired(t *testing.T) {
 
 		// iss advertised but missing: refused, and the browser is told.
 		strip.Store(true)
-		var wg sync.WaitGroup
-		var browseErr error
-		_, err := auth.SignIn(t.Context(), p, auth.SignInOptions{
-			Timeout: time.Minute,
-			OpenBrowser: func(u string) error {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					browseErr = demo.Browse(t.Context(), nil, u, demo.DemoUser, demo.DemoPassword)
-				}()
-				return nil
-			},
-		})
-		wg.Wait()
+		_, err, browseErr := tryDemoSignIn(t, p)
 		if err == nil || !strings.Contains(err.Error(), "no iss parameter") || !strings.Contains(err.Error(), "RFC 9207") {
 			t.Errorf("%s: SignIn without iss = %v; want it refused (RFC 9207)", kind, err)
 		}

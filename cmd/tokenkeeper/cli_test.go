@@ -118,8 +118,31 @@ func (c *cli) ok(args ...string) result {
 var urlLine = regexp.MustCompile(`(?m)^\s+(http://\S+)$`)
 
 // login runs `tokenkeeper login NAME --no-browser` and plays the browser
-// with the URL it prints on stderr.
+// with the URL it prints on stderr; the sign-in must succeed.
 func (c *cli) login(name string) {
+	c.t.Helper()
+	l := c.tryLogin(name)
+	if l.browseErr != nil {
+		c.t.Fatalf("browser: %v", l.browseErr)
+	}
+	if l.err != nil {
+		c.t.Fatalf("login: %v\n%s", l.err, l.stderr)
+	}
+	if l.stdout != "" {
+		c.t.Errorf("login wrote to stdout: %q", l.stdout)
+	}
+}
+
+// loginRun is how one `tokenkeeper login` went.
+type loginRun struct {
+	stdout, stderr string
+	browseErr      error // what the scripted browser met
+	err            error // the process's exit
+}
+
+// tryLogin runs `tokenkeeper login NAME --no-browser`, plays the browser
+// with the URL it prints on stderr and reports how both went.
+func (c *cli) tryLogin(name string) loginRun {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -147,19 +170,15 @@ func (c *cli) login(name string) {
 		cmd.Wait()
 		c.t.Fatalf("login printed no URL: %s", all.String())
 	}
-	if err := demo.Browse(ctx, &http.Client{Timeout: 30 * time.Second}, authURL, demo.DemoUser, demo.DemoPassword); err != nil {
-		c.t.Fatalf("browser: %v", err)
-	}
+	var l loginRun
+	l.browseErr = demo.Browse(ctx, &http.Client{Timeout: 30 * time.Second}, authURL, demo.DemoUser, demo.DemoPassword)
 	io.Copy(&all, stderr)
-	if err := cmd.Wait(); err != nil {
-		c.t.Fatalf("login: %v\n%s", err, all.String())
-	}
-	if stdout.Len() != 0 {
-		c.t.Errorf("login wrote to stdout: %q", stdout.String())
-	}
+	l.err = cmd.Wait()
+	l.stdout, l.stderr = stdout.String(), all.String()
 	c.mu.Lock()
 	c.seen.Write(all.Bytes())
 	c.mu.Unlock()
+	return l
 }
 
 // session reads the account's tokens straight from the keyring.
