@@ -32,5 +32,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 		<-ctx.Done()
 		return nil
 	}
-	return runGUI(ctx, e, nil)
+	// The window runs as a child: this process keeps serving the demo
+	// provider until the window quits.
+	return runWindowChild(ctx, e)
 }

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -26,8 +27,9 @@ import (
 	"github.com/tokenkeeper/tokenkeeper/storage"
 )
 
-// The smoke tests run the real GUI binary under a private Xvfb (SPEC §7–§8):
-// the window must come up with content, and quitting (SIGTERM or closing the
+// The smoke tests run `tokenkeeper` without arguments, which starts the real
+// window executable beside it, under a private Xvfb (SPEC §7–§8): the
+// window must come up with content, and quitting (SIGTERM or closing the
 // window) must exit 0 without a panic, also when no D-Bus session is
 // reachable (no tray, no keyring); with a tray host closing only hides it. Set TOKENKEEPER_SMOKE_SHOT to a directory
 // to keep the screenshots there; otherwise they go to t.TempDir().
@@ -318,6 +320,30 @@ func startXvfb(t *testing.T) string {
 	return ":" + num
 }
 
+var (
+	windowOnce  sync.Once
+	windowBuilt error
+)
+
+// windowBinary builds tokenkeeper-window beside binary, once, the way
+// scripts/build does: only the tests that start the window pay for
+// building Fyne.
+func windowBinary(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(binDir, "tokenkeeper-window")
+	windowOnce.Do(func() {
+		build := exec.Command("go", "build", "-tags", "no_emoji", "-o", path, "../tokenkeeper-window")
+		out, err := build.CombinedOutput()
+		if err != nil {
+			windowBuilt = fmt.Errorf("building tokenkeeper-window: %v\n%s", err, out)
+		}
+	})
+	if windowBuilt != nil {
+		t.Fatal(windowBuilt)
+	}
+	return path
+}
+
 // gui is one run of the window.
 type gui struct {
 	t              *testing.T
@@ -329,6 +355,7 @@ type gui struct {
 
 func startGUI(t *testing.T, c *cli, display string) *gui {
 	t.Helper()
+	windowBinary(t)
 	g := &gui{t: t, done: make(chan struct{})}
 	g.cmd = exec.Command(binary)
 	// The last value of a repeated variable wins: DISPLAY replaces the
