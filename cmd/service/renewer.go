@@ -84,6 +84,17 @@ func (s *Service) watch(ctx context.Context, last time.Time) {
 	}
 }
 
+// Reload re-reads the config now, for a process that changed it and says
+// so (the CLI tells the agent), instead of waiting for the watch.
+func (s *Service) Reload() error {
+	if _, err := s.load(); err != nil {
+		return err
+	}
+	s.rescheduleAll()
+	s.publish()
+	return nil
+}
+
 func (s *Service) lead() time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()

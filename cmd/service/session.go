@@ -83,6 +83,21 @@ func refreshExpiry(a *storage.Account, tok *auth.Token, prev time.Time) time.Tim
 // SignIn runs the interactive sign-in (SPEC §2) for an existing account and
 // stores the session. showURL is called when the browser cannot be opened.
 func (s *Service) SignIn(ctx context.Context, name string, showURL func(authURL string)) error {
+	s.mu.Lock()
+	open := s.openBrowser
+	s.mu.Unlock()
+	return s.signIn(ctx, name, open, showURL)
+}
+
+// SignInNoBrowser is SignIn that opens no browser: the authorization URL
+// only goes to showURL (`login --no-browser` through the agent).
+func (s *Service) SignInNoBrowser(ctx context.Context, name string, showURL func(authURL string)) error {
+	return s.signIn(ctx, name, func(string) error { return errNoBrowser }, showURL)
+}
+
+var errNoBrowser = errors.New("no browser: the URL is shown instead")
+
+func (s *Service) signIn(ctx context.Context, name string, open func(string) error, showURL func(authURL string)) error {
 	a, err := s.account(name)
 	if err != nil {
 		return err
@@ -91,9 +106,6 @@ func (s *Service) SignIn(ctx context.Context, name string, showURL func(authURL 
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	open := s.openBrowser
-	s.mu.Unlock()
 	res, err := auth.SignIn(ctx, p, auth.SignInOptions{
 		AccountName: name,
 		Host:        a.RedirectHost,
