@@ -51,8 +51,8 @@ func TestMain(m *testing.M) {
 
 // cli runs the real binary in a private profile.
 type cli struct {
-	t   *testing.T
-	env []string
+	t       *testing.T
+	env     []string
 	dir     string // TOKENKEEPER_CONFIG_DIR
 	runtime string // XDG_RUNTIME_DIR
 	// seen collects everything the binary printed except `token`'s stdout,
