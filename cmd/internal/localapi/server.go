@@ -472,6 +472,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		case <-changed:
 			continue
 		case <-r.Context().Done():
+			s.log.Debug("sign-in: the client left; the flow goes on", "account", r.PathValue("name"))
 			return
 		case <-f.done:
 		}
