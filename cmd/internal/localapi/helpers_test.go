@@ -70,6 +70,12 @@ type env struct {
 	// URL; the default signs in as the demo user.
 	browse   atomic.Pointer[func(string) error]
 	browsers atomic.Int32 // authorization URLs opened
+	// noBrowser makes opening the browser fail, so the service reports
+	// the URL through showURL and the test signs in with signInAt.
+	noBrowser atomic.Bool
+	// authorizations counts authorization requests at the provider: one
+	// per sign-in flow.
+	authorizations atomic.Int32
 }
 
 type envOptions struct {
@@ -85,6 +91,14 @@ func newEnvWith(t testing.TB, opts envOptions) *env {
 	t.Setenv("HOME", t.TempDir())
 	t.Setenv(EnvSocket, "")
 	e := &env{t: t, logs: &syncBuffer{}, dir: sockDir(t)}
+	opts.demo.Middleware = func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodGet && r.URL.Query().Has("code_challenge") {
+				e.authorizations.Add(1)
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
 	srv, err := demo.Start(context.Background(), opts.demo)
 	if err != nil {
 		t.Fatal(err)
@@ -102,6 +116,9 @@ func newEnvWith(t testing.TB, opts envOptions) *env {
 		HTTP:    &http.Client{Timeout: 10 * time.Second},
 		Logger:  log,
 		OpenBrowser: func(u string) error {
+			if e.noBrowser.Load() {
+				return errors.New("no browser here")
+			}
 			e.browsers.Add(1)
 			browse := *e.browse.Load()
 			go func() {
@@ -221,4 +238,30 @@ func (s *Server) flowCount() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.flows)
+}
+
+// signInAt is the user clicking through the demo provider's login page.
+func signInAt(t testing.TB, authURL string) {
+	t.Helper()
+	if err := demo.Browse(context.Background(), &http.Client{Timeout: 10 * time.Second}, authURL, demo.DemoUser, demo.DemoPassword); err != nil {
+		t.Fatalf("browse: %v", err)
+	}
+}
+
+// urls collects showURL calls.
+func urls() (func(string), <-chan string) {
+	ch := make(chan string, 10)
+	return func(u string) { ch <- u }, ch
+}
+
+func recv[T any](t testing.TB, what string, ch <-chan T) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(30 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+	}
+	var zero T
+	return zero
 }

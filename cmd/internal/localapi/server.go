@@ -298,6 +298,7 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.Header().Set("Cache-Control", "no-store")
 	notify := make(chan struct{}, 1)
+	notify <- struct{}{} // the first status goes out at once
 	// The callback runs on the changing goroutine: it only notes the change.
 	cancel := s.b.Subscribe(func() {
 		select {
@@ -472,6 +473,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		case <-changed:
 			continue
 		case <-r.Context().Done():
+			s.log.Debug("sign-in: the client left; the flow goes on", "account", r.PathValue("name"))
 			return
 		case <-f.done:
 		}
