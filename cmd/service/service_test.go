@@ -398,6 +398,19 @@ func runRenewer(t *testing.T, svc *Service) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(ctx) }()
+	// Tests read svc.sched once this returns: wait until Run has set it.
+	for deadline := time.Now().Add(time.Minute); ; {
+		svc.mu.Lock()
+		running := svc.sched != nil
+		svc.mu.Unlock()
+		if running {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the renewer did not start within a minute")
+		}
+		time.Sleep(time.Millisecond)
+	}
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/tokenkeeper/tokenkeeper/auth/demo"
 	"github.com/tokenkeeper/tokenkeeper/cmd/service"
 )
 
@@ -118,9 +120,20 @@ func TestSignInErrors(t *testing.T) {
 	cerr, derr := e.client.SignIn(ctx, "nope", nil), e.svc.SignIn(ctx, "nope", nil)
 	wantErr(t, "SignIn(unknown)", cerr, service.ErrNotFound, derr.Error())
 	e.add("a")
-	// The real service cannot sign in without a browser yet: said clearly.
-	if err := e.client.SignInNoBrowser(ctx, "a", nil); err == nil || !strings.Contains(err.Error(), "without opening a browser") {
-		t.Errorf("SignInNoBrowser on a service without it = %v", err)
+	// `login --no-browser` through the agent: the URL reaches the client
+	// and the agent opens no browser.
+	urls := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- e.client.SignInNoBrowser(ctx, "a", func(u string) { urls <- u }) }()
+	u := recv(t, "the URL", urls)
+	if err := demo.Browse(ctx, &http.Client{Timeout: 10 * time.Second}, u, demo.DemoUser, demo.DemoPassword); err != nil {
+		t.Fatal(err)
+	}
+	if err := recv(t, "SignInNoBrowser to end", done); err != nil {
+		t.Fatalf("SignInNoBrowser = %v", err)
+	}
+	if n := e.browsers.Load(); n != 0 {
+		t.Errorf("the agent opened %d browsers for a no-browser sign-in", n)
 	}
 }
 
