@@ -120,6 +120,7 @@ func (t *Tray) Start() error {
 	// systray's start logs and carries on without a bus, and its end then
 	// dereferences the missing connection: fail here instead.
 	if _, err := dbus.SessionBus(); err != nil {
+		started.Store(false) // systray was not touched: a later Start may try again
 		return fmt.Errorf("tray: session bus: %w", err)
 	}
 	t.mu.Lock()
