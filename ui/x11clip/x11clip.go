@@ -12,8 +12,11 @@
 // which the compositor shares with Wayland clients. Without DISPLAY there
 // is no clipboard here; Open fails with ErrNoDisplay.
 //
-// No clipboard manager takes the text over when it is cleared: nothing
-// here advertises SAVE_TARGETS, so the text leaves with the ownership.
+// No clipboard manager is handed the text when it is cleared: nothing
+// here advertises SAVE_TARGETS, so the text leaves with the ownership. A
+// manager that copies every new selection at once and takes ownership
+// itself (Klipper's "synchronize") counts as another client copying: its
+// copy is left alone.
 package x11clip
 
 import (
