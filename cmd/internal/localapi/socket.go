@@ -193,5 +193,12 @@ func dialSocket(ctx context.Context, path string) (net.Conn, error) {
 		}
 		return nil, err
 	}
+	// The other direction of the agent's peer check: the process serving
+	// the socket must be this user's too. Where the system cannot tell,
+	// the file checks stand alone.
+	if uid, err := peerUID(c); err == nil && checkPeer(uid, os.Getuid()) != nil {
+		c.Close()
+		return nil, fmt.Errorf("refusing the agent on %s: %w (it runs as uid %d, not as you)", path, storage.ErrInsecure, uid)
+	}
 	return c, nil
 }
