@@ -13,7 +13,6 @@ import (
 	"fyne.io/fyne/v2/app"
 	"github.com/godbus/dbus/v5"
 
-	"github.com/tokenkeeper/tokenkeeper/assets"
 	"github.com/tokenkeeper/tokenkeeper/cmd/internal/resume"
 	"github.com/tokenkeeper/tokenkeeper/ui"
 )
@@ -36,7 +35,7 @@ func runGUI(ctx context.Context, e *env, args []string) error {
 	svc.EnsureDemoProvider()
 
 	a := app.NewWithID(appID)
-	a.SetIcon(assets.AppIcon)
+	a.SetIcon(ui.AppIcon)
 	tray := trayAvailable()
 	u := ui.New(a, svc, ui.Options{Tray: tray, StartHidden: *hidden && tray})
 
