@@ -16,6 +16,7 @@ import (
 	"github.com/godbus/dbus/v5"
 
 	"github.com/tokenkeeper/tokenkeeper/cmd/service"
+	"github.com/tokenkeeper/tokenkeeper/ui/tray/traytest"
 )
 
 // hangLimit only ends a test that would otherwise hang; no result depends
@@ -41,124 +42,6 @@ func (a *actions) next(t *testing.T) string {
 	return ""
 }
 
-// trayHost is a stand-in org.kde.StatusNotifierWatcher, as a desktop's
-// tray host runs, reporting the bus name of each item that registers.
-type trayHost struct{ items chan dbus.Sender }
-
-func (h *trayHost) RegisterStatusNotifierItem(sender dbus.Sender, _ string) *dbus.Error {
-	h.items <- sender
-	return nil
-}
-
-// startHost claims the watcher's name on the session bus until the test
-// ends, and returns a connection for talking to the item.
-func startHost(t *testing.T) (*dbus.Conn, *trayHost) {
-	t.Helper()
-	conn, err := dbus.ConnectSessionBus()
-	if err != nil {
-		t.Fatalf("session bus: %v", err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	h := &trayHost{items: make(chan dbus.Sender, 4)}
-	if err := conn.Export(h, "/StatusNotifierWatcher", "org.kde.StatusNotifierWatcher"); err != nil {
-		t.Fatal(err)
-	}
-	reply, err := conn.RequestName("org.kde.StatusNotifierWatcher", dbus.NameFlagDoNotQueue)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if reply != dbus.RequestNameReplyPrimaryOwner {
-		t.Fatalf("another StatusNotifierWatcher owns the name on this bus (reply %d)", reply)
-	}
-	return conn, h
-}
-
-// menuItem is a dbusmenu layout node as GetLayout returns it.
-type menuItem struct {
-	id       int32
-	props    map[string]dbus.Variant
-	children []menuItem
-}
-
-func (m menuItem) label() string {
-	s, _ := m.props["label"].Value().(string)
-	return s
-}
-
-func (m menuItem) visible() bool {
-	v, ok := m.props["visible"].Value().(bool)
-	return !ok || v
-}
-
-func (m menuItem) enabled() bool {
-	v, ok := m.props["enabled"].Value().(bool)
-	return !ok || v
-}
-
-func (m menuItem) separator() bool {
-	s, _ := m.props["type"].Value().(string)
-	return s == "separator"
-}
-
-// shown lists the visible labels of m's children ("-" for a separator).
-func (m menuItem) shown() []string {
-	var out []string
-	for _, c := range m.children {
-		switch {
-		case !c.visible():
-		case c.separator():
-			out = append(out, "-")
-		default:
-			out = append(out, c.label())
-		}
-	}
-	return out
-}
-
-func (m menuItem) child(label string) (menuItem, bool) {
-	for _, c := range m.children {
-		if c.visible() && c.label() == label {
-			return c, true
-		}
-	}
-	return menuItem{}, false
-}
-
-func parseLayout(t *testing.T, v []any) menuItem {
-	t.Helper()
-	if len(v) != 3 {
-		t.Fatalf("layout node with %d fields", len(v))
-	}
-	m := menuItem{id: v[0].(int32), props: v[1].(map[string]dbus.Variant)}
-	for _, c := range v[2].([]dbus.Variant) {
-		m.children = append(m.children, parseLayout(t, c.Value().([]any)))
-	}
-	return m
-}
-
-// layout reads the whole menu over D-Bus (com.canonical.dbusmenu
-// GetLayout), with its revision.
-func layout(t *testing.T, menu dbus.BusObject) (uint32, menuItem) {
-	t.Helper()
-	var rev uint32
-	var root []any
-	call := menu.Call("com.canonical.dbusmenu.GetLayout", 0, int32(0), int32(-1), []string{})
-	if call.Err != nil {
-		t.Fatalf("GetLayout: %v", call.Err)
-	}
-	if err := call.Store(&rev, &root); err != nil {
-		t.Fatalf("GetLayout reply: %v", err)
-	}
-	return rev, parseLayout(t, root)
-}
-
-func click(t *testing.T, menu dbus.BusObject, m menuItem) {
-	t.Helper()
-	if err := menu.Call("com.canonical.dbusmenu.Event", 0, m.id, "clicked", dbus.MakeVariant(""), uint32(0)).Err; err != nil {
-		t.Fatalf("Event clicked on %q: %v", m.label(), err)
-	}
-}
-
 func accounts(n int) service.Status {
 	var st service.Status
 	for i := range n {
@@ -177,7 +60,7 @@ func TestTrayOverDBus(t *testing.T) {
 	if Available() {
 		t.Fatal("Available with no StatusNotifierWatcher on the bus")
 	}
-	conn, host := startHost(t)
+	conn, host := traytest.StartHost(t)
 	if !Available() {
 		t.Fatal("not Available with a StatusNotifierWatcher on the bus")
 	}
@@ -201,7 +84,7 @@ func TestTrayOverDBus(t *testing.T) {
 
 	var item dbus.Sender
 	select {
-	case item = <-host.items:
+	case item = <-host.Items:
 	case <-time.After(hangLimit):
 		t.Fatal("no item registered with the StatusNotifierWatcher")
 	}
@@ -212,39 +95,39 @@ func TestTrayOverDBus(t *testing.T) {
 	}
 	menu := conn.Object(string(item), menuPath.Value().(dbus.ObjectPath))
 
-	rev, root := layout(t, menu)
+	rev, root := traytest.Layout(t, menu)
 	want := []string{"Show Tokenkeeper", "-", "acct-00 — valid", "acct-01 — sign-in required", "my__prod — valid"}
 	for i := 3; i < 20; i++ {
 		want = append(want, fmt.Sprintf("acct-%02d — valid", i))
 	}
 	want = append(want, "5 more accounts…", "-", "Quit")
-	if got := root.shown(); !slices.Equal(got, want) {
+	if got := root.Shown(); !slices.Equal(got, want) {
 		t.Fatalf("menu:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 
-	acct3, _ := root.child("acct-03 — valid")
-	if got := acct3.shown(); !slices.Equal(got, []string{"Copy access token", "Refresh now"}) {
+	acct3, _ := root.Child("acct-03 — valid")
+	if got := acct3.Shown(); !slices.Equal(got, []string{"Copy access token", "Refresh now"}) {
 		t.Errorf("account submenu = %q", got)
 	}
-	cp, _ := acct3.child("Copy access token")
-	click(t, menu, cp)
+	cp, _ := acct3.Child("Copy access token")
+	traytest.Click(t, menu, cp)
 	if got := act.next(t); got != "copy acct-03" {
 		t.Errorf("Copy access token of acct-03 did %q", got)
 	}
-	mine, _ := root.child("my__prod — valid")
-	refresh, _ := mine.child("Refresh now")
-	click(t, menu, refresh)
+	mine, _ := root.Child("my__prod — valid")
+	refresh, _ := mine.Child("Refresh now")
+	traytest.Click(t, menu, refresh)
 	if got := act.next(t); got != "refresh my_prod" {
 		t.Errorf("Refresh now of my_prod did %q", got)
 	}
-	signIn, _ := root.child("acct-01 — sign-in required")
-	for _, c := range signIn.children {
-		if c.enabled() {
-			t.Errorf("%q is enabled for an account that needs sign-in", c.label())
+	signIn, _ := root.Child("acct-01 — sign-in required")
+	for _, c := range signIn.Children {
+		if c.Enabled() {
+			t.Errorf("%q is enabled for an account that needs sign-in", c.Label())
 		}
 	}
-	show, _ := root.child("Show Tokenkeeper")
-	click(t, menu, show)
+	show, _ := root.Child("Show Tokenkeeper")
+	traytest.Click(t, menu, show)
 	if got := act.next(t); got != "show" {
 		t.Errorf("Show Tokenkeeper did %q", got)
 	}
@@ -259,7 +142,7 @@ func TestTrayOverDBus(t *testing.T) {
 	// The same names and states, other times: the menu is not touched.
 	st.Accounts[0].AccessExpiry = time.Now().Add(time.Hour)
 	tr.Update(st)
-	if rev2, _ := layout(t, menu); rev2 != rev {
+	if rev2, _ := traytest.Layout(t, menu); rev2 != rev {
 		t.Errorf("an Update with the same names and states changed the menu (revision %d → %d)", rev, rev2)
 	}
 
@@ -267,20 +150,20 @@ func TestTrayOverDBus(t *testing.T) {
 	st = accounts(2)
 	st.Accounts[1].State = service.StateFailing
 	tr.Update(st)
-	_, root = layout(t, menu)
+	_, root = traytest.Layout(t, menu)
 	want = []string{"Show Tokenkeeper", "-", "acct-00 — valid", "acct-01 — renewal failing", "-", "Quit"}
-	if got := root.shown(); !slices.Equal(got, want) {
+	if got := root.Shown(); !slices.Equal(got, want) {
 		t.Errorf("menu after the update: %q, want %q", got, want)
 	}
 	tr.Update(service.Status{})
-	_, root = layout(t, menu)
+	_, root = traytest.Layout(t, menu)
 	want = []string{"Show Tokenkeeper", "-", "No accounts yet", "-", "Quit"}
-	if got := root.shown(); !slices.Equal(got, want) {
+	if got := root.Shown(); !slices.Equal(got, want) {
 		t.Errorf("menu with no accounts: %q, want %q", got, want)
 	}
 
-	quit, _ := root.child("Quit")
-	click(t, menu, quit)
+	quit, _ := root.Child("Quit")
+	traytest.Click(t, menu, quit)
 	if got := act.next(t); got != "quit" {
 		t.Errorf("Quit did %q", got)
 	}

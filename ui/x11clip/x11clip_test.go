@@ -1,21 +1,18 @@
 package x11clip
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
-	"os"
-	"os/exec"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jezek/xgb"
 	"github.com/jezek/xgb/xproto"
+
+	"github.com/tokenkeeper/tokenkeeper/ui/x11clip/x11cliptest"
 )
 
 // hangLimit only ends a test that would otherwise hang; no result depends
@@ -25,56 +22,6 @@ const hangLimit = 30 * time.Second
 // secret stands in for an access token; failures compare it, never print
 // it.
 const secret = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJqYW5lIn0.c2lnbmF0dXJlLXRoYXQtbXVzdC1ub3QtbGVhaw"
-
-// startXvfb starts a private X server on a display it picks itself
-// (-displayfd) and returns ":N"; it is stopped when the test ends.
-func startXvfb(t *testing.T) string {
-	t.Helper()
-	if _, err := exec.LookPath("Xvfb"); err != nil {
-		t.Skip("needs Xvfb (apt-get install xvfb, or scripts/setup --test)")
-	}
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "640x480x24", "-nolisten", "tcp")
-	cmd.ExtraFiles = []*os.File{w}
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		w.Close()
-		t.Fatal(err)
-	}
-	w.Close()
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(hangLimit):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
-	got := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(r).ReadString('\n') // EOF if Xvfb died
-		got <- strings.TrimSpace(line)
-	}()
-	var num string
-	select {
-	case num = <-got:
-	case <-time.After(hangLimit):
-	}
-	if _, err := strconv.Atoi(num); err != nil {
-		cmd.Process.Kill()
-		<-done
-		t.Fatalf("Xvfb gave no display number (%q): %s", num, logs.String())
-	}
-	return ":" + num
-}
 
 // fakeTimers are the clipboard's clear timers, fired by the test.
 type fakeTimers struct {
@@ -133,103 +80,6 @@ func open(t *testing.T, display string) (*Clipboard, *fakeTimers) {
 }
 
 // client is a second X client, as an application pasting would be.
-type client struct {
-	t      *testing.T
-	conn   *xgb.Conn
-	win    xproto.Window
-	events chan xgb.Event
-}
-
-func newClient(t *testing.T, display string) *client {
-	t.Helper()
-	conn, err := xgb.NewConnDisplay(display)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(conn.Close)
-	root := xproto.Setup(conn).DefaultScreen(conn).Root
-	win, err := xproto.NewWindowId(conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := xproto.CreateWindowChecked(conn, 0, win, root, 0, 0, 1, 1, 0, xproto.WindowClassInputOnly, 0, 0, nil).Check(); err != nil {
-		t.Fatal(err)
-	}
-	c := &client{t: t, conn: conn, win: win, events: make(chan xgb.Event, 16)}
-	go func() {
-		for {
-			ev, xerr := conn.WaitForEvent()
-			if ev == nil && xerr == nil {
-				close(c.events)
-				return
-			}
-			if ev != nil {
-				c.events <- ev
-			}
-		}
-	}()
-	return c
-}
-
-func (c *client) atom(name string) xproto.Atom {
-	c.t.Helper()
-	r, err := xproto.InternAtom(c.conn, false, uint16(len(name)), name).Reply()
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	return r.Atom
-}
-
-// owner is the CLIPBOARD's owner window, 0 for none.
-func (c *client) owner() xproto.Window {
-	c.t.Helper()
-	r, err := xproto.GetSelectionOwner(c.conn, c.atom("CLIPBOARD")).Reply()
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	return r.Owner
-}
-
-// read converts CLIPBOARD to target as a pasting client does (ICCCM
-// §2.4) and returns the data and its type; ok is false when the
-// conversion was refused.
-func (c *client) read(target string) (data []byte, typ xproto.Atom, ok bool) {
-	c.t.Helper()
-	prop := c.atom("TK_TEST_PASTE")
-	xproto.ConvertSelection(c.conn, c.win, c.atom("CLIPBOARD"), c.atom(target), prop, xproto.TimeCurrentTime)
-	deadline := time.After(hangLimit)
-	for {
-		select {
-		case ev := <-c.events:
-			n, isNotify := ev.(xproto.SelectionNotifyEvent)
-			if !isNotify {
-				continue
-			}
-			if n.Property == xproto.AtomNone {
-				return nil, 0, false
-			}
-			r, err := xproto.GetProperty(c.conn, true, c.win, n.Property, xproto.GetPropertyTypeAny, 0, 1<<20).Reply()
-			if err != nil {
-				c.t.Fatal(err)
-			}
-			return r.Value, r.Type, true
-		case <-deadline:
-			c.t.Fatalf("no SelectionNotify for %s", target)
-		}
-	}
-}
-
-// take makes the client the clipboard's owner, as copying elsewhere does.
-func (c *client) take() {
-	c.t.Helper()
-	if err := xproto.SetSelectionOwnerChecked(c.conn, c.win, c.atom("CLIPBOARD"), xproto.TimeCurrentTime).Check(); err != nil {
-		c.t.Fatal(err)
-	}
-	if got := c.owner(); got != c.win {
-		c.t.Fatalf("the test client could not take the clipboard (owner %d)", got)
-	}
-}
-
 func TestOpenNoDisplay(t *testing.T) {
 	t.Setenv("DISPLAY", "")
 	if _, err := Open(""); !errors.Is(err, ErrNoDisplay) {
@@ -242,14 +92,14 @@ func TestOpenNoDisplay(t *testing.T) {
 }
 
 func TestSetReadAndClear(t *testing.T) {
-	display := startXvfb(t)
+	display := x11cliptest.StartXvfb(t)
 	cb, timers := open(t, display)
-	x := newClient(t, display)
+	x := x11cliptest.NewClient(t, display)
 
 	if err := cb.Set(secret, 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	if got := x.owner(); uint32(got) != cb.Window() {
+	if got := x.Owner(); uint32(got) != cb.Window() {
 		t.Fatalf("owner after Set = %d, want the clipboard's window %d", got, cb.Window())
 	}
 	for _, tt := range []struct{ target, typ string }{
@@ -257,7 +107,7 @@ func TestSetReadAndClear(t *testing.T) {
 		{"STRING", "STRING"},
 		{"TEXT", "STRING"}, // Latin-1 fits an access token
 	} {
-		data, typ, ok := x.read(tt.target)
+		data, typ, ok := x.Read(tt.target)
 		if !ok {
 			t.Errorf("%s refused", tt.target)
 			continue
@@ -265,11 +115,11 @@ func TestSetReadAndClear(t *testing.T) {
 		if !bytes.Equal(data, []byte(secret)) {
 			t.Errorf("%s: read %d bytes that differ from the %d set", tt.target, len(data), len(secret))
 		}
-		if typ != x.atom(tt.typ) {
+		if typ != x.Atom(tt.typ) {
 			t.Errorf("%s: type %d, want %s", tt.target, typ, tt.typ)
 		}
 	}
-	data, typ, ok := x.read("TARGETS")
+	data, typ, ok := x.Read("TARGETS")
 	if !ok || typ != xproto.AtomAtom {
 		t.Fatalf("TARGETS: ok %v, type %d", ok, typ)
 	}
@@ -277,12 +127,12 @@ func TestSetReadAndClear(t *testing.T) {
 	for i := 0; i+4 <= len(data); i += 4 {
 		targets = append(targets, xproto.Atom(xgb.Get32(data[i:])))
 	}
-	want := []xproto.Atom{x.atom("TARGETS"), x.atom("UTF8_STRING"), xproto.AtomString, x.atom("TEXT")}
+	want := []xproto.Atom{x.Atom("TARGETS"), x.Atom("UTF8_STRING"), xproto.AtomString, x.Atom("TEXT")}
 	if !slices.Equal(targets, want) {
 		t.Errorf("TARGETS = %v, want %v", targets, want)
 	}
 	for _, refused := range []string{"image/png", "MULTIPLE", "text/html"} {
-		if _, _, ok := x.read(refused); ok {
+		if _, _, ok := x.Read(refused); ok {
 			t.Errorf("%s was converted, want refused", refused)
 		}
 	}
@@ -291,10 +141,10 @@ func TestSetReadAndClear(t *testing.T) {
 	if n := timers.fire(); n != 1 {
 		t.Fatalf("%d clear timers were pending, want 1", n)
 	}
-	if got := x.owner(); got != xproto.WindowNone {
+	if got := x.Owner(); got != xproto.WindowNone {
 		t.Errorf("owner after the delay = %d, want none", got)
 	}
-	if _, _, ok := x.read("UTF8_STRING"); ok {
+	if _, _, ok := x.Read("UTF8_STRING"); ok {
 		t.Error("the token can still be pasted after the delay")
 	}
 }
@@ -303,9 +153,9 @@ func TestSetReadAndClear(t *testing.T) {
 // pending clear; the non-Latin-1 text is refused as STRING, served as TEXT
 // in UTF-8.
 func TestSetReplaces(t *testing.T) {
-	display := startXvfb(t)
+	display := x11cliptest.StartXvfb(t)
 	cb, timers := open(t, display)
-	x := newClient(t, display)
+	x := x11cliptest.NewClient(t, display)
 	if err := cb.Set(secret, time.Minute); err != nil {
 		t.Fatal(err)
 	}
@@ -313,19 +163,19 @@ func TestSetReplaces(t *testing.T) {
 	if err := cb.Set(second, time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if data, _, ok := x.read("UTF8_STRING"); !ok || string(data) != second {
+	if data, _, ok := x.Read("UTF8_STRING"); !ok || string(data) != second {
 		t.Errorf("after the second Set: ok %v, %d bytes (want the second text)", ok, len(data))
 	}
-	if _, _, ok := x.read("STRING"); ok {
+	if _, _, ok := x.Read("STRING"); ok {
 		t.Error("a text beyond Latin-1 was served as STRING")
 	}
-	if data, typ, ok := x.read("TEXT"); !ok || string(data) != second || typ != x.atom("UTF8_STRING") {
+	if data, typ, ok := x.Read("TEXT"); !ok || string(data) != second || typ != x.Atom("UTF8_STRING") {
 		t.Errorf("TEXT beyond Latin-1: ok %v, type %d, %d bytes", ok, typ, len(data))
 	}
 	if n := timers.fire(); n != 1 {
 		t.Errorf("%d clears ran, want only the second Set's", n)
 	}
-	if got := x.owner(); got != xproto.WindowNone {
+	if got := x.Owner(); got != xproto.WindowNone {
 		t.Errorf("owner after the delay = %d, want none", got)
 	}
 }
@@ -333,44 +183,44 @@ func TestSetReplaces(t *testing.T) {
 // TestCopiedElsewhereIsLeftAlone: once another client has copied, neither
 // the delayed clear nor Close takes its content away.
 func TestCopiedElsewhereIsLeftAlone(t *testing.T) {
-	display := startXvfb(t)
+	display := x11cliptest.StartXvfb(t)
 	cb, timers := open(t, display)
-	x := newClient(t, display)
+	x := x11cliptest.NewClient(t, display)
 	if err := cb.Set(secret, time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	x.take()
+	x.Take()
 	timers.fire()
-	if got := x.owner(); got != x.win {
-		t.Errorf("owner after the delay = %d, want the client that copied since (%d)", got, x.win)
+	if got := x.Owner(); got != x.Win {
+		t.Errorf("owner after the delay = %d, want the client that copied since (%d)", got, x.Win)
 	}
 	if err := cb.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if got := x.owner(); got != x.win {
-		t.Errorf("owner after Close = %d, want the client that copied since (%d)", got, x.win)
+	if got := x.Owner(); got != x.Win {
+		t.Errorf("owner after Close = %d, want the client that copied since (%d)", got, x.Win)
 	}
 }
 
 // TestCloseClears: Close takes the text off the clipboard, even with no
 // delay set; afterwards Set fails and Close does nothing.
 func TestCloseClears(t *testing.T) {
-	display := startXvfb(t)
+	display := x11cliptest.StartXvfb(t)
 	cb, timers := open(t, display)
-	x := newClient(t, display)
+	x := x11cliptest.NewClient(t, display)
 	if err := cb.Set(secret, 0); err != nil {
 		t.Fatal(err)
 	}
 	if n := timers.fire(); n != 0 {
 		t.Errorf("Set with no delay scheduled %d clears", n)
 	}
-	if got := x.owner(); uint32(got) != cb.Window() {
+	if got := x.Owner(); uint32(got) != cb.Window() {
 		t.Fatalf("owner = %d, want the clipboard's window", got)
 	}
 	if err := cb.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if got := x.owner(); got != xproto.WindowNone {
+	if got := x.Owner(); got != xproto.WindowNone {
 		t.Errorf("owner after Close = %d, want none", got)
 	}
 	if err := cb.Set(secret, 0); !errors.Is(err, ErrClosed) {
@@ -384,12 +234,12 @@ func TestCloseClears(t *testing.T) {
 // TestServerGone: the X server going away ends the clipboard cleanly:
 // Set reports it, Close returns.
 func TestServerGone(t *testing.T) {
-	display := startXvfb(t)
+	display := x11cliptest.StartXvfb(t)
 	cb, _ := open(t, display)
-	x := newClient(t, display)
+	x := x11cliptest.NewClient(t, display)
 	// KillClient on the clipboard's window drops its connection, as a
 	// server shutdown does.
-	if err := xproto.KillClientChecked(x.conn, cb.Window()).Check(); err != nil {
+	if err := xproto.KillClientChecked(x.Conn(), cb.Window()).Check(); err != nil {
 		t.Fatal(err)
 	}
 	select {
