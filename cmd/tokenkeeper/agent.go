@@ -5,15 +5,19 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gofrs/flock"
 
+	"github.com/tokenkeeper/tokenkeeper/cmd/internal/launch"
 	"github.com/tokenkeeper/tokenkeeper/cmd/internal/localapi"
 	"github.com/tokenkeeper/tokenkeeper/cmd/internal/resume"
+	"github.com/tokenkeeper/tokenkeeper/ui/tray"
 )
 
 // agentLockName is the file in the socket directory whose lock makes the
@@ -43,6 +47,7 @@ func (e *AgentRunningError) Error() string {
 // then waits for in-flight refreshes and exits 0.
 func cmdAgent(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("agent", flag.ContinueOnError)
+	noTray := fs.Bool("no-tray", false, "show no tray icon even when a tray host exists")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -72,7 +77,10 @@ func cmdAgent(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv := localapi.NewServer(svc, localapi.ServerOptions{Logger: log, Quit: quit})
+	// The tray is known before the API answers, so the first window asks
+	// the right question: does closing me hide me, or quit?
+	hasTray := !*noTray && tray.Available()
+	srv := localapi.NewServer(svc, localapi.ServerOptions{Logger: log, Quit: quit, Tray: hasTray})
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
 
@@ -80,7 +88,8 @@ func cmdAgent(ctx context.Context, e *env, args []string) error {
 	// the renewer re-checks every deadline at once.
 	go resume.WatchSystem(ctx, svc.Wake, log)
 
-	log.Debug("agent ready", "socket", localapi.SocketPath(dir), "pid", os.Getpid())
+	d := startDesk(ctx, svc, srv, quit, openWindow, hasTray, log)
+	log.Debug("agent ready", "socket", localapi.SocketPath(dir), "pid", os.Getpid(), "tray", d.HasTray())
 	runErr := svc.Run(ctx) // returns once in-flight refreshes are done
 
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
@@ -91,7 +100,28 @@ func cmdAgent(ctx context.Context, e *env, args []string) error {
 	if err := <-served; err != nil {
 		log.Warn("agent: API", "err", err)
 	}
+	// Last: the tray closes the session-bus connection it shares with the
+	// keyring, which the renewer and API needed until now.
+	d.close()
 	return runErr
+}
+
+// openWindow starts the window executable in a session of its own, so it
+// outlives neither more nor less than it should: it is the user's, not the
+// agent's child in any way that matters (a stopped agent leaves it up, and
+// it restarts the agent).
+func openWindow() error {
+	path, err := launch.Find(launch.Window)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(path)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("starting the window: %w", err)
+	}
+	go cmd.Wait() // reap it when it exits
+	return nil
 }
 
 // lockAgent takes the agent lock without waiting, and writes this process's
