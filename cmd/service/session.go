@@ -34,7 +34,7 @@ func (s *Service) readSession(name string) (*sessionSecrets, error) {
 	var ss sessionSecrets
 	if err := json.Unmarshal([]byte(v), &ss); err != nil {
 		// Never include v: it is a secret.
-		return nil, fmt.Errorf("account %q: keyring entry is not a Tokenkeeper session", name)
+		return nil, errors.New("keyring entry is not a Tokenkeeper session")
 	}
 	return &ss, nil
 }
@@ -54,7 +54,7 @@ func (s *Service) writeSession(name string, ss *sessionSecrets) error {
 		time.Sleep(100 * time.Millisecond << attempt)
 	}
 	if err != nil {
-		return fmt.Errorf("account %q: storing tokens in the keyring: %w", name, err)
+		return fmt.Errorf("storing tokens in the keyring: %w", err)
 	}
 	return nil
 }
@@ -119,7 +119,7 @@ func (s *Service) SignIn(ctx context.Context, name string, showURL func(authURL 
 		Access: tok.AccessToken.Reveal(), Refresh: tok.RefreshToken.Reveal(),
 		ID: tok.IDToken.Reveal(), Type: tok.TokenType,
 	}); err != nil {
-		return err
+		return fmt.Errorf("account %q: %w", name, err)
 	}
 	err = s.updateAccount(name, func(a *storage.Account) {
 		a.Session = storage.Session{
@@ -269,7 +269,7 @@ func (s *Service) Token(ctx context.Context, name string, minValid time.Duration
 			return access(ss, a), nil
 		}
 		if err != nil && !errors.Is(err, storage.ErrNotFound) {
-			return Access{}, err
+			return Access{}, fmt.Errorf("account %q: %w", name, err)
 		}
 	}
 	// Under the lock, a token issued after this call began was renewed by
@@ -347,7 +347,7 @@ func (s *Service) RefreshNow(ctx context.Context, name string) error {
 func (s *Service) refresh(ctx context.Context, name string, need func(*storage.Account) bool) (*sessionSecrets, error) {
 	unlock, err := s.store.LockAccount(ctx, name)
 	if err != nil {
-		return nil, fmt.Errorf("account %q: %w", name, err)
+		return nil, &RefreshError{Account: name, Stage: StageLock, Err: err}
 	}
 	defer unlock()
 	cfg, err := s.load()
@@ -366,7 +366,7 @@ func (s *Service) refresh(ctx context.Context, name string, need func(*storage.A
 		return nil, signInRequired(name, "no tokens in the keyring")
 	}
 	if err != nil {
-		return nil, err
+		return nil, &RefreshError{Account: name, Stage: StageRead, Err: err}
 	}
 	if need != nil && !need(a) && ss.Access != "" {
 		return ss, nil
@@ -393,7 +393,7 @@ func (s *Service) refresh(ctx context.Context, name string, need func(*storage.A
 		next.ID = tok.IDToken.Reveal()
 	}
 	if err := s.writeSession(name, next); err != nil {
-		return nil, err
+		return nil, &RefreshError{Account: name, Stage: StageStore, Err: err}
 	}
 	err = s.updateAccount(name, func(a *storage.Account) {
 		a.Session.IssuedAt = tok.IssuedAt
@@ -406,7 +406,7 @@ func (s *Service) refresh(ctx context.Context, name string, need func(*storage.A
 		}
 	})
 	if err != nil {
-		return nil, err
+		return nil, &RefreshError{Account: name, Stage: StageStore, Err: err}
 	}
 	s.log.Info("refreshed", "account", name, "token", tok)
 	return next, nil
@@ -422,14 +422,14 @@ func (s *Service) refreshFailed(name string, ss *sessionSecrets, err error) erro
 		kept := *ss
 		kept.Refresh = partial.RefreshToken.Reveal()
 		if werr := s.writeSession(name, &kept); werr != nil {
-			return errors.Join(err, werr)
+			return &RefreshError{Account: name, Stage: StageRequest, Err: errors.Join(err, werr)}
 		}
 	}
 	if !auth.IsSignInRequired(err) {
-		return fmt.Errorf("account %q: refresh: %w", name, err)
+		return &RefreshError{Account: name, Stage: StageRequest, Err: err}
 	}
 	if derr := s.secrets.Delete(storage.AccountKey(name)); derr != nil {
-		return errors.Join(err, derr)
+		return &RefreshError{Account: name, Stage: StageRequest, Err: errors.Join(err, derr)}
 	}
 	reason := err.Error()
 	if uerr := s.updateAccount(name, func(a *storage.Account) {
@@ -437,7 +437,7 @@ func (s *Service) refreshFailed(name string, ss *sessionSecrets, err error) erro
 		a.Session.SignInNeeded = true
 		a.Session.LastError = reason
 	}); uerr != nil {
-		return errors.Join(err, uerr)
+		return &RefreshError{Account: name, Stage: StageRequest, Err: errors.Join(err, uerr)}
 	}
 	s.log.Warn("sign-in required", "account", name, "reason", reason)
 	return signInRequired(name, reason)
