@@ -792,32 +792,23 @@ func TestRenewerWaitsWithADownProvider(t *testing.T) {
 }
 
 // advanceUntil moves the fake clock by step until cond holds for the
-// published status, giving the renewer's goroutines a moment after each
-// step; it fails the test after limit of fake time. It returns the steps.
+// published status, letting the renewer settle (all due work done, its
+// loops parked on their timers) after each step; it fails the test after
+// limit of fake time. It returns the steps.
 func advanceUntil(t *testing.T, h *harness, step, limit time.Duration, cond func(Status) bool) int {
 	t.Helper()
-	changed := make(chan struct{}, 1)
-	cancel := h.svc.Subscribe(func() {
-		select {
-		case changed <- struct{}{}:
-		default:
-		}
-	})
-	defer cancel()
 	for i := 0; time.Duration(i)*step <= limit; i++ {
+		// The deadline only turns a hang into a failure.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		err := h.svc.settle(ctx, h.clock, 2) // the scheduler's loop and the config watch
+		cancel()
+		if err != nil {
+			t.Fatalf("step %d: %v; status %+v", i, err, h.svc.Status())
+		}
 		if cond(h.svc.Status()) {
 			return i
 		}
 		h.clock.Advance(step)
-		// Let what the step started finish: wait for quiet (no publish for
-		// a while) rather than a fixed time.
-		for quiet := false; !quiet; {
-			select {
-			case <-changed:
-			case <-time.After(50 * time.Millisecond):
-				quiet = true
-			}
-		}
 	}
 	t.Fatalf("condition not met within %v of fake time; status %+v", limit, h.svc.Status())
 	return 0
