@@ -42,3 +42,12 @@ func (s *Service) settle(ctx context.Context, c *FakeClock, timers int) error {
 		}
 	}
 }
+
+// forgetMemory makes s forget what it read: the next Token call reads the
+// config and the keyring again, as a fresh process (the CLI) does.
+func (s *Service) forgetMemory() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.tokens)
+	s.cfgStat = nil
+}

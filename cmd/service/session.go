@@ -135,6 +135,7 @@ func (s *Service) SignIn(ctx context.Context, name string, showURL func(authURL 
 	if err != nil {
 		return err
 	}
+	s.remember(name, &sessionSecrets{Access: tok.AccessToken.Reveal(), Type: tok.TokenType}, tok.IssuedAt, tok.Expiry)
 	s.mu.Lock()
 	s.live[name] = &liveState{}
 	s.mu.Unlock()
@@ -156,6 +157,7 @@ func (s *Service) SignOut(ctx context.Context, name string) error {
 		return err
 	}
 	defer unlock()
+	s.dropToken(name) // about to be revoked
 	var revokeErr error
 	ss, err := s.readSession(name)
 	switch {
@@ -179,6 +181,7 @@ func (s *Service) SignOut(ctx context.Context, name string) error {
 func (s *Service) forget(name string) {
 	s.mu.Lock()
 	delete(s.live, name)
+	delete(s.tokens, name)
 	if s.sched != nil {
 		s.sched.Remove(name)
 	}
@@ -248,17 +251,20 @@ type Access struct {
 }
 
 // Token returns a valid access token, refreshing first when it expires
-// within minValid (SPEC §9). This is the CLI's hot path: one config read and
-// one keyring read when the stored token is fresh.
+// within minValid (SPEC §9). A token this process read or obtained before
+// is handed out from memory for one stat of the config file, as long as no
+// process has changed the file since (SPEC §13: the agent's hot path).
+// Otherwise, when the stored token is fresh: one config read (only if the
+// file changed) and one keyring read (the CLI's hot path).
 func (s *Service) Token(ctx context.Context, name string, minValid time.Duration) (Access, error) {
 	start := s.clock.Now()
-	cfg, err := s.store.Load()
+	acc, fi, ok := s.fromMemory(name, start, minValid)
+	if ok {
+		return acc, nil
+	}
+	a, err := s.current(name, fi)
 	if err != nil {
 		return Access{}, err
-	}
-	a := findAccount(cfg, name)
-	if a == nil {
-		return Access{}, noAccount(name)
 	}
 	if !a.Session.SignedIn {
 		return Access{}, notSignedIn(a)
@@ -266,6 +272,7 @@ func (s *Service) Token(ctx context.Context, name string, minValid time.Duration
 	if fresh(a, start, minValid) {
 		ss, err := s.readSession(name)
 		if err == nil && ss.Access != "" {
+			s.remember(name, ss, a.Session.IssuedAt, a.Session.AccessExpiry)
 			return access(ss, a), nil
 		}
 		if err != nil && !errors.Is(err, storage.ErrNotFound) {
@@ -289,11 +296,15 @@ func (s *Service) Token(ctx context.Context, name string, minValid time.Duration
 }
 
 func access(ss *sessionSecrets, a *storage.Account) Access {
+	return accessOf(ss, a.Session.AccessExpiry)
+}
+
+func accessOf(ss *sessionSecrets, expiry time.Time) Access {
 	typ := ss.Type
 	if typ == "" || strings.EqualFold(typ, "bearer") {
 		typ = "Bearer"
 	}
-	return Access{Token: auth.Secret(ss.Access), Type: typ, Expiry: a.Session.AccessExpiry}
+	return Access{Token: auth.Secret(ss.Access), Type: typ, Expiry: expiry}
 }
 
 // accountPtr returns the account as this process last read or wrote it.
@@ -369,6 +380,7 @@ func (s *Service) refresh(ctx context.Context, name string, need func(*storage.A
 		return nil, &RefreshError{Account: name, Stage: StageRead, Err: err}
 	}
 	if need != nil && !need(a) && ss.Access != "" {
+		s.remember(name, ss, a.Session.IssuedAt, a.Session.AccessExpiry)
 		return ss, nil
 	}
 	if ss.Refresh == "" {
@@ -408,6 +420,7 @@ func (s *Service) refresh(ctx context.Context, name string, need func(*storage.A
 	if err != nil {
 		return nil, &RefreshError{Account: name, Stage: StageStore, Err: err}
 	}
+	s.remember(name, next, tok.IssuedAt, tok.Expiry)
 	s.log.Info("refreshed", "account", name, "token", tok)
 	return next, nil
 }
@@ -428,6 +441,7 @@ func (s *Service) refreshFailed(name string, ss *sessionSecrets, err error) erro
 	if !auth.IsSignInRequired(err) {
 		return &RefreshError{Account: name, Stage: StageRequest, Err: err}
 	}
+	s.dropToken(name)
 	if derr := s.secrets.Delete(storage.AccountKey(name)); derr != nil {
 		return &RefreshError{Account: name, Stage: StageRequest, Err: errors.Join(err, derr)}
 	}
