@@ -1,12 +1,10 @@
-// Package assets holds Tokenkeeper's bundled artwork, so the binary needs no
-// files next to it.
+// Package assets holds Tokenkeeper's bundled artwork, so the binaries need
+// no files next to them. It imports no GUI toolkit: the agent's tray and
+// notifications take the bytes as they are, the window wraps them in Fyne
+// resources (ui.AppIcon).
 package assets
 
-import (
-	_ "embed"
-
-	"fyne.io/fyne/v2"
-)
+import _ "embed"
 
 var (
 	//go:embed icon.png
@@ -15,11 +13,11 @@ var (
 	iconSVG []byte
 )
 
-// AppIcon is the application icon (a key whose bow is a clock), used for the
-// window, the tray and notifications. PNG, because every platform's tray and
-// notification service accepts it.
-var AppIcon fyne.Resource = fyne.NewStaticResource("icon.png", iconPNG)
+// IconPNG is the application icon (a key whose bow is a clock), for the
+// window, the tray and notifications. PNG, because every platform's tray
+// and notification service accepts it. Callers must not modify it.
+func IconPNG() []byte { return iconPNG }
 
-// AppIconSVG is the scalable source of AppIcon, for in-window use where it is
-// drawn at many sizes.
-var AppIconSVG fyne.Resource = fyne.NewStaticResource("icon.svg", iconSVG)
+// IconSVG is the scalable source of IconPNG, for in-window use where it is
+// drawn at many sizes. Callers must not modify it.
+func IconSVG() []byte { return iconSVG }

@@ -8,8 +8,6 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
-
-	"github.com/tokenkeeper/tokenkeeper/assets"
 )
 
 const emptyText = "Tokenkeeper signs you in to OAuth 2.0 and OpenID Connect providers in your browser " +
@@ -21,7 +19,7 @@ const emptyText = "Tokenkeeper signs you in to OAuth 2.0 and OpenID Connect prov
 // emptyState is shown while there are no accounts and no reference tokens
 // (SPEC §7: explain what to do and offer the demo provider).
 func (u *UI) emptyState() fyne.CanvasObject {
-	icon := canvas.NewImageFromResource(assets.AppIconSVG)
+	icon := canvas.NewImageFromResource(appIconSVG)
 	icon.FillMode = canvas.ImageFillContain
 	icon.SetMinSize(fyne.NewSize(96, 96))
 	title := widget.NewLabel("Keep your tokens alive")

@@ -7,7 +7,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 
-	"github.com/tokenkeeper/tokenkeeper/assets"
 	"github.com/tokenkeeper/tokenkeeper/cmd/service"
 )
 
@@ -28,7 +27,7 @@ func newTrayMenu(u *UI) *trayMenu {
 	if !ok {
 		return nil
 	}
-	da.SetSystemTrayIcon(assets.AppIcon)
+	da.SetSystemTrayIcon(AppIcon)
 	return &trayMenu{u: u, app: da}
 }
 

@@ -46,9 +46,11 @@ func (c *client) GetID() string { return c.id }
 
 // RedirectURIs: for a native client the library ignores the port of a
 // registered loopback redirect URI (RFC 8252 §7.3: the port varies per
-// sign-in), and also accepts http://[::1]:<port>/callback.
+// sign-in), and also accepts http://[::1]:<port>/callback. The pathless
+// ones are for native clients whose callback has no path (kubelogin's), so
+// the benchmarks can sign one in beside Tokenkeeper.
 func (c *client) RedirectURIs() []string {
-	return []string{"http://127.0.0.1/callback", "http://localhost/callback"}
+	return []string{"http://127.0.0.1/callback", "http://localhost/callback", "http://127.0.0.1", "http://localhost"}
 }
 
 // RedirectURIGlobs gives the confidential (web) client, for which the

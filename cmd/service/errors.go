@@ -28,3 +28,47 @@ func noAccount(name string) error {
 func noToken(label string) error {
 	return fmt.Errorf("reference token %q: %w", label, ErrNotFound)
 }
+
+// Refresh stages, for RefreshError.Stage.
+const (
+	StageLock    = "lock"    // taking the account's cross-process lock
+	StageRead    = "read"    // reading the stored tokens
+	StageRequest = "request" // the provider's token endpoint (RFC 6749 §6)
+	StageStore   = "store"   // storing the new tokens and their record
+)
+
+// RefreshError is a refresh of one account that failed at Stage. Callers
+// branch on the cause through Unwrap (auth.IsTransient, auth.RetryAfter,
+// storage.ErrUnavailable). A dead grant is not one: it is reported as
+// ErrSignInRequired (signInRequired).
+type RefreshError struct {
+	Account string
+	Stage   string // StageLock, StageRead, StageRequest or StageStore
+	Err     error
+}
+
+func (e *RefreshError) Error() string {
+	return fmt.Sprintf("account %q: %s", e.Account, e.Reason())
+}
+
+// Reason is the failure without the account's name: what the account's own
+// status shows, and what the other accounts on its provider show while
+// they wait for it.
+func (e *RefreshError) Reason() string {
+	if e.Stage == StageRequest {
+		// auth's dialects name their operation: "refresh: provider answered …".
+		return e.Err.Error()
+	}
+	return "refresh: " + e.Err.Error()
+}
+
+func (e *RefreshError) Unwrap() error { return e.Err }
+
+// reason is err as an account's status shows it: a refresh failure
+// without the account's name, anything else as it is.
+func reason(err error) string {
+	if re, ok := errors.AsType[*RefreshError](err); ok {
+		return re.Reason()
+	}
+	return err.Error()
+}

@@ -3,9 +3,7 @@ package service
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math/rand/v2"
-	"strings"
 	"time"
 
 	"github.com/tokenkeeper/tokenkeeper/auth"
@@ -82,6 +80,17 @@ func (s *Service) watch(ctx context.Context, last time.Time) {
 		s.rescheduleAll()
 		s.publish()
 	}
+}
+
+// Reload re-reads the config now, for a process that changed it and says
+// so (the CLI tells the agent), instead of waiting for the watch.
+func (s *Service) Reload() error {
+	if _, err := s.load(); err != nil {
+		return err
+	}
+	s.rescheduleAll()
+	s.publish()
+	return nil
 }
 
 func (s *Service) lead() time.Duration {
@@ -228,7 +237,7 @@ func (s *Service) updateGateLocked(name string, err error, now time.Time) {
 	g.until = now.Add(Backoff(g.failures, auth.RetryAfter(err), rand.Float64))
 	// The other accounts show this as their reason: without the name of
 	// the account it happened to.
-	g.lastErr = strings.TrimPrefix(err.Error(), fmt.Sprintf("account %q: ", name))
+	g.lastErr = reason(err)
 	g.probing = false
 }
 
@@ -283,7 +292,7 @@ func (s *Service) noteResult(name string, err error) {
 			l.failingSince = now
 		}
 		l.failures++
-		l.lastErr = err.Error()
+		l.lastErr = reason(err)
 		// The retry is for the token as it is now; a newer one on re-read
 		// means another process renewed it meanwhile.
 		if a := findAccount(s.cfg, name); a != nil {

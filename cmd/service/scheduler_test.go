@@ -11,21 +11,28 @@ import (
 	"time"
 )
 
-// recv waits for a value from ch. Rather than hang until the test binary
-// is killed, it fails shortly before the -timeout deadline.
+// hangLimit bounds every wait for the code under test, so that a broken
+// scheduler fails its test with a message instead of hanging until the
+// -timeout kills the binary (scripts/test's is 30 minutes). It is a hang
+// guard only: what the tests wait for takes no fake time and next to no
+// real time, and nothing is measured against it.
+const hangLimit = time.Minute
+
+// recv waits for a value from ch, failing after hangLimit (or shortly
+// before the -timeout deadline, when that comes first).
 func recv[T any](t *testing.T, ch <-chan T, what string) T {
 	t.Helper()
-	var expire <-chan time.Time
+	limit := hangLimit
 	if d, ok := t.Deadline(); ok {
-		tm := time.NewTimer(time.Until(d) - 5*time.Second)
-		defer tm.Stop()
-		expire = tm.C
+		limit = min(limit, time.Until(d)-5*time.Second)
 	}
+	tm := time.NewTimer(limit)
+	defer tm.Stop()
 	select {
 	case v := <-ch:
 		return v
-	case <-expire:
-		t.Fatalf("gave up waiting for %s", what)
+	case <-tm.C:
+		t.Fatalf("gave up waiting for %s after %v", what, limit)
 		panic("unreachable")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -45,11 +46,20 @@ type Service struct {
 	openBrowser func(string) error
 	log         *slog.Logger
 	demoAddr    string
+	cfgPath     string // the config file, stat'ed by every Token call
 
-	mu    sync.Mutex
-	cfg   *storage.Config // last config read or written by this process
-	live  map[string]*liveState
-	gates map[string]*providerGate // by token endpoint; see renew
+	mu  sync.Mutex
+	cfg *storage.Config // last config read or written by this process
+	// cfgStat is the config file as stat'ed just before cfg was read, so
+	// cfg is at least as new; nil when unknown (after this process wrote
+	// it). Token compares it with a fresh stat to learn, without reading
+	// the file, that no other process has changed it since.
+	cfgStat os.FileInfo
+	// tokens is the last access token this process read or obtained per
+	// account (SPEC §13: the agent answers from memory on a hit).
+	tokens map[string]cachedToken
+	live   map[string]*liveState
+	gates  map[string]*providerGate // by token endpoint; see renew
 	// subs is replaced on every change, never changed in place, so
 	// publish can range over it without the lock.
 	subs    []subscription
@@ -84,6 +94,8 @@ func New(opts Options) (*Service, error) {
 		demoAddr:    opts.DemoAddr,
 		live:        map[string]*liveState{},
 		gates:       map[string]*providerGate{},
+		tokens:      map[string]cachedToken{},
+		cfgPath:     opts.Store.Path(),
 	}
 	if s.hc == nil {
 		s.hc = &http.Client{Timeout: auth.DefaultTimeout}
@@ -132,12 +144,19 @@ func (s *Service) Close() error {
 
 // load re-reads the config file and remembers it.
 func (s *Service) load() (*storage.Config, error) {
+	// Before the read: what is read is at least as new as what was stat'ed,
+	// so a change in between is seen by the next comparison.
+	fi, err := os.Stat(s.cfgPath)
+	if err != nil {
+		fi = nil
+	}
 	cfg, err := s.store.Load()
 	if err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
-	s.cfg = cfg
+	s.cfg, s.cfgStat = cfg, fi
+	s.pruneTokensLocked()
 	s.mu.Unlock()
 	return cfg, nil
 }
@@ -150,7 +169,10 @@ func (s *Service) update(fn func(*storage.Config) error) error {
 		return err
 	}
 	s.mu.Lock()
-	s.cfg = cfg
+	// The file is ours now, but a stat here could already see another
+	// process's write: unknown, so the next Token call reads it again.
+	s.cfg, s.cfgStat = cfg, nil
+	s.pruneTokensLocked()
 	s.mu.Unlock()
 	s.publish()
 	return nil

@@ -193,8 +193,8 @@ func waitFor(t *testing.T, svc *Service, what string, cond func(Status) bool) {
 	defer cancel()
 	select {
 	case <-ch:
-	case <-time.After(60 * time.Second):
-		t.Fatalf("timed out waiting for %s; status %+v", what, svc.Status())
+	case <-time.After(hangLimit):
+		t.Fatalf("timed out after %v waiting for %s; status %+v", hangLimit, what, svc.Status())
 	}
 }
 
@@ -398,6 +398,19 @@ func runRenewer(t *testing.T, svc *Service) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(ctx) }()
+	// Tests read svc.sched once this returns: wait until Run has set it.
+	for deadline := time.Now().Add(time.Minute); ; {
+		svc.mu.Lock()
+		running := svc.sched != nil
+		svc.mu.Unlock()
+		if running {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the renewer did not start within a minute")
+		}
+		time.Sleep(time.Millisecond)
+	}
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -442,8 +455,10 @@ func TestRenewerCatchesUpAfterClockJump(t *testing.T) {
 		s, _ := stateOf(st, "acct")
 		return !s.NextRenewal.IsZero()
 	})
-	// A laptop waking two hours later: no timer fired, the token is long
-	// expired; the wall-clock check must refresh at once.
+	// Two hours pass at once, the token is long expired: it is renewed at
+	// once, not on a schedule computed from the old time. Set moves the
+	// monotonic clock too, so the renewal timer fires: this passes without
+	// the wall-clock check, which TestRenewerCatchesUpAfterSuspend covers.
 	h.clock.Set(h.clock.Now().Add(2 * time.Hour))
 	waitFor(t, h.svc, "renewal after wake", func(st Status) bool {
 		s, _ := stateOf(st, "acct")
@@ -792,32 +807,23 @@ func TestRenewerWaitsWithADownProvider(t *testing.T) {
 }
 
 // advanceUntil moves the fake clock by step until cond holds for the
-// published status, giving the renewer's goroutines a moment after each
-// step; it fails the test after limit of fake time. It returns the steps.
+// published status, letting the renewer settle (all due work done, its
+// loops parked on their timers) after each step; it fails the test after
+// limit of fake time. It returns the steps.
 func advanceUntil(t *testing.T, h *harness, step, limit time.Duration, cond func(Status) bool) int {
 	t.Helper()
-	changed := make(chan struct{}, 1)
-	cancel := h.svc.Subscribe(func() {
-		select {
-		case changed <- struct{}{}:
-		default:
-		}
-	})
-	defer cancel()
 	for i := 0; time.Duration(i)*step <= limit; i++ {
+		// The deadline only turns a hang into a failure.
+		ctx, cancel := context.WithTimeout(context.Background(), hangLimit)
+		err := h.svc.settle(ctx, h.clock, 2) // the scheduler's loop and the config watch
+		cancel()
+		if err != nil {
+			t.Fatalf("step %d: %v; status %+v", i, err, h.svc.Status())
+		}
 		if cond(h.svc.Status()) {
 			return i
 		}
 		h.clock.Advance(step)
-		// Let what the step started finish: wait for quiet (no publish for
-		// a while) rather than a fixed time.
-		for quiet := false; !quiet; {
-			select {
-			case <-changed:
-			case <-time.After(50 * time.Millisecond):
-				quiet = true
-			}
-		}
 	}
 	t.Fatalf("condition not met within %v of fake time; status %+v", limit, h.svc.Status())
 	return 0

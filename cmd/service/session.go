@@ -34,7 +34,7 @@ func (s *Service) readSession(name string) (*sessionSecrets, error) {
 	var ss sessionSecrets
 	if err := json.Unmarshal([]byte(v), &ss); err != nil {
 		// Never include v: it is a secret.
-		return nil, fmt.Errorf("account %q: keyring entry is not a Tokenkeeper session", name)
+		return nil, errors.New("keyring entry is not a Tokenkeeper session")
 	}
 	return &ss, nil
 }
@@ -54,7 +54,7 @@ func (s *Service) writeSession(name string, ss *sessionSecrets) error {
 		time.Sleep(100 * time.Millisecond << attempt)
 	}
 	if err != nil {
-		return fmt.Errorf("account %q: storing tokens in the keyring: %w", name, err)
+		return fmt.Errorf("storing tokens in the keyring: %w", err)
 	}
 	return nil
 }
@@ -83,6 +83,21 @@ func refreshExpiry(a *storage.Account, tok *auth.Token, prev time.Time) time.Tim
 // SignIn runs the interactive sign-in (SPEC §2) for an existing account and
 // stores the session. showURL is called when the browser cannot be opened.
 func (s *Service) SignIn(ctx context.Context, name string, showURL func(authURL string)) error {
+	s.mu.Lock()
+	open := s.openBrowser
+	s.mu.Unlock()
+	return s.signIn(ctx, name, open, showURL)
+}
+
+// SignInNoBrowser is SignIn that opens no browser: the authorization URL
+// only goes to showURL (`login --no-browser` through the agent).
+func (s *Service) SignInNoBrowser(ctx context.Context, name string, showURL func(authURL string)) error {
+	return s.signIn(ctx, name, func(string) error { return errNoBrowser }, showURL)
+}
+
+var errNoBrowser = errors.New("no browser: the URL is shown instead")
+
+func (s *Service) signIn(ctx context.Context, name string, open func(string) error, showURL func(authURL string)) error {
 	a, err := s.account(name)
 	if err != nil {
 		return err
@@ -91,9 +106,6 @@ func (s *Service) SignIn(ctx context.Context, name string, showURL func(authURL 
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	open := s.openBrowser
-	s.mu.Unlock()
 	res, err := auth.SignIn(ctx, p, auth.SignInOptions{
 		AccountName: name,
 		Host:        a.RedirectHost,
@@ -119,7 +131,7 @@ func (s *Service) SignIn(ctx context.Context, name string, showURL func(authURL 
 		Access: tok.AccessToken.Reveal(), Refresh: tok.RefreshToken.Reveal(),
 		ID: tok.IDToken.Reveal(), Type: tok.TokenType,
 	}); err != nil {
-		return err
+		return fmt.Errorf("account %q: %w", name, err)
 	}
 	err = s.updateAccount(name, func(a *storage.Account) {
 		a.Session = storage.Session{
@@ -135,6 +147,7 @@ func (s *Service) SignIn(ctx context.Context, name string, showURL func(authURL 
 	if err != nil {
 		return err
 	}
+	s.remember(name, &sessionSecrets{Access: tok.AccessToken.Reveal(), Type: tok.TokenType}, tok.IssuedAt, tok.Expiry)
 	s.mu.Lock()
 	s.live[name] = &liveState{}
 	s.mu.Unlock()
@@ -156,6 +169,7 @@ func (s *Service) SignOut(ctx context.Context, name string) error {
 		return err
 	}
 	defer unlock()
+	s.dropToken(name) // about to be revoked
 	var revokeErr error
 	ss, err := s.readSession(name)
 	switch {
@@ -179,6 +193,7 @@ func (s *Service) SignOut(ctx context.Context, name string) error {
 func (s *Service) forget(name string) {
 	s.mu.Lock()
 	delete(s.live, name)
+	delete(s.tokens, name)
 	if s.sched != nil {
 		s.sched.Remove(name)
 	}
@@ -248,17 +263,20 @@ type Access struct {
 }
 
 // Token returns a valid access token, refreshing first when it expires
-// within minValid (SPEC §9). This is the CLI's hot path: one config read and
-// one keyring read when the stored token is fresh.
+// within minValid (SPEC §9). A token this process read or obtained before
+// is handed out from memory for one stat of the config file, as long as no
+// process has changed the file since (SPEC §13: the agent's hot path).
+// Otherwise, when the stored token is fresh: one config read (only if the
+// file changed) and one keyring read (the CLI's hot path).
 func (s *Service) Token(ctx context.Context, name string, minValid time.Duration) (Access, error) {
 	start := s.clock.Now()
-	cfg, err := s.store.Load()
+	acc, fi, ok := s.fromMemory(name, start, minValid)
+	if ok {
+		return acc, nil
+	}
+	a, err := s.current(name, fi)
 	if err != nil {
 		return Access{}, err
-	}
-	a := findAccount(cfg, name)
-	if a == nil {
-		return Access{}, noAccount(name)
 	}
 	if !a.Session.SignedIn {
 		return Access{}, notSignedIn(a)
@@ -266,10 +284,11 @@ func (s *Service) Token(ctx context.Context, name string, minValid time.Duration
 	if fresh(a, start, minValid) {
 		ss, err := s.readSession(name)
 		if err == nil && ss.Access != "" {
+			s.remember(name, ss, a.Session.IssuedAt, a.Session.AccessExpiry)
 			return access(ss, a), nil
 		}
 		if err != nil && !errors.Is(err, storage.ErrNotFound) {
-			return Access{}, err
+			return Access{}, fmt.Errorf("account %q: %w", name, err)
 		}
 	}
 	// Under the lock, a token issued after this call began was renewed by
@@ -289,11 +308,15 @@ func (s *Service) Token(ctx context.Context, name string, minValid time.Duration
 }
 
 func access(ss *sessionSecrets, a *storage.Account) Access {
+	return accessOf(ss, a.Session.AccessExpiry)
+}
+
+func accessOf(ss *sessionSecrets, expiry time.Time) Access {
 	typ := ss.Type
 	if typ == "" || strings.EqualFold(typ, "bearer") {
 		typ = "Bearer"
 	}
-	return Access{Token: auth.Secret(ss.Access), Type: typ, Expiry: a.Session.AccessExpiry}
+	return Access{Token: auth.Secret(ss.Access), Type: typ, Expiry: expiry}
 }
 
 // accountPtr returns the account as this process last read or wrote it.
@@ -347,7 +370,7 @@ func (s *Service) RefreshNow(ctx context.Context, name string) error {
 func (s *Service) refresh(ctx context.Context, name string, need func(*storage.Account) bool) (*sessionSecrets, error) {
 	unlock, err := s.store.LockAccount(ctx, name)
 	if err != nil {
-		return nil, fmt.Errorf("account %q: %w", name, err)
+		return nil, &RefreshError{Account: name, Stage: StageLock, Err: err}
 	}
 	defer unlock()
 	cfg, err := s.load()
@@ -366,9 +389,10 @@ func (s *Service) refresh(ctx context.Context, name string, need func(*storage.A
 		return nil, signInRequired(name, "no tokens in the keyring")
 	}
 	if err != nil {
-		return nil, err
+		return nil, &RefreshError{Account: name, Stage: StageRead, Err: err}
 	}
 	if need != nil && !need(a) && ss.Access != "" {
+		s.remember(name, ss, a.Session.IssuedAt, a.Session.AccessExpiry)
 		return ss, nil
 	}
 	if ss.Refresh == "" {
@@ -393,7 +417,7 @@ func (s *Service) refresh(ctx context.Context, name string, need func(*storage.A
 		next.ID = tok.IDToken.Reveal()
 	}
 	if err := s.writeSession(name, next); err != nil {
-		return nil, err
+		return nil, &RefreshError{Account: name, Stage: StageStore, Err: err}
 	}
 	err = s.updateAccount(name, func(a *storage.Account) {
 		a.Session.IssuedAt = tok.IssuedAt
@@ -406,8 +430,9 @@ func (s *Service) refresh(ctx context.Context, name string, need func(*storage.A
 		}
 	})
 	if err != nil {
-		return nil, err
+		return nil, &RefreshError{Account: name, Stage: StageStore, Err: err}
 	}
+	s.remember(name, next, tok.IssuedAt, tok.Expiry)
 	s.log.Info("refreshed", "account", name, "token", tok)
 	return next, nil
 }
@@ -422,14 +447,15 @@ func (s *Service) refreshFailed(name string, ss *sessionSecrets, err error) erro
 		kept := *ss
 		kept.Refresh = partial.RefreshToken.Reveal()
 		if werr := s.writeSession(name, &kept); werr != nil {
-			return errors.Join(err, werr)
+			return &RefreshError{Account: name, Stage: StageRequest, Err: errors.Join(err, werr)}
 		}
 	}
 	if !auth.IsSignInRequired(err) {
-		return fmt.Errorf("account %q: refresh: %w", name, err)
+		return &RefreshError{Account: name, Stage: StageRequest, Err: err}
 	}
+	s.dropToken(name)
 	if derr := s.secrets.Delete(storage.AccountKey(name)); derr != nil {
-		return errors.Join(err, derr)
+		return &RefreshError{Account: name, Stage: StageRequest, Err: errors.Join(err, derr)}
 	}
 	reason := err.Error()
 	if uerr := s.updateAccount(name, func(a *storage.Account) {
@@ -437,7 +463,7 @@ func (s *Service) refreshFailed(name string, ss *sessionSecrets, err error) erro
 		a.Session.SignInNeeded = true
 		a.Session.LastError = reason
 	}); uerr != nil {
-		return errors.Join(err, uerr)
+		return &RefreshError{Account: name, Stage: StageRequest, Err: errors.Join(err, uerr)}
 	}
 	s.log.Warn("sign-in required", "account", name, "reason", reason)
 	return signInRequired(name, reason)

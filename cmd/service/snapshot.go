@@ -1,6 +1,9 @@
 package service
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // State is an account's renewal state as the window, tray and CLI show it.
 type State int
@@ -28,6 +31,38 @@ func (s State) String() string {
 		return "expired"
 	}
 	return "signed out"
+}
+
+// stateNames are the States' stable machine names: the agent's local API
+// and JSON output carry these, while String is the display form.
+var stateNames = [...]string{
+	StateSignedOut:      "signed_out",
+	StateValid:          "valid",
+	StateRenewing:       "renewing",
+	StateFailing:        "failing",
+	StateSignInRequired: "sign_in_required",
+	StateExpired:        "expired",
+}
+
+// MarshalText implements encoding.TextMarshaler with the state's machine
+// name, so JSON carries "valid" rather than a number that would change
+// meaning if the constants were reordered.
+func (s State) MarshalText() ([]byte, error) {
+	if s < 0 || int(s) >= len(stateNames) {
+		return nil, fmt.Errorf("service: unknown state %d", int(s))
+	}
+	return []byte(stateNames[s]), nil
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler for MarshalText's names.
+func (s *State) UnmarshalText(b []byte) error {
+	for i, n := range stateNames {
+		if n == string(b) {
+			*s = State(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("service: unknown state %q", b)
 }
 
 // Snapshot is one account's published state. It holds no secret.

@@ -15,7 +15,6 @@ import (
 	"fyne.io/fyne/v2/app"
 	"github.com/godbus/dbus/v5"
 
-	"github.com/tokenkeeper/tokenkeeper/assets"
 	"github.com/tokenkeeper/tokenkeeper/cmd/internal/resume"
 	"github.com/tokenkeeper/tokenkeeper/cmd/service"
 	"github.com/tokenkeeper/tokenkeeper/storage"
@@ -36,7 +35,7 @@ func runWindow(ctx context.Context, log *slog.Logger, hidden bool) error {
 	svc.EnsureDemoProvider()
 
 	a := app.NewWithID(appID)
-	a.SetIcon(assets.AppIcon)
+	a.SetIcon(ui.AppIcon)
 	tray := trayAvailable()
 	u := ui.New(a, svc, ui.Options{Tray: tray, StartHidden: hidden && tray})
 

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/tokenkeeper/tokenkeeper/auth"
+	"github.com/tokenkeeper/tokenkeeper/cmd/internal/localapi"
 	"github.com/tokenkeeper/tokenkeeper/cmd/service"
 	"github.com/tokenkeeper/tokenkeeper/storage"
 )
@@ -48,6 +49,39 @@ type env struct {
 	stdout, stderr io.Writer
 	svc            *service.Service
 	log            *slog.Logger
+	// agent is the running agent's client, dialled once by agentClient;
+	// dialled says whether that was tried.
+	agent  *localapi.Client
+	dialed bool
+}
+
+// agentClient returns the running agent's client, or nil when none runs
+// (a missing or stale socket is noticed at once: SPEC §13, the CLI then
+// takes the direct path). A socket that fails the ownership and
+// permission checks is not used either; the user is told why.
+func (e *env) agentClient(ctx context.Context) *localapi.Client {
+	if e.dialed {
+		return e.agent
+	}
+	e.dialed = true
+	c, err := localapi.Dial(ctx)
+	switch {
+	case err == nil:
+		e.agent = c
+	case !errors.Is(err, localapi.ErrNoAgent):
+		fmt.Fprintf(e.stderr, "tokenkeeper: not using the agent: %v\n", err)
+	}
+	return e.agent
+}
+
+// changed tells a running agent that this process changed the config, so
+// the window and tray show it now rather than at the agent's next look.
+func (e *env) changed(ctx context.Context) {
+	if c := e.agentClient(ctx); c != nil {
+		if err := c.Reload(ctx); err != nil {
+			e.logger().Debug("agent reload", "err", err)
+		}
+	}
 }
 
 // logger is the command's one logger: warnings and errors to stderr, or
@@ -117,10 +151,15 @@ func commands() []command {
 		{"logout", "NAME", "revoke and delete the account's tokens", cmdLogout},
 		{"remove", "NAME", "sign out and delete the account", cmdRemove},
 		{"pat", "add|list|show|copy|remove|check ...", "manage reference tokens (PAT/SAT)", cmdPAT},
+		{"agent", "", "run the agent in the foreground: renewer, tray, local API (SPEC §13)", cmdAgent},
 		{"demo", "[--no-gui] [--addr 127.0.0.1:8765]", "start the embedded demo provider with demo accounts", cmdDemo},
 		{"version", "", "print the version", cmdVersion},
 	}
 }
+
+// changesConfig names the commands that change accounts or tokens on the
+// direct path; a running agent is told after they succeed.
+var changesConfig = map[string]bool{"add": true, "refresh": true, "logout": true, "remove": true, "pat": true}
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: tokenkeeper [COMMAND] [ARGS]\n\nWithout a command, starts the window (and tray).\n\nCommands:")
@@ -146,6 +185,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if e.svc != nil {
 			e.svc.Close()
 		}
+		if e.agent != nil {
+			e.agent.Close()
+		}
 	}()
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "--help" {
 		return exitCode(stderr, runGUI(ctx, e, args))
@@ -157,7 +199,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
-			return exitCode(stderr, c.run(ctx, e, args[1:]))
+			err := c.run(ctx, e, args[1:])
+			if err == nil && changesConfig[c.name] {
+				e.changed(ctx)
+			}
+			return exitCode(stderr, err)
 		}
 	}
 	fmt.Fprintf(stderr, "tokenkeeper: unknown command %q\n\n", args[0])
@@ -296,12 +342,30 @@ func cmdLogin(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	showURL := func(u string) {
+		fmt.Fprintf(e.stderr, "Open this URL in a browser to sign in to %q:\n\n  %s\n\nWaiting for the sign-in to finish (Ctrl-C to cancel)...\n", pos[0], u)
+	}
+	// SPEC §13: with an agent running, the sign-in is the agent's, one flow
+	// per account whoever asked (a second `login` or the window joins it).
+	if c := e.agentClient(ctx); c != nil {
+		sign := c.SignIn
+		if *noBrowser {
+			sign = c.SignInNoBrowser
+		} else {
+			fmt.Fprintf(e.stderr, "Signing in to %q: the Tokenkeeper agent opens your browser. Waiting for the sign-in to finish (Ctrl-C to cancel)...\n", pos[0])
+		}
+		err := sign(ctx, pos[0], showURL)
+		if !errors.Is(err, localapi.ErrNoAgent) {
+			if err != nil {
+				return err
+			}
+			signedIn(e, pos[0], c.Status())
+			return nil
+		}
+	}
 	svc, err := e.service()
 	if err != nil {
 		return err
-	}
-	showURL := func(u string) {
-		fmt.Fprintf(e.stderr, "Open this URL in a browser to sign in to %q:\n\n  %s\n\nWaiting for the sign-in to finish (Ctrl-C to cancel)...\n", pos[0], u)
 	}
 	open := auth.OpenBrowser
 	if *noBrowser {
@@ -319,13 +383,16 @@ func cmdLogin(ctx context.Context, e *env, args []string) error {
 	if err := svc.SignIn(ctx, pos[0], showURL); err != nil {
 		return err
 	}
-	st := svc.Status()
+	signedIn(e, pos[0], svc.Status())
+	return nil
+}
+
+func signedIn(e *env, name string, st service.Status) {
 	for _, a := range st.Accounts {
-		if a.Name == pos[0] {
+		if a.Name == name {
 			fmt.Fprintf(e.stderr, "Signed in to %q as %s.\n", a.Name, orDash(a.User))
 		}
 	}
-	return nil
 }
 
 var errNoBrowser = errors.New("--no-browser")
@@ -346,16 +413,29 @@ func cmdToken(ctx context.Context, e *env, args []string) error {
 	if *minValid < 0 {
 		return usagef("token: --min-valid must not be negative")
 	}
-	svc, err := e.service()
-	if err != nil {
-		return err
-	}
-	acc, err := svc.Token(ctx, pos[0], *minValid)
+	acc, err := tokenFrom(ctx, e, pos[0], *minValid)
 	if err != nil {
 		return err
 	}
 	// The one place a secret goes to stdout, by explicit request (SPEC §3).
 	return writeToken(e.stdout, *format, acc)
+}
+
+// tokenFrom asks the agent when one runs (served from its memory) and
+// otherwise takes the direct path: lock, re-read, refresh, store (SPEC §4).
+// An agent that vanishes mid-call is fallen back from too.
+func tokenFrom(ctx context.Context, e *env, name string, minValid time.Duration) (service.Access, error) {
+	if c := e.agentClient(ctx); c != nil {
+		acc, err := c.Token(ctx, name, minValid)
+		if !errors.Is(err, localapi.ErrNoAgent) {
+			return acc, err
+		}
+	}
+	svc, err := e.service()
+	if err != nil {
+		return service.Access{}, err
+	}
+	return svc.Token(ctx, name, minValid)
 }
 
 func writeToken(w io.Writer, format string, acc service.Access) error {

@@ -55,9 +55,10 @@ func TestMain(m *testing.M) {
 
 // cli runs the real binary in a private profile.
 type cli struct {
-	t   *testing.T
-	env []string
-	dir string // TOKENKEEPER_CONFIG_DIR
+	t       *testing.T
+	env     []string
+	dir     string // TOKENKEEPER_CONFIG_DIR
+	runtime string // XDG_RUNTIME_DIR
 	// seen collects everything the binary printed except `token`'s stdout,
 	// for the secret scan.
 	mu   sync.Mutex
@@ -70,9 +71,16 @@ func newCLI(t *testing.T) *cli {
 		t.Skip("needs a real Secret Service: run through scripts/test (scripts/with-keyring)")
 	}
 	home := t.TempDir()
-	c := &cli{t: t, dir: filepath.Join(home, "profile")}
+	c := &cli{t: t, dir: filepath.Join(home, "profile"), runtime: filepath.Join(home, "run")}
+	// A runtime directory of its own: an agent one test starts is never
+	// seen by another (SPEC §13: the socket lives there).
+	if err := os.Mkdir(c.runtime, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	c.env = append(os.Environ(),
 		"HOME="+home,
+		"XDG_RUNTIME_DIR="+c.runtime,
+		"TOKENKEEPER_AGENT=",
 		"XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
 		"TOKENKEEPER_CONFIG_DIR="+c.dir,
 		"DISPLAY=", "WAYLAND_DISPLAY=",

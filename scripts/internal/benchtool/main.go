@@ -27,10 +27,12 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"login", "-- CMD ARGS...: run a `tokenkeeper login NAME --no-browser` and sign in as the demo user", cmdLogin},
+		{"kubelogin-login", "-- KUBELOGIN get-token ARGS...: run kubelogin's browser sign-in with --skip-open-browser and sign in as the demo user", cmdKubeloginLogin},
 		{"oauth2-login", "-issuer URL [-client-id ID] -state FILE [-keyring]: bare x/oauth2 PKCE sign-in; writes the state file (the refresh token in it or in the keyring)", cmdOAuth2Login},
 		{"oauth2-refresh", "-state FILE: one bare x/oauth2 refresh; stores the rotated refresh token back (file or keyring)", cmdOAuth2Refresh},
 		{"genconfig", "-dir DIR -url DEMO_URL [-accounts 1000] [-tokens 1000] [-offline TOKEN_URL]: write a large config (+ secrets in the keyring)", cmdGenConfig},
 		{"gui", "-out FILE [-name TITLE] [-runs 5] [-settle 3s] [-cpu 20s] [-hidden] -- CMD ARGS...: start, map time, RSS, CPU", cmdGUI},
+		{"idle", "-out FILE [-ready PATH] [-settle 5s] [-window 60s] [-append] -- CMD ARGS...: CPU, wakeups/s and RSS of a background program", cmdIdle},
 		{"downprovider", "-out FILE [-addr 127.0.0.1:0] [-status 503]: a token endpoint that is down; prints its URL, counts requests until SIGTERM", cmdDownProvider},
 		{"sniwatcher", ": a stand-in org.kde.StatusNotifierWatcher on the session bus (until SIGTERM)", cmdSNIWatcher},
 		{"freeport", ": print a free loopback TCP port", cmdFreePort},

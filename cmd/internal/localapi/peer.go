@@ -1,0 +1,52 @@
+package localapi
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync/atomic"
+)
+
+// peerListener closes every accepted connection whose peer is not this
+// user (SPEC §13: peer uid checked on every connection). The socket's 0600
+// mode and the 0700 directory already keep others out; this holds even
+// when a file mode is loosened behind the agent's back.
+type peerListener struct {
+	net.Listener
+	uid int
+	log atomic.Pointer[slog.Logger] // set by Server.Serve
+}
+
+func (l *peerListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		uid, err := peerUID(c)
+		if err == nil {
+			err = checkPeer(uid, l.uid)
+		}
+		if err == nil {
+			return c, nil
+		}
+		c.Close()
+		if log := l.log.Load(); log != nil {
+			log.Warn("local API: refused a connection", "err", err)
+		}
+	}
+}
+
+// errForeignPeer is wrapped when a connection comes from another uid.
+var errForeignPeer = errors.New("connection from another user")
+
+// checkPeer is the accept-side rule: only the agent's own uid may talk to it
+// (not even root: root can read the user's keyring another way, and an agent
+// run by root serves root alone).
+func checkPeer(peer, self int) error {
+	if peer != self {
+		return fmt.Errorf("%w: peer uid %d, agent uid %d", errForeignPeer, peer, self)
+	}
+	return nil
+}

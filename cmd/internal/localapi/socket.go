@@ -1,0 +1,204 @@
+package localapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/tokenkeeper/tokenkeeper/storage"
+)
+
+// ErrNoAgent is wrapped when no agent answers: the socket or its directory
+// is missing, or nobody listens on it (a stale socket left by a killed
+// agent, detected at once by ECONNREFUSED). The CLI then works directly.
+var ErrNoAgent = errors.New("no agent running")
+
+// ErrAgentRunning is wrapped by Listen when a live agent already answers on
+// the socket.
+var ErrAgentRunning = errors.New("an agent is already running")
+
+// EnvSocket names the socket path itself when set; `exec` children and
+// tests use it.
+const EnvSocket = "TOKENKEEPER_AGENT"
+
+// InsecureError refuses a socket directory or socket that another user owns
+// or whose mode grants its group or other users anything (SPEC §13): both
+// sides refuse it, since whoever can reach the socket can take tokens, and
+// whoever can replace it can impersonate the agent.
+type InsecureError struct {
+	Path  string
+	Dir   bool        // Path is the socket directory
+	Mode  fs.FileMode // its permission bits
+	Owner int         // its owner's uid
+	UID   int         // this process's uid, which must own it
+}
+
+func (e *InsecureError) Error() string {
+	what, perm := "agent socket", "600"
+	if e.Dir {
+		what, perm = "agent socket directory", "700"
+	}
+	var why, fix []string
+	if e.Owner != e.UID {
+		why = append(why, fmt.Sprintf("is owned by uid %d, not by you (uid %d)", e.Owner, e.UID))
+		fix = append(fix, fmt.Sprintf("sudo chown %d %s", e.UID, quote(e.Path)))
+	}
+	if e.Mode&0o077 != 0 {
+		why = append(why, fmt.Sprintf("is open to its group or other users (mode %04o)", e.Mode.Perm()))
+		fix = append(fix, "chmod "+perm+" "+quote(e.Path))
+	}
+	return fmt.Sprintf("refusing to use %s %s: it %s; fix it with: %s",
+		what, e.Path, strings.Join(why, " and "), strings.Join(fix, " && "))
+}
+
+// Unwrap makes errors.Is(err, storage.ErrInsecure) hold, as for an unsafe
+// config file.
+func (e *InsecureError) Unwrap() error { return storage.ErrInsecure }
+
+func quote(s string) string {
+	if strings.ContainsAny(s, " '\"\\$`!*?&;|<>(){}[]#~\t\n") {
+		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	}
+	return s
+}
+
+// Dir is the agent's socket directory: $XDG_RUNTIME_DIR/tokenkeeper (the
+// XDG Base Directory spec's place for sockets: per user, 0700, on tmpfs),
+// else os.TempDir()/tokenkeeper-<uid>. With $TOKENKEEPER_AGENT set, it is
+// that socket's directory.
+func Dir() (string, error) {
+	if p := os.Getenv(EnvSocket); p != "" {
+		if !filepath.IsAbs(p) {
+			return "", fmt.Errorf("%s=%q: want an absolute path", EnvSocket, p)
+		}
+		return filepath.Dir(p), nil
+	}
+	if rt := os.Getenv("XDG_RUNTIME_DIR"); rt != "" {
+		if !filepath.IsAbs(rt) {
+			return "", fmt.Errorf("XDG_RUNTIME_DIR=%q: want an absolute path", rt)
+		}
+		return filepath.Join(rt, "tokenkeeper"), nil
+	}
+	return filepath.Join(os.TempDir(), "tokenkeeper-"+strconv.Itoa(os.Getuid())), nil
+}
+
+// SocketPath is the socket in dir: dir/agent.sock, or $TOKENKEEPER_AGENT
+// when that names a socket in dir (so SocketPath(Dir()) is always where
+// Dial looks).
+func SocketPath(dir string) string {
+	if p := os.Getenv(EnvSocket); p != "" && filepath.Dir(p) == filepath.Clean(dir) {
+		return p
+	}
+	return filepath.Join(dir, "agent.sock")
+}
+
+// PrepareDir creates dir with mode 0700 when missing (its parent too, for
+// the os.TempDir fallback), and refuses it with an *InsecureError when it
+// belongs to another user or grants any group/other permission.
+func PrepareDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("agent socket directory: %w", err)
+	}
+	return checkDir(dir)
+}
+
+// checkDir is PrepareDir's check without creating: missing is ErrNoAgent.
+func checkDir(dir string) error {
+	fi, err := os.Lstat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%w (no directory %s)", ErrNoAgent, dir)
+	}
+	if err != nil {
+		return fmt.Errorf("agent socket directory: %w", err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("agent socket directory %s: not a directory", dir)
+	}
+	return checkOwner(dir, fi)
+}
+
+// checkSocket refuses a socket file that is not ours alone.
+func checkSocket(path string) error {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%w (no socket %s)", ErrNoAgent, path)
+	}
+	if err != nil {
+		return fmt.Errorf("agent socket: %w", err)
+	}
+	if fi.Mode().Type() != fs.ModeSocket {
+		return fmt.Errorf("agent socket %s: not a socket", path)
+	}
+	return checkOwner(path, fi)
+}
+
+// Listen prepares dir and listens on its socket for NewServer. A live agent
+// answering there is ErrAgentRunning; a stale socket (nobody listening) is
+// replaced. The socket is made 0600, and the listener closes every
+// connection whose peer (SO_PEERCRED) is another uid.
+func Listen(dir string) (net.Listener, error) {
+	if err := PrepareDir(dir); err != nil {
+		return nil, err
+	}
+	path := SocketPath(dir)
+	if fi, err := os.Lstat(path); err == nil {
+		if fi.Mode().Type() != fs.ModeSocket {
+			return nil, fmt.Errorf("agent socket %s: exists and is not a socket", path)
+		}
+		c, err := net.DialTimeout("unix", path, 2*time.Second)
+		if err == nil {
+			c.Close()
+			return nil, fmt.Errorf("%w on %s", ErrAgentRunning, path)
+		}
+		if !refused(err) {
+			return nil, fmt.Errorf("agent socket %s: %w", path, err)
+		}
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("removing stale agent socket: %w", err)
+		}
+	}
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("agent socket: %w", err)
+	}
+	// The 0700 directory already keeps others out while this is not done.
+	if err := os.Chmod(path, 0o600); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("agent socket: %w", err)
+	}
+	return &peerListener{Listener: l, uid: os.Getuid()}, nil
+}
+
+// refused reports a connect error that means nobody listens: ECONNREFUSED
+// on a stale socket, ENOENT when it vanished.
+func refused(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, fs.ErrNotExist)
+}
+
+// dialSocket connects to path, mapping "nobody listens" to ErrNoAgent.
+func dialSocket(ctx context.Context, path string) (net.Conn, error) {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "unix", path)
+	if err != nil {
+		if refused(err) {
+			return nil, fmt.Errorf("%w (nobody listens on %s)", ErrNoAgent, path)
+		}
+		return nil, err
+	}
+	// The other direction of the agent's peer check: the process serving
+	// the socket must be this user's too. Where the system cannot tell,
+	// the file checks stand alone.
+	if uid, err := peerUID(c); err == nil && checkPeer(uid, os.Getuid()) != nil {
+		c.Close()
+		return nil, fmt.Errorf("refusing the agent on %s: %w (it runs as uid %d, not as you)", path, storage.ErrInsecure, uid)
+	}
+	return c, nil
+}

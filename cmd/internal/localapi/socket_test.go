@@ -1,0 +1,178 @@
+//go:build unix
+
+package localapi
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tokenkeeper/tokenkeeper/storage"
+)
+
+func wantInsecure(t *testing.T, op string, err error, path, fix string) {
+	t.Helper()
+	var ie *InsecureError
+	if !errors.Is(err, storage.ErrInsecure) || !errors.As(err, &ie) {
+		t.Fatalf("%s: err = %v, want an *InsecureError wrapping storage.ErrInsecure", op, err)
+	}
+	if errors.Is(err, ErrNoAgent) {
+		t.Errorf("%s: %v is ErrNoAgent too", op, err)
+	}
+	if ie.Path != path || !strings.Contains(err.Error(), fix) {
+		t.Errorf("%s: %q, want path %s and the fix %q", op, err, path, fix)
+	}
+}
+
+func TestLooseDirRefused(t *testing.T) {
+	for _, mode := range []os.FileMode{0o755, 0o770, 0o701} {
+		dir := sockDir(t)
+		if err := os.Chmod(dir, mode); err != nil {
+			t.Fatal(err)
+		}
+		if l, err := Listen(dir); err == nil {
+			l.Close()
+			t.Fatalf("Listen on a %04o directory succeeded", mode)
+		} else {
+			wantInsecure(t, "Listen", err, dir, "chmod 700 "+dir)
+		}
+		_, err := DialPath(context.Background(), SocketPath(dir))
+		wantInsecure(t, "DialPath", err, dir, "chmod 700 "+dir)
+	}
+}
+
+func TestPrepareDirCreates0700(t *testing.T) {
+	dir := filepath.Join(sockDir(t), "a", "tokenkeeper")
+	if err := PrepareDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o700 {
+		t.Errorf("mode %04o, want 0700", fi.Mode().Perm())
+	}
+}
+
+func TestLooseSocketRefused(t *testing.T) {
+	e := newEnv(t)
+	sock := SocketPath(e.dir)
+	fi, err := os.Stat(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("socket mode %04o, want 0600", fi.Mode().Perm())
+	}
+	if err := os.Chmod(sock, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	_, err = DialPath(context.Background(), sock)
+	wantInsecure(t, "DialPath", err, sock, "chmod 600 "+sock)
+}
+
+func TestNoAgent(t *testing.T) {
+	dir := sockDir(t)
+	for name, sock := range map[string]string{
+		"missing socket": SocketPath(dir),
+		"missing dir":    filepath.Join(dir, "nope", "agent.sock"),
+	} {
+		if _, err := DialPath(context.Background(), sock); !errors.Is(err, ErrNoAgent) {
+			t.Errorf("%s: err = %v, want ErrNoAgent", name, err)
+		}
+	}
+}
+
+// staleSocket leaves a socket file in dir that nobody listens on, as a
+// killed agent does.
+func staleSocket(t *testing.T, dir string) string {
+	t.Helper()
+	sock := SocketPath(dir)
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.(*net.UnixListener).SetUnlinkOnClose(false)
+	l.Close()
+	if err := os.Chmod(sock, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return sock
+}
+
+func TestStaleSocket(t *testing.T) {
+	dir := sockDir(t)
+	sock := staleSocket(t, dir)
+	// At once: a stale socket refuses the connection, nothing waits.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := DialPath(ctx, sock); !errors.Is(err, ErrNoAgent) || ctx.Err() != nil {
+		t.Fatalf("DialPath on a stale socket: %v (ctx %v), want ErrNoAgent", err, ctx.Err())
+	}
+	l, err := Listen(dir)
+	if err != nil {
+		t.Fatalf("Listen over a stale socket: %v", err)
+	}
+	srv := NewServer(nil, ServerOptions{Version: "v"})
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+	defer func() {
+		if err := srv.Shutdown(context.Background()); err != nil {
+			t.Error(err)
+		}
+		if err := <-served; err != nil {
+			t.Error(err)
+		}
+	}()
+	c, err := DialPath(context.Background(), sock)
+	if err != nil {
+		t.Fatalf("DialPath after Listen replaced the stale socket: %v", err)
+	}
+	defer c.Close()
+	if got := c.Agent(); got.PID != os.Getpid() || got.Version != "v" {
+		t.Errorf("Agent() = %+v", got)
+	}
+	// A live agent is not replaced.
+	if l2, err := Listen(dir); !errors.Is(err, ErrAgentRunning) {
+		if l2 != nil {
+			l2.Close()
+		}
+		t.Errorf("second Listen: %v, want ErrAgentRunning", err)
+	}
+}
+
+func TestCheckPeer(t *testing.T) {
+	if err := checkPeer(1000, 1000); err != nil {
+		t.Errorf("same uid refused: %v", err)
+	}
+	for _, peer := range []int{0, 999, 65534} {
+		if err := checkPeer(peer, 1000); !errors.Is(err, errForeignPeer) {
+			t.Errorf("peer %d: %v, want errForeignPeer", peer, err)
+		}
+	}
+}
+
+func TestDirFromEnv(t *testing.T) {
+	t.Setenv(EnvSocket, "")
+	t.Setenv("XDG_RUNTIME_DIR", "/run/user/1000")
+	if d, _ := Dir(); d != "/run/user/1000/tokenkeeper" {
+		t.Errorf("Dir() = %q", d)
+	}
+	t.Setenv("XDG_RUNTIME_DIR", "")
+	if d, _ := Dir(); !strings.HasPrefix(filepath.Base(d), "tokenkeeper-") {
+		t.Errorf("Dir() without XDG_RUNTIME_DIR = %q", d)
+	}
+	t.Setenv(EnvSocket, "/tmp/x/my.sock")
+	if d, _ := Dir(); d != "/tmp/x" || SocketPath(d) != "/tmp/x/my.sock" {
+		t.Errorf("with %s: Dir() = %q, SocketPath = %q", EnvSocket, d, SocketPath(d))
+	}
+	if p := SocketPath("/elsewhere"); p != "/elsewhere/agent.sock" {
+		t.Errorf("SocketPath(/elsewhere) = %q", p)
+	}
+}

@@ -1,0 +1,244 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tokenkeeper/tokenkeeper/auth/demo"
+	"github.com/tokenkeeper/tokenkeeper/cmd/internal/localapi"
+)
+
+// agentLimit bounds waits for the agent process; it only turns a hang into
+// a failure, it never measures anything.
+const agentLimit = 30 * time.Second
+
+// syncBuffer is a bytes.Buffer that a process writes while a test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// agentProc is a running `tokenkeeper agent`.
+type agentProc struct {
+	c      *cli
+	cmd    *exec.Cmd
+	out    syncBuffer // stdout and stderr
+	done   chan struct{}
+	err    error // the process's exit, once done is closed
+	killed bool
+}
+
+// socket is where c's agent listens.
+func (c *cli) socket() string {
+	return filepath.Join(c.runtime, "tokenkeeper", "agent.sock")
+}
+
+// startAgent starts the agent in c's profile and waits until it answers on
+// its socket. The cleanup stops it with SIGTERM and requires exit 0 unless
+// the test killed it.
+func (c *cli) startAgent(extraEnv ...string) *agentProc {
+	c.t.Helper()
+	a := c.spawnAgent(extraEnv...)
+	deadline := time.Now().Add(agentLimit)
+	for {
+		cl, err := localapi.DialPath(context.Background(), c.socket())
+		if err == nil {
+			cl.Close()
+			break
+		}
+		select {
+		case <-a.done:
+			c.t.Fatalf("the agent exited before it answered (%v):\n%s", a.err, a.out.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("the agent did not answer on %s within %v: %v\n%s", c.socket(), agentLimit, err, a.out.String())
+		}
+	}
+	return a
+}
+
+// spawnAgent starts `tokenkeeper agent` without waiting for it.
+func (c *cli) spawnAgent(extraEnv ...string) *agentProc {
+	c.t.Helper()
+	a := &agentProc{c: c, done: make(chan struct{})}
+	a.cmd = exec.Command(binary, "agent")
+	a.cmd.Env = append(append([]string{}, c.env...), extraEnv...)
+	a.cmd.Stdout, a.cmd.Stderr = &a.out, &a.out
+	if err := a.cmd.Start(); err != nil {
+		c.t.Fatal(err)
+	}
+	go func() {
+		a.err = a.cmd.Wait()
+		close(a.done)
+	}()
+	c.t.Cleanup(func() {
+		if !a.exited() {
+			a.stop()
+		}
+		c.mu.Lock()
+		c.seen.WriteString(a.out.String())
+		c.mu.Unlock()
+	})
+	return a
+}
+
+func (a *agentProc) exited() bool {
+	select {
+	case <-a.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// wait waits for the agent to exit, failing the test on a hang.
+func (a *agentProc) wait() error {
+	a.c.t.Helper()
+	select {
+	case <-a.done:
+		return a.err
+	case <-time.After(agentLimit):
+		a.cmd.Process.Kill()
+		<-a.done
+		a.c.t.Fatalf("the agent did not exit within %v:\n%s", agentLimit, a.out.String())
+		return nil
+	}
+}
+
+// stop sends SIGTERM and requires a clean exit 0 (SPEC §13).
+func (a *agentProc) stop() {
+	a.c.t.Helper()
+	a.cmd.Process.Signal(syscall.SIGTERM)
+	if err := a.wait(); err != nil {
+		a.c.t.Errorf("agent after SIGTERM: %v, want exit 0\n%s", err, a.out.String())
+	}
+}
+
+func (a *agentProc) kill() {
+	a.c.t.Helper()
+	a.killed = true
+	a.cmd.Process.Kill()
+	a.wait()
+}
+
+func TestAgentOnePerUser(t *testing.T) {
+	c := newCLI(t)
+	first := c.startAgent()
+	second := c.spawnAgent()
+	err := second.wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitFailure {
+		t.Fatalf("second agent: %v, want exit %d\n%s", err, exitFailure, second.out.String())
+	}
+	if want := fmt.Sprintf("another Tokenkeeper agent is running (PID %d", first.cmd.Process.Pid); !strings.Contains(second.out.String(), want) {
+		t.Errorf("second agent said %q, want it to contain %q", second.out.String(), want)
+	}
+	// The first one is untouched: it still answers, and stops cleanly.
+	cl, err := localapi.DialPath(context.Background(), c.socket())
+	if err != nil {
+		t.Fatalf("the first agent stopped answering: %v", err)
+	}
+	if got := cl.Agent().PID; got != first.cmd.Process.Pid {
+		t.Errorf("agent reports PID %d, want %d", got, first.cmd.Process.Pid)
+	}
+	cl.Close()
+	first.stop()
+	// Once it is gone, a new one starts (the lock went with it).
+	c.startAgent().stop()
+}
+
+// TestCLIThroughTheAgent: with an agent running, sign-in runs in it and
+// token is served by it, with the same output and exit codes as without;
+// once it is killed, the next call takes the direct path at once.
+func TestCLIThroughTheAgent(t *testing.T) {
+	start := time.Now()
+	srv := startDemo(t)
+	c := newCLI(t)
+	c.ok("add", "erp", "--provider", "erpnet", "--url", srv.URL(), "--client-id", demo.ClientID)
+	a := c.startAgent()
+
+	if r := c.run("", "token", "erp"); r.code != exitSignInRequired || !strings.Contains(r.stderr, "tokenkeeper login erp") {
+		t.Fatalf("token before login through the agent: exit %d, want %d (%s)", r.code, exitSignInRequired, r.stderr)
+	}
+	if r := c.run("", "token", "nope"); r.code != exitFailure || !strings.Contains(r.stderr, `account "nope": not found`) {
+		t.Errorf("token of an unknown account through the agent: exit %d, %q", r.code, r.stderr)
+	}
+	c.login("erp") // through the agent: it prints the URL, the agent catches the callback
+	if n := srv.TokenRequests(); n != 1 {
+		t.Errorf("sign-in made %d token requests, want 1 (the code exchange)", n)
+	}
+	access, _ := c.session("erp")
+	before := srv.TokenRequests()
+	for i := 0; i < 3; i++ {
+		if got := strings.TrimSpace(c.ok("token", "erp").stdout); got != access {
+			t.Fatalf("token through the agent printed something other than the stored access token")
+		}
+	}
+	if r := c.ok("token", "erp", "--format", "header"); r.stdout != "Authorization: Bearer "+access+"\n" {
+		t.Errorf("header format through the agent = %q", r.stdout)
+	}
+	if n := srv.TokenRequests() - before; n != 0 {
+		t.Errorf("valid-token calls through the agent made %d token requests", n)
+	}
+	// A direct refresh by the CLI is seen by the agent at the next call:
+	// the token it hands out is the new one, not its cached copy.
+	c.ok("refresh", "erp")
+	access2, _ := c.session("erp")
+	if access2 == access {
+		t.Fatal("refresh did not rotate the access token")
+	}
+	if got := strings.TrimSpace(c.ok("token", "erp").stdout); got != access2 {
+		t.Errorf("after a CLI refresh the agent still handed out the old token")
+	}
+
+	// Killed: the socket is left behind, nobody listens. The next call
+	// falls back to the direct path and prints the same token.
+	a.kill()
+	if _, err := os.Stat(c.socket()); err != nil {
+		t.Fatalf("the killed agent left no socket to be stale: %v", err)
+	}
+	r := c.ok("token", "erp")
+	if got := strings.TrimSpace(r.stdout); got != access2 {
+		t.Errorf("token after the agent was killed printed something other than the stored token")
+	}
+	if r.stderr != "" {
+		t.Errorf("the fallback printed to stderr: %q", r.stderr)
+	}
+	// A new agent replaces the stale socket.
+	a2 := c.startAgent()
+	if got := strings.TrimSpace(c.ok("token", "erp").stdout); got != access2 {
+		t.Errorf("token from the restarted agent differs from the stored one")
+	}
+	c.ok("logout", "erp")
+	if r := c.run("", "token", "erp"); r.code != exitSignInRequired {
+		t.Errorf("token after logout, agent running: exit %d, want %d (%s)", r.code, exitSignInRequired, r.stderr)
+	}
+	a2.stop()
+	c.mu.Lock()
+	out := c.seen.String() + a.out.String() + a2.out.String()
+	c.mu.Unlock()
+	scanSecrets(t, []string{access, access2}, out, []string{c.dir, c.runtime}, start)
+}

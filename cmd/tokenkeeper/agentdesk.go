@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/tokenkeeper/tokenkeeper/assets"
+	"github.com/tokenkeeper/tokenkeeper/cmd/internal/localapi"
+	"github.com/tokenkeeper/tokenkeeper/cmd/service"
+	"github.com/tokenkeeper/tokenkeeper/ui/notify"
+	"github.com/tokenkeeper/tokenkeeper/ui/tray"
+	"github.com/tokenkeeper/tokenkeeper/ui/x11clip"
+)
+
+// Timing of the agent's desktop side.
+const (
+	// deskGap is the least time between two status reads for the tray and
+	// the notifications: a wave of a thousand renewals costs a few reads,
+	// not a thousand.
+	deskGap = 250 * time.Millisecond
+	// deskCheck re-reads the status with nothing changed, for the
+	// warnings that come due with time (a session or a reference token
+	// about to expire, SPEC §8). Once a minute: no measurable wakeups.
+	deskCheck = time.Minute
+	// actionTimeout bounds a tray action's service call.
+	actionTimeout = 2 * time.Minute
+)
+
+// notifyIcon is Notify's app_icon: the icon name the package installs.
+const notifyIcon = "net.tokenkeeper.app"
+
+// desk is the agent's desktop side (SPEC §8, §13): the tray, desktop
+// notifications and the clipboard behind the tray's "Copy access token".
+// Each part is optional: without a tray host there is no tray, without a
+// notification service no notes, without an X display no copy.
+type desk struct {
+	svc  *service.Service
+	srv  *localapi.Server
+	quit func()
+	log  *slog.Logger
+	// showWindow starts the window when none is connected to be told.
+	showWindow func() error
+
+	tray   *tray.Tray
+	sender *notify.DBus
+	notes  *notify.Notifier
+
+	clipMu sync.Mutex
+	clip   *x11clip.Clipboard // opened on the first copy
+
+	changed chan struct{}
+	done    chan struct{}
+	wg      sync.WaitGroup
+}
+
+// startDesk starts what the desktop offers. It never fails: a part the
+// desktop lacks is left out and logged at debug level.
+func startDesk(ctx context.Context, svc *service.Service, srv *localapi.Server, quit func(), showWindow func() error, withTray bool, log *slog.Logger) *desk {
+	d := &desk{svc: svc, srv: srv, quit: quit, showWindow: showWindow, log: log,
+		changed: make(chan struct{}, 1), done: make(chan struct{})}
+	if s, err := notify.DialDBus(notifyIcon); err == nil {
+		d.sender = s
+		d.notes = notify.New(s, time.Now)
+	} else {
+		log.Debug("agent: no desktop notifications", "err", err)
+	}
+	if withTray {
+		t := tray.New(assets.IconPNG(), d)
+		if err := t.Start(); err != nil {
+			log.Warn("agent: tray", "err", err)
+		} else {
+			d.tray = t
+		}
+	} else {
+		log.Debug("agent: no tray (--no-tray, or no StatusNotifierWatcher on the session bus)")
+	}
+	cancel := svc.Subscribe(func() {
+		select {
+		case d.changed <- struct{}{}:
+		default:
+		}
+	})
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		defer cancel()
+		d.loop(ctx)
+	}()
+	return d
+}
+
+// HasTray reports whether the tray icon is shown.
+func (d *desk) HasTray() bool { return d.tray != nil }
+
+// loop brings the tray and the notifications up to date after changes,
+// at most once per deskGap, and once per deskCheck regardless.
+func (d *desk) loop(ctx context.Context) {
+	tick := time.NewTicker(deskCheck)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.done:
+			return
+		case <-d.changed:
+		case <-tick.C:
+		}
+		st := d.svc.Status()
+		if d.tray != nil {
+			d.tray.Update(st)
+		}
+		if d.notes != nil {
+			d.notes.SetEnabled(d.svc.Settings().Notifications)
+			if err := d.notes.Check(st); err != nil {
+				d.log.Debug("agent: notification", "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.done:
+			return
+		case <-time.After(deskGap):
+		}
+	}
+}
+
+// Show brings the window forward, or starts it when none runs (tray).
+func (d *desk) Show() {
+	if d.srv.ShowWindow() {
+		return
+	}
+	if err := d.showWindow(); err != nil {
+		d.log.Warn("agent: opening the window", "err", err)
+		d.note("Tokenkeeper", "The window could not be opened: "+err.Error())
+	}
+}
+
+// Copy puts the account's access token on the clipboard with no window
+// shown, and takes it off after the configured delay if it is still there
+// (SPEC §7, §13).
+func (d *desk) Copy(name string) {
+	ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
+	defer cancel()
+	tok, err := d.svc.AccessToken(ctx, name)
+	if err != nil {
+		d.note("Could not copy the token of "+name, err.Error())
+		return
+	}
+	d.clipMu.Lock()
+	defer d.clipMu.Unlock()
+	if d.clip == nil {
+		c, err := x11clip.Open(os.Getenv("DISPLAY"))
+		if err != nil {
+			d.note("Could not copy the token of "+name, clipReason(err))
+			return
+		}
+		d.clip = c
+	}
+	if err := d.clip.Set(tok.Reveal(), d.svc.Settings().ClipboardClear); err != nil {
+		d.clip.Close()
+		d.clip = nil
+		d.note("Could not copy the token of "+name, clipReason(err))
+	}
+}
+
+func clipReason(err error) string {
+	if errors.Is(err, x11clip.ErrNoDisplay) {
+		return "no X display to hold the clipboard (on Wayland, Tokenkeeper uses XWayland's clipboard; open the window and copy from there)"
+	}
+	return err.Error()
+}
+
+// Refresh refreshes the account now, as the window's "Refresh now".
+func (d *desk) Refresh(name string) {
+	ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
+	defer cancel()
+	if err := d.svc.RefreshNow(ctx, name); err != nil {
+		d.log.Debug("agent: refresh from the tray", "account", name, "err", err)
+	}
+}
+
+// Quit stops the agent.
+func (d *desk) Quit() { d.quit() }
+
+// note tells the user about a failed tray action; errors never carry a
+// token (auth.Secret redacts itself, and messages name accounts only).
+func (d *desk) note(title, body string) {
+	if d.sender == nil {
+		return
+	}
+	if err := d.sender.Send(notify.Note{Title: title, Body: body}); err != nil {
+		d.log.Debug("agent: notification", "err", err)
+	}
+}
+
+// close takes a copied token off the clipboard (SPEC §7: quitting clears
+// it), removes the tray icon and closes the notification connection.
+func (d *desk) close() {
+	close(d.done)
+	d.wg.Wait()
+	d.clipMu.Lock()
+	if d.clip != nil {
+		d.clip.Close()
+		d.clip = nil
+	}
+	d.clipMu.Unlock()
+	if d.tray != nil {
+		d.tray.Stop()
+	}
+	if d.sender != nil {
+		d.sender.Close()
+	}
+}

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// idleResult is one background program measured while it does nothing a
+// user asked for (the agent hidden in the tray), written as JSON for report.
+type idleResult struct {
+	Label   string    `json:"label"`
+	Window  float64   `json:"window_s"`
+	CPU     []float64 `json:"cpu_s"`     // utime+stime over Window, per run
+	Wakeups []float64 `json:"wakeups_s"` // voluntary context switches per second, all threads, per run
+	RSSKB   []int64   `json:"rss_kb"`    // VmRSS at the end of the window, per run
+	Threads []int     `json:"threads"`
+}
+
+// cmdIdle starts a program, waits -ready (a file that must exist, such as
+// the agent's socket) and -settle, then measures its CPU time, wakeups
+// (voluntary context switches summed over every thread: each is the
+// thread going to sleep after something woke it) and RSS over -window.
+func cmdIdle(ctx context.Context, args []string, _, stderr io.Writer) error {
+	fs := flag.NewFlagSet("idle", flag.ContinueOnError)
+	label := fs.String("label", "", "label in the report")
+	ready := fs.String("ready", "", "wait for this path to exist before settling")
+	settle := fs.Duration("settle", 5*time.Second, "time after ready before measuring")
+	window := fs.Duration("window", 60*time.Second, "measuring window")
+	out := fs.String("out", "", "result JSON file (appended to with -append)")
+	appendTo := fs.Bool("append", false, "add this run to -out's runs")
+	logPath := fs.String("log", "", "the program's stdout and stderr")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	argv := fs.Args()
+	if len(argv) == 0 || *out == "" {
+		return errors.New("usage: idle -out FILE [-ready PATH] [-settle D] [-window D] -- CMD ARGS")
+	}
+	res := idleResult{Label: *label, Window: window.Seconds()}
+	if *appendTo {
+		if b, err := os.ReadFile(*out); err == nil {
+			_ = json.Unmarshal(b, &res)
+		}
+	}
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	if *logPath != "" {
+		f, err := os.OpenFile(*logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		cmd.Stdout, cmd.Stderr = f, f
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(15 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
+	}()
+	pid := cmd.Process.Pid
+	if *ready != "" {
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			if _, err := os.Stat(*ready); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("%s did not appear within 30 s", *ready)
+			}
+			if err := sleep(ctx, exited, 20*time.Millisecond); err != nil {
+				return err
+			}
+		}
+	}
+	if err := sleep(ctx, exited, *settle); err != nil {
+		return err
+	}
+	cpu0, err := cpuSeconds(pid)
+	if err != nil {
+		return err
+	}
+	sw0, _, err := voluntarySwitches(pid)
+	if err != nil {
+		return err
+	}
+	if err := sleep(ctx, exited, *window); err != nil {
+		return err
+	}
+	cpu1, err := cpuSeconds(pid)
+	if err != nil {
+		return err
+	}
+	sw1, threads, err := voluntarySwitches(pid)
+	if err != nil {
+		return err
+	}
+	rss, err := memKB(pid, "VmRSS")
+	if err != nil {
+		return err
+	}
+	res.CPU = append(res.CPU, cpu1-cpu0)
+	res.Wakeups = append(res.Wakeups, float64(sw1-sw0)/window.Seconds())
+	res.RSSKB = append(res.RSSKB, rss[0])
+	res.Threads = append(res.Threads, threads)
+	fmt.Fprintf(stderr, "idle %s: %.3f s CPU, %.1f wakeups/s, %d MB RSS, %d threads over %v\n",
+		*label, cpu1-cpu0, float64(sw1-sw0)/window.Seconds(), rss[0]/1024, threads, *window)
+	b, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(*out, b, 0o600)
+}
+
+// voluntarySwitches sums voluntary_ctxt_switches over pid's threads. A
+// thread that exited meanwhile takes its count with it; the agent's
+// threads are long-lived, so the sum is what its sleeping costs.
+func voluntarySwitches(pid int) (total int64, threads int, err error) {
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/status", pid))
+	if err != nil || len(tasks) == 0 {
+		return 0, 0, fmt.Errorf("no threads for PID %d", pid)
+	}
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if err != nil {
+			continue // the thread exited
+		}
+		for line := range strings.Lines(string(b)) {
+			if v, ok := strings.CutPrefix(line, "voluntary_ctxt_switches:"); ok {
+				n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+				total += n
+				threads++
+			}
+		}
+	}
+	return total, threads, nil
+}

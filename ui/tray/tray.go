@@ -1,0 +1,327 @@
+// Package tray is the agent's system tray icon and menu (SPEC §8) through
+// fyne.io/systray used directly: on Linux a StatusNotifierItem with a
+// dbusmenu over the session bus, pure Go, no GL loop and no GUI toolkit
+// (SPEC §13).
+//
+// systray is a process-wide singleton: one Tray per process, started once.
+package tray
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"fyne.io/systray"
+	"github.com/godbus/dbus/v5"
+
+	"github.com/tokenkeeper/tokenkeeper/cmd/service"
+)
+
+// maxAccounts caps the accounts listed in the menu; a menu of a thousand
+// entries helps nobody, the window's filter does.
+const maxAccounts = 20
+
+// Actions are what the menu asks for. They run one at a time on the
+// tray's event goroutine: a slow action delays the next click, and a
+// click that arrives meanwhile is dropped (systray does not queue them).
+type Actions interface {
+	Show()               // "Show Tokenkeeper", "N more accounts…", a click on the icon
+	Copy(name string)    // "Copy access token" of an account
+	Refresh(name string) // "Refresh now" of an account
+	Quit()               // "Quit"
+}
+
+// ErrStarted is returned by a second Start in one process: systray keeps
+// its menu and D-Bus objects in package state and cannot run twice.
+var ErrStarted = errors.New("tray: already started in this process")
+
+// started guards systray's own process-wide state (see ErrStarted).
+var started atomic.Bool
+
+// Tray keeps the tray menu in step with the accounts. Its methods are safe
+// for concurrent use.
+type Tray struct {
+	act  Actions
+	icon []byte
+
+	mu        sync.Mutex
+	running   bool
+	pending   *service.Status // an Update before Start
+	show      *systray.MenuItem
+	none      *systray.MenuItem
+	more      *systray.MenuItem
+	quit      *systray.MenuItem
+	slots     [maxAccounts]slot
+	moreN     int  // the count "N more accounts…" shows, 0 when hidden
+	noneShown bool // "No accounts yet" is shown
+
+	tapped chan struct{}
+	done   chan struct{}
+	end    func()
+	stop   sync.Once
+}
+
+// slot is one account's fixed place in the menu. The menu is built once
+// with maxAccounts slots and updated in place, so the items' click
+// channels stay the same for the life of the tray.
+type slot struct {
+	item, copy, refresh *systray.MenuItem
+	used                bool
+	name                string
+	state               service.State
+}
+
+// New returns a tray that will show icon (PNG bytes) and send the menu's
+// clicks to act. Nothing is shown before Start.
+func New(icon []byte, act Actions) *Tray {
+	return &Tray{act: act, icon: icon, tapped: make(chan struct{}, 1), done: make(chan struct{})}
+}
+
+// Available reports whether a tray host can show our icon: on Linux and
+// the BSDs a StatusNotifierWatcher owning its name on the session bus.
+// Without one (or without any session bus) the agent must not Start the
+// tray, and no bus is launched to find out.
+func Available() bool {
+	if runtime.GOOS != "linux" && !strings.HasSuffix(runtime.GOOS, "bsd") {
+		return true
+	}
+	conn, err := dbus.SessionBusPrivateNoAutoStartup()
+	if err != nil {
+		return false
+	}
+	defer conn.Close()
+	if err := conn.Auth(nil); err != nil {
+		return false
+	}
+	if err := conn.Hello(); err != nil {
+		return false
+	}
+	var has bool
+	err = conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, "org.kde.StatusNotifierWatcher").Store(&has)
+	return err == nil && has
+}
+
+// Start builds the menu, puts the item on the session bus and registers it
+// with the StatusNotifierWatcher (systray.RunWithExternalLoop: the agent
+// has no loop of its own to hand over). Check Available first.
+//
+// systray exports its objects on the process's shared session-bus
+// connection (dbus.SessionBus) and closes it on Stop; other users of that
+// connection (go-keyring's Secret Service) reconnect on their next call,
+// so stop the tray after they are done.
+func (t *Tray) Start() error {
+	if started.Swap(true) {
+		return ErrStarted
+	}
+	// systray's start logs and carries on without a bus, and its end then
+	// dereferences the missing connection: fail here instead.
+	if _, err := dbus.SessionBus(); err != nil {
+		started.Store(false) // systray was not touched: a later Start may try again
+		return fmt.Errorf("tray: session bus: %w", err)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	systray.SetIcon(t.icon)
+	systray.SetTitle("Tokenkeeper")
+	systray.SetTooltip("Tokenkeeper")
+	systray.SetOnTapped(func() {
+		select {
+		case t.tapped <- struct{}{}:
+		default:
+		}
+	})
+	t.build()
+	start, end := systray.RunWithExternalLoop(nil, nil)
+	start()
+	t.end, t.running = end, true
+	if t.pending != nil {
+		t.apply(*t.pending)
+		t.pending = nil
+	}
+	go t.loop()
+	return nil
+}
+
+// build adds every item once: Show, the account slots (hidden until used),
+// "N more accounts…", Quit (SPEC §8). Items added before systray starts
+// send no D-Bus signals.
+func (t *Tray) build() {
+	t.show = systray.AddMenuItem("Show Tokenkeeper", "")
+	systray.AddSeparator()
+	t.none = systray.AddMenuItem("No accounts yet", "")
+	t.none.Disable()
+	t.noneShown = true
+	for i := range t.slots {
+		s := &t.slots[i]
+		s.item = systray.AddMenuItem("", "")
+		s.copy = s.item.AddSubMenuItem("Copy access token", "")
+		s.refresh = s.item.AddSubMenuItem("Refresh now", "")
+		s.item.Hide()
+	}
+	t.more = systray.AddMenuItem("", "")
+	t.more.Hide()
+	systray.AddSeparator()
+	t.quit = systray.AddMenuItem("Quit", "")
+}
+
+// Update shows st's accounts. The menu shows names and states, not
+// countdowns, so it changes only when those do; most status changes leave
+// it alone and cost no D-Bus traffic.
+func (t *Tray) Update(st service.Status) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.running {
+		t.pending = &st
+		return
+	}
+	t.apply(st)
+}
+
+func (t *Tray) apply(st service.Status) {
+	for i := range t.slots {
+		s := &t.slots[i]
+		if i >= len(st.Accounts) {
+			if s.used {
+				s.item.Hide()
+				s.used, s.name = false, ""
+			}
+			continue
+		}
+		a := st.Accounts[i]
+		if s.used && s.name == a.Name && s.state == a.State {
+			continue
+		}
+		s.item.SetTitle(mnemonicEscape(a.Name) + " — " + a.State.String())
+		setEnabled(s.copy, signedIn(a.State))
+		setEnabled(s.refresh, signedIn(a.State))
+		if !s.used {
+			s.item.Show()
+		}
+		s.used, s.name, s.state = true, a.Name, a.State
+	}
+	if n := len(st.Accounts) - maxAccounts; n > 0 && n != t.moreN {
+		t.more.SetTitle(fmt.Sprintf("%d more accounts…", n))
+		t.more.Show()
+		t.moreN = n
+	} else if n <= 0 && t.moreN > 0 {
+		t.more.Hide()
+		t.moreN = 0
+	}
+	if empty := len(st.Accounts) == 0; empty != t.noneShown {
+		if empty {
+			t.none.Show()
+		} else {
+			t.none.Hide()
+		}
+		t.noneShown = empty
+	}
+}
+
+func setEnabled(m *systray.MenuItem, on bool) {
+	if on == !m.Disabled() {
+		return
+	}
+	if on {
+		m.Enable()
+	} else {
+		m.Disable()
+	}
+}
+
+// signedIn reports whether the account holds tokens that can be copied or
+// refreshed.
+func signedIn(s service.State) bool {
+	switch s {
+	case service.StateValid, service.StateRenewing, service.StateFailing, service.StateExpired:
+		return true
+	}
+	return false
+}
+
+// mnemonicEscape doubles underscores: dbusmenu reads "_x" in a label as an
+// access key (com.canonical.dbusmenu "label"), which would eat the
+// underscore of an account named "my_prod".
+func mnemonicEscape(s string) string { return strings.ReplaceAll(s, "_", "__") }
+
+// Case indices of loop's select.
+const (
+	caseDone = iota
+	caseTapped
+	caseShow
+	caseMore
+	caseQuit
+	caseSlots // then copy, refresh for each slot
+)
+
+// loop sends clicks to the actions until Stop: one goroutine for the
+// whole menu, not one per item.
+func (t *Tray) loop() {
+	cases := make([]reflect.SelectCase, caseSlots, caseSlots+2*maxAccounts)
+	recv := func(c any) reflect.SelectCase {
+		return reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(c)}
+	}
+	cases[caseDone] = recv(t.done)
+	cases[caseTapped] = recv(t.tapped)
+	cases[caseShow] = recv(t.show.ClickedCh)
+	cases[caseMore] = recv(t.more.ClickedCh)
+	cases[caseQuit] = recv(t.quit.ClickedCh)
+	for i := range t.slots {
+		cases = append(cases, recv(t.slots[i].copy.ClickedCh), recv(t.slots[i].refresh.ClickedCh))
+	}
+	for {
+		chosen, _, ok := reflect.Select(cases)
+		switch {
+		case chosen == caseDone:
+			return
+		case !ok:
+			// systray closes an item's channel only when it is removed,
+			// which this package never does; ignore it from now on.
+			cases[chosen].Chan = reflect.Value{}
+		case chosen == caseTapped, chosen == caseShow, chosen == caseMore:
+			t.act.Show()
+		case chosen == caseQuit:
+			t.act.Quit()
+		default:
+			i := (chosen - caseSlots) / 2
+			name := t.slotName(i)
+			if name == "" {
+				continue // the slot was emptied since the menu was drawn
+			}
+			if (chosen-caseSlots)%2 == 0 {
+				t.act.Copy(name)
+			} else {
+				t.act.Refresh(name)
+			}
+		}
+	}
+}
+
+func (t *Tray) slotName(i int) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.slots[i].used || !signedIn(t.slots[i].state) {
+		return ""
+	}
+	return t.slots[i].name
+}
+
+// Stop takes the item off the bus and ends the event goroutine. It may be
+// called from an action (Quit) and more than once; it does not wait for
+// an action in progress.
+func (t *Tray) Stop() {
+	t.mu.Lock()
+	running := t.running
+	t.running = false
+	t.mu.Unlock()
+	if !running {
+		return
+	}
+	t.stop.Do(func() {
+		close(t.done)
+		t.end()
+	})
+}
