@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/tokenkeeper/tokenkeeper/auth/demo"
+	"github.com/tokenkeeper/tokenkeeper/cmd/internal/localapi"
 	"github.com/tokenkeeper/tokenkeeper/storage"
 )
 
@@ -464,6 +465,18 @@ func TestReliabilityCrashSafety(t *testing.T) {
 		t.Logf("session keyring item: access token %d bytes; kill delays uniform in [0, %v]", len(v), window)
 	}
 
+	crashCycles(t, c, fp, rng, cycles, window, func(delay time.Duration) (bool, time.Time, time.Duration, result) {
+		return c.runKilled(delay, "refresh", "erp")
+	})
+}
+
+// crashCycles kills a refresh of account erp at a random moment within
+// window, cycles times, with kill, and checks after each kill that the
+// stored session still works, unless the kill fell between the provider's
+// answer and the keyring write. It logs the tally of where kills landed.
+func crashCycles(t *testing.T, c *cli, fp *faultProvider, rng *rand.Rand, cycles int, window time.Duration,
+	kill func(delay time.Duration) (killed bool, at time.Time, ran time.Duration, r result)) {
+	t.Helper()
 	var tally struct {
 		completed, killed                  int
 		beforeAnswer, inWindow, afterWrite int // where the kills landed
@@ -480,7 +493,7 @@ func TestReliabilityCrashSafety(t *testing.T) {
 			t.Fatalf("cycle %d: no session before the kill: %v", i, err)
 		}
 		delay := time.Duration(rng.Int64N(int64(window) + 1))
-		killed, killAt, ran, r := c.runKilled(delay, "refresh", "erp")
+		killed, killAt, ran, r := kill(delay)
 		if !killed {
 			tally.completed++
 			if r.code != 0 {
@@ -551,6 +564,79 @@ func TestReliabilityCrashSafety(t *testing.T) {
 	}
 	if tally.keyringGone > 0 {
 		t.Errorf("%d kills left the keyring entry unreadable", tally.keyringGone)
+	}
+}
+
+// TestReliabilityAgentCrashSafety is the crash-safety test with the agent
+// refreshing (SPEC §13): each cycle starts `tokenkeeper agent`, asks it to
+// refresh over its socket, and kills it with SIGKILL at a random moment.
+// The tally is the same as for the command line: no session may be lost
+// outside the provider-answered→keyring-written instant.
+func TestReliabilityAgentCrashSafety(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash-safety cycles are skipped in -short mode")
+	}
+	seed := reliabilitySeed(t)
+	cycles := envInt(t, "TOKENKEEPER_RELIABILITY_CYCLES", 100)
+	t.Logf("seed %d (rerun with TOKENKEEPER_RELIABILITY_SEED=%d), %d cycles", seed, seed, cycles)
+	rng := rand.New(rand.NewPCG(seed, seed))
+	fp := startFaultProvider(t, seed)
+	c := reliabilityCLI(t, fp)
+	c.ok("add", "erp", "--provider", "erpnet", "--url", fp.URL(), "--client-id", demo.ClientID)
+	c.login("erp")
+	fp.setMaxDelay(20 * time.Millisecond)
+
+	// The kill window spans the agent's refresh: the request over the
+	// socket, the lock, the keyring and config reads, the provider's
+	// answer, the keyring and config writes.
+	var longest time.Duration
+	for range 3 {
+		_, _, ran, r := c.agentRefreshKilled(time.Hour)
+		if r.code != 0 {
+			t.Fatalf("refresh through the agent: exit %d: %s", r.code, r.stderr)
+		}
+		longest = max(longest, ran)
+	}
+	window := longest + 10*time.Millisecond
+	t.Logf("kill delays uniform in [0, %v]", window)
+	crashCycles(t, c, fp, rng, cycles, window, c.agentRefreshKilled)
+}
+
+// agentRefreshKilled starts an agent, asks it to refresh erp and sends it
+// SIGKILL after delay; killed is false when the refresh had finished
+// first (the agent is then killed all the same, idle). r.code is 0 for a
+// finished refresh, 1 for a failed one.
+func (c *cli) agentRefreshKilled(delay time.Duration) (killed bool, at time.Time, ran time.Duration, r result) {
+	c.t.Helper()
+	a := c.startAgent()
+	defer func() {
+		c.mu.Lock()
+		c.seen.WriteString(a.out.String())
+		c.mu.Unlock()
+	}()
+	cl, err := localapi.DialPath(context.Background(), c.socket())
+	if err != nil {
+		c.t.Fatalf("dialling the agent: %v", err)
+	}
+	defer cl.Close()
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() { done <- cl.RefreshNow(context.Background(), "erp") }()
+	timer := time.NewTimer(delay)
+	defer timer.Stop()
+	select {
+	case err = <-done:
+		ran = time.Since(start)
+		a.kill()
+		if err != nil {
+			r = result{code: exitFailure, stderr: err.Error()}
+		}
+		return false, time.Time{}, ran, r
+	case <-timer.C:
+		at = time.Now()
+		a.kill()
+		<-done // the connection went with the agent
+		return true, at, time.Since(start), r
 	}
 }
 
