@@ -24,6 +24,7 @@ type idleResult struct {
 	CPU     []float64 `json:"cpu_s"`     // utime+stime over Window, per run
 	Wakeups []float64 `json:"wakeups_s"` // voluntary context switches per second, all threads, per run
 	RSSKB   []int64   `json:"rss_kb"`    // VmRSS at the end of the window, per run
+	PeakKB  []int64   `json:"peak_kb"`   // VmHWM at the end of the window, per run
 	Threads []int     `json:"threads"`
 }
 
@@ -113,13 +114,14 @@ func cmdIdle(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rss, err := memKB(pid, "VmRSS")
+	rss, err := memKB(pid, "VmRSS", "VmHWM")
 	if err != nil {
 		return err
 	}
 	res.CPU = append(res.CPU, cpu1-cpu0)
 	res.Wakeups = append(res.Wakeups, float64(sw1-sw0)/window.Seconds())
 	res.RSSKB = append(res.RSSKB, rss[0])
+	res.PeakKB = append(res.PeakKB, rss[1])
 	res.Threads = append(res.Threads, threads)
 	fmt.Fprintf(stderr, "idle %s: %.3f s CPU, %.1f wakeups/s, %d MB RSS, %d threads over %v\n",
 		*label, cpu1-cpu0, float64(sw1-sw0)/window.Seconds(), rss[0]/1024, threads, *window)
