@@ -242,3 +242,39 @@ func TestCLIThroughTheAgent(t *testing.T) {
 	c.mu.Unlock()
 	scanSecrets(t, []string{access, access2}, out, []string{c.dir, c.runtime}, start)
 }
+
+// TestAgentAutostart: "start at login" saved through the agent (as the
+// window's settings dialog does) writes an XDG autostart entry that starts
+// the agent, and turning it off removes the entry.
+func TestAgentAutostart(t *testing.T) {
+	c := newCLI(t)
+	c.startAgent()
+	cl, err := localapi.DialPath(context.Background(), c.socket())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	path := filepath.Join(filepath.Dir(c.dir), ".config", "autostart", "tokenkeeper.desktop")
+	st := cl.Settings()
+	st.StartHidden = true
+	if err := cl.SaveSettings(st); err != nil {
+		t.Fatal(err)
+	}
+	entry, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("no autostart entry after turning start-at-login on: %v", err)
+	}
+	if want := fmt.Sprintf("Exec=%q agent\n", binary); !strings.Contains(string(entry), want) {
+		t.Errorf("autostart entry lacks %q:\n%s", want, entry)
+	}
+	if !cl.Settings().StartHidden {
+		t.Error("the setting was not stored")
+	}
+	st.StartHidden = false
+	if err := cl.SaveSettings(st); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("autostart entry still there after turning it off: %v", err)
+	}
+}
