@@ -278,3 +278,33 @@ func TestAgentAutostart(t *testing.T) {
 		t.Errorf("autostart entry still there after turning it off: %v", err)
 	}
 }
+
+// TestAgentLooseSocketDirectory: a socket directory others can enter is
+// refused by both sides (SPEC §13): the agent does not start, and the CLI
+// does not talk to a socket there but works directly, saying why.
+func TestAgentLooseSocketDirectory(t *testing.T) {
+	srv := startDemo(t)
+	c := newCLI(t)
+	c.ok("add", "erp", "--provider", "erpnet", "--url", srv.URL(), "--client-id", demo.ClientID)
+	c.login("erp")
+	access, _ := c.session("erp")
+	a := c.startAgent()
+	dir := filepath.Dir(c.socket())
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := c.ok("token", "erp")
+	if strings.TrimSpace(r.stdout) != access {
+		t.Error("token with a loose socket directory printed something other than the stored token")
+	}
+	if !strings.Contains(r.stderr, "not using the agent") || !strings.Contains(r.stderr, "chmod 700 "+dir) {
+		t.Errorf("token did not say why it skipped the agent: %q", r.stderr)
+	}
+	a.stop()
+	second := c.spawnAgent()
+	err := second.wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || !strings.Contains(second.out.String(), "chmod 700") {
+		t.Errorf("agent with a loose socket directory: %v\n%s", err, second.out.String())
+	}
+}
