@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -14,6 +16,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 
+	"github.com/tokenkeeper/tokenkeeper/cmd/internal/localapi"
 	"github.com/tokenkeeper/tokenkeeper/ui"
 )
 
@@ -111,9 +114,32 @@ func runWindow(ctx context.Context, log *slog.Logger, hidden bool) error {
 	return nil
 }
 
-// keepAgent restarts the agent whenever its status watch ends, until ctx
-// ends (SPEC §13: the window says the agent is gone and restarts it). The
-// window keeps showing the last status meanwhile.
+// quitWait is how long agentQuit looks for the socket to go.
+const quitWait = time.Second
+
+// agentQuit tells an agent that quit from one that died: a clean shutdown
+// closes its listener, which removes the socket file, moments after it
+// ended the streams; a killed or crashed agent leaves the file behind.
+func agentQuit(ctx context.Context) bool {
+	dir, err := localapi.Dir()
+	if err != nil {
+		return false
+	}
+	path := localapi.SocketPath(dir)
+	deadline := time.Now().Add(quitWait)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+			return true
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return false
+}
+
+// keepAgent restarts the agent whenever its status watch ends without the
+// agent having quit, until ctx ends (SPEC §13: the window says the agent
+// is gone and restarts it); an agent that quit takes the window with it.
+// The window keeps showing the last status meanwhile.
 func keepAgent(ctx context.Context, log *slog.Logger, link *agentLink, u *ui.UI, onShow func(), stopping *atomic.Bool) {
 	for {
 		select {
@@ -122,6 +148,13 @@ func keepAgent(ctx context.Context, log *slog.Logger, link *agentLink, u *ui.UI,
 		case <-link.client().Lost():
 		}
 		if stopping.Load() || ctx.Err() != nil {
+			return
+		}
+		if agentQuit(ctx) {
+			// Quit from the tray, or SIGTERM (logout, systemctl stop):
+			// the user's choice, which a window must not undo.
+			log.Info("the agent quit; closing the window")
+			fyne.Do(u.Quit)
 			return
 		}
 		log.Warn("the agent stopped; restarting it")

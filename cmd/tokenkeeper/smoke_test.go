@@ -225,6 +225,25 @@ func TestGUISmokeAgentRestart(t *testing.T) {
 	scanGUI(t, c, g, start)
 }
 
+// TestGUISmokeAgentQuit stops the agent on purpose under a running window
+// (SIGTERM, as the tray's Quit or a logout does): the window closes with
+// it, exit 0, and starts no new agent.
+func TestGUISmokeAgentQuit(t *testing.T) {
+	display := startXvfb(t)
+	c := guiProfile(t)
+	g := startGUI(t, c, display)
+	x := dialX(t, display)
+	g.waitForWindow(x, nil)
+	pid := g.waitForAgent(c, 0)
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	g.checkCleanExit()
+	if p := agentPID(c); p != pid && alive(p) {
+		t.Errorf("the window started agent %d after agent %d quit", p, pid)
+	}
+}
+
 // scanGUI runs the secret scan over the window's output, the agents' log
 // in the socket directory and the profile, for the session's tokens.
 func scanGUI(t *testing.T, c *cli, g *gui, start time.Time) {
