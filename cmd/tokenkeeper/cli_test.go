@@ -23,8 +23,9 @@ import (
 	"github.com/tokenkeeper/tokenkeeper/storage"
 )
 
-// binary is the tokenkeeper binary built once for these tests.
-var binary string
+// binary is the tokenkeeper binary built once for these tests, in binDir;
+// the smoke tests build the window beside it (windowBinary).
+var binary, binDir string
 
 func TestMain(m *testing.M) {
 	// The in-process demo providers' OP library logs request errors (such
@@ -35,9 +36,12 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	binDir = dir
 	binary = filepath.Join(dir, "tokenkeeper")
-	// The tags scripts/build uses, so the tests run what users run.
+	// The tags and cgo setting scripts/build uses, so the tests run what
+	// users run.
 	build := exec.Command("go", "build", "-tags", "no_emoji", "-o", binary, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building tokenkeeper:", err)

@@ -26,11 +26,16 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	if err := svc.StartDemo(ctx); err != nil {
 		return err
 	}
+	// A running agent shows the demo accounts now; one the window starts
+	// reads them at start. The provider itself lives in this process.
+	e.changed(ctx)
 	fmt.Fprintf(e.stderr, "Demo provider running at %s (user %q, password %q).\nAccounts %q (ERP.net dialect) and %q (TokenIDP dialect) are ready: sign in from the window, or with `tokenkeeper login %s`.\n",
 		svc.DemoURL(), demo.DemoUser, demo.DemoPassword, service.DemoAccount, service.DemoTokenIDPAccount, service.DemoAccount)
 	if *noGUI {
 		<-ctx.Done()
 		return nil
 	}
-	return runGUI(ctx, e, nil)
+	// The window runs as a child: this process keeps serving the demo
+	// provider until the window quits.
+	return runWindowChild(ctx, e)
 }

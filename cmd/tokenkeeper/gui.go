@@ -3,116 +3,64 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
-	"os/signal"
-	"runtime"
+	"os/exec"
 	"syscall"
 	"time"
 
-	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/app"
-	"github.com/godbus/dbus/v5"
-
-	"github.com/tokenkeeper/tokenkeeper/cmd/internal/resume"
-	"github.com/tokenkeeper/tokenkeeper/ui"
+	"github.com/tokenkeeper/tokenkeeper/cmd/internal/launch"
 )
 
-// appID matches FyneApp.toml; Fyne keys its preferences by it.
-const appID = "net.tokenkeeper.app"
-
-// runGUI starts the window and tray with the background renewer. SIGINT or
-// SIGTERM quits cleanly with exit code 0, through the window's Quit.
+// runGUI opens the window: the tokenkeeper-window executable installed
+// beside this one (SPEC §7), which starts the agent if none runs (§13).
+// The command line links no GUI toolkit, OpenGL or X11, so it runs on a
+// headless machine; only the window needs them.
 func runGUI(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("tokenkeeper", flag.ContinueOnError)
-	hidden := fs.Bool("hidden", false, "start hidden in the tray (used by the autostart entry)")
+	fs.Bool("hidden", false, "only make sure the agent runs, show no window (older autostart entries)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	svc, err := e.service()
+	path, err := launch.Find(launch.Window)
 	if err != nil {
 		return err
 	}
-	svc.EnsureDemoProvider()
+	// The window takes this process over, PID included: whoever started
+	// `tokenkeeper` (the menu entry, a script) signals and waits for the
+	// window itself, and its exit code is the window's.
+	return syscall.Exec(path, append([]string{launch.Window}, args...), os.Environ())
+}
 
-	a := app.NewWithID(appID)
-	a.SetIcon(ui.AppIcon)
-	tray := trayAvailable()
-	u := ui.New(a, svc, ui.Options{Tray: tray, StartHidden: *hidden && tray})
+// windowStopGrace is how long a window told to quit may take before it is
+// killed; the window itself waits up to 10 s for a refresh in flight.
+const windowStopGrace = 20 * time.Second
 
-	runCtx, stop := context.WithCancel(ctx)
-	renewerDone := make(chan error, 1)
-	go func() { renewerDone <- svc.Run(runCtx) }()
-	// SPEC §4: timers stop while the machine sleeps; on logind's wake-up
-	// the renewer re-checks every deadline at once. Ends with runCtx.
-	go resume.WatchSystem(runCtx, svc.Wake, e.logger())
-	// SIGINT and SIGTERM must quit through u.Quit, which takes a copied
-	// token off the clipboard (SPEC §7) before GLFW's shutdown hands the
-	// clipboard to a clipboard manager. a.Run starts Fyne's own handler,
-	// which calls the driver's Quit directly and clears nothing; it won
-	// the race against ctx's in most runs. So once the app runs, ours is
-	// made the only one: Reset drops every handler, Fyne's included. Fyne
-	// registers from a goroutine Run starts just before OnStarted, hence
-	// the yield first; should it still register later, the race is only
-	// as before.
-	sigs := make(chan os.Signal, 1)
-	a.Lifecycle().SetOnStarted(func() {
-		go func() {
-			runtime.Gosched()
-			signal.Reset(os.Interrupt, syscall.SIGTERM)
-			signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-		}()
-	})
-	appDone := make(chan struct{})
-	go func() {
-		select {
-		case <-runCtx.Done(): // ctx's signals before the app ran, or stop
-		case <-sigs:
-		}
-		select {
-		case <-appDone:
-			// Quit already. Once Run is over, fyne.Do runs f on this
-			// goroutine, and the clipboard (GLFW) is gone: leave it.
-			return
-		default:
-		}
-		fyne.Do(u.Quit)
-	}()
-	if !(*hidden && tray) {
-		u.Show()
+// runWindowChild runs the window as a child process until it exits, for
+// a command that must keep serving while the window shows (`demo`: the
+// demo provider lives in this process). ctx's end (SIGINT, SIGTERM) is
+// passed on as SIGTERM, which the window answers by quitting cleanly.
+func runWindowChild(ctx context.Context, e *env) error {
+	path, err := launch.Find(launch.Window)
+	if err != nil {
+		return err
 	}
-	a.Run()
-	close(appDone)
-	signal.Stop(sigs)
-	stop()
-	select {
-	case err = <-renewerDone:
-	case <-time.After(10 * time.Second):
-		// A refresh stuck past every HTTP timeout must not keep a quit app alive.
+	cmd := exec.CommandContext(ctx, path)
+	cmd.Stdout, cmd.Stderr = e.stdout, e.stderr
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = windowStopGrace
+	err = cmd.Run()
+	switch ps := cmd.ProcessState; {
+	case ps != nil && ps.Success():
+		return nil // also when it quit because ctx ended
+	case ps != nil && ps.Exited():
+		// The window has said why on stderr already.
+		return &childExit{code: ps.ExitCode()}
 	}
 	return err
 }
 
-// trayAvailable reports whether a system tray host can show our icon: on
-// Linux that is a StatusNotifierWatcher on the session bus. Without one (or
-// without any D-Bus session) the app must not create a tray at all: closing
-// the window then quits, and Fyne's systray is never started, so it cannot
-// crash on quit.
-func trayAvailable() bool {
-	if runtime.GOOS != "linux" && runtime.GOOS != "freebsd" {
-		return true
-	}
-	conn, err := dbus.SessionBusPrivate()
-	if err != nil {
-		return false
-	}
-	defer conn.Close()
-	if err := conn.Auth(nil); err != nil {
-		return false
-	}
-	if err := conn.Hello(); err != nil {
-		return false
-	}
-	var has bool
-	err = conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, "org.kde.StatusNotifierWatcher").Store(&has)
-	return err == nil && has
-}
+// childExit is a child's exit code, passed on without a message of ours.
+type childExit struct{ code int }
+
+func (e *childExit) Error() string { return fmt.Sprintf("the window exited with code %d", e.code) }

@@ -1,16 +1,16 @@
 // Command tokenkeeper keeps OAuth 2.0 / OpenID Connect tokens fresh: a
-// desktop window and tray without arguments, a command line with them.
+// command line with arguments; without them it opens the desktop window
+// (the tokenkeeper-window executable installed beside it).
 package main
 
 import (
 	"os"
 
-	"github.com/tokenkeeper/tokenkeeper/cmd/tokenkeeper/internal/clocale"
+	"github.com/tokenkeeper/tokenkeeper/cmd/internal/profile"
 )
 
 func main() {
-	clocale.Restore()
-	stopProfiles := startProfiles()
+	stopProfiles := profile.Start()
 	code := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stopProfiles()
 	os.Exit(code)

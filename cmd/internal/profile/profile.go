@@ -1,24 +1,27 @@
-package main
+// Package profile writes Go profiles for performance work when the
+// environment asks for them; the CLI and the window both start it first.
+package profile
 
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 )
 
-// startProfiles writes Go profiles for performance work when asked to by
+// Start writes Go profiles for performance work when asked to by
 // the environment: TOKENKEEPER_CPUPROFILE=FILE profiles the CPU from start
 // to exit, TOKENKEEPER_MEMPROFILE=FILE writes a heap profile at exit (its
 // alloc_space view counts everything allocated over the run). Read them
 // with `go tool pprof`. The returned func finishes them.
-func startProfiles() (stop func()) {
+func Start() (stop func()) {
 	var done []func()
 	if path := os.Getenv("TOKENKEEPER_CPUPROFILE"); path != "" {
 		if f, err := os.Create(path); err != nil {
-			fmt.Fprintf(os.Stderr, "tokenkeeper: cpu profile: %v\n", err)
+			fmt.Fprintf(os.Stderr, "%s: cpu profile: %v\n", prog(), err)
 		} else if err := pprof.StartCPUProfile(f); err != nil {
-			fmt.Fprintf(os.Stderr, "tokenkeeper: cpu profile: %v\n", err)
+			fmt.Fprintf(os.Stderr, "%s: cpu profile: %v\n", prog(), err)
 			f.Close()
 		} else {
 			done = append(done, func() { pprof.StopCPUProfile(); f.Close() })
@@ -28,13 +31,13 @@ func startProfiles() (stop func()) {
 		done = append(done, func() {
 			f, err := os.Create(path)
 			if err != nil {
-				fmt.Fprintf(os.Stderr, "tokenkeeper: heap profile: %v\n", err)
+				fmt.Fprintf(os.Stderr, "%s: heap profile: %v\n", prog(), err)
 				return
 			}
 			defer f.Close()
 			runtime.GC()
 			if err := pprof.WriteHeapProfile(f); err != nil {
-				fmt.Fprintf(os.Stderr, "tokenkeeper: heap profile: %v\n", err)
+				fmt.Fprintf(os.Stderr, "%s: heap profile: %v\n", prog(), err)
 			}
 		})
 	}
@@ -44,3 +47,5 @@ func startProfiles() (stop func()) {
 		}
 	}
 }
+
+func prog() string { return filepath.Base(os.Args[0]) }
