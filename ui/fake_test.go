@@ -224,7 +224,6 @@ type harness struct {
 	now     time.Time
 	tickers []*fakeTicker
 	timers  fakeTimers
-	notes   []*fyne.Notification
 	ticked  chan struct{}
 }
 
@@ -243,7 +242,6 @@ func newHarness(t *testing.T, st service.Status, opts Options) *harness {
 			return ft
 		}
 		u.afterFunc = h.timers.afterFunc
-		u.notify = func(n *fyne.Notification) { h.notes = append(h.notes, n) }
 		u.applyGap = 0 // statuses apply at once (TestApplyGap covers the gap)
 		u.async = func(f func()) { f() }
 		u.afterTick = func() {

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -17,15 +18,8 @@ func TestQuitClearsClipboard(t *testing.T) {
 		opts Options
 		quit func(*harness)
 	}{
-		{"tray Quit", Options{Tray: true}, func(h *harness) {
-			m := h.ui.buildTrayMenu(h.ui.status)
-			quit := m.Items[len(m.Items)-1]
-			if quit.Label != "Quit" {
-				t.Fatalf("last tray item is %q", quit.Label)
-			}
-			quit.Action()
-		}},
-		{"closing the window without a tray", Options{}, func(h *harness) { h.ui.Window().Close() }},
+		{"closing the window", Options{Tray: true}, func(h *harness) { h.ui.userClose() }},
+		{"closing the window without a tray", Options{StopAgent: func(context.Context) error { return nil }}, func(h *harness) { h.ui.userClose() }},
 		{"Quit (SIGINT, SIGTERM)", Options{Tray: true}, func(h *harness) { h.ui.Quit() }},
 	}
 	for _, w := range ways {

@@ -41,6 +41,7 @@ type settingsForm struct {
 	lead, clear   *widget.Select
 	notifications *widget.Check
 	startHidden   *widget.Check
+	keepRenewing  *widget.Check // nil when the agent has a tray
 	form          *widget.Form
 	dlg           dialog.Dialog
 }
@@ -66,6 +67,15 @@ func (u *UI) newSettingsForm() *settingsForm {
 	hiddenItem := widget.NewFormItem("", f.startHidden)
 	hiddenItem.HintText = "renewal then runs from the moment you log in"
 	f.form = widget.NewForm(leadItem, clearItem, widget.NewFormItem("", f.notifications), hiddenItem)
+	if !u.opts.Tray && u.opts.StopAgent != nil {
+		// Only without a tray does closing the window stop renewal; the
+		// choice is this window's own preference, not the agent's.
+		f.keepRenewing = widget.NewCheck("Keep renewing in the background when the window is closed", nil)
+		f.keepRenewing.SetChecked(u.keepRenewing())
+		keepItem := widget.NewFormItem("", f.keepRenewing)
+		keepItem.HintText = "there is no tray here: `tokenkeeper` opens the window again"
+		f.form.AppendItem(keepItem)
+	}
 	d := dialog.NewCustomConfirm("Settings", "Save", "Cancel", f.form, func(ok bool) {
 		if !ok {
 			return
@@ -76,6 +86,9 @@ func (u *UI) newSettingsForm() *settingsForm {
 		if err := u.svc.SaveSettings(next); err != nil {
 			u.showError("saving settings", err)
 			return
+		}
+		if f.keepRenewing != nil {
+			u.app.Preferences().SetBool(keepRenewingKey, f.keepRenewing.Checked)
 		}
 		u.flash("Settings saved", flashCopied)
 	}, u.win)

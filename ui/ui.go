@@ -1,6 +1,8 @@
-// Package ui is Tokenkeeper's window, tray menu and notifications (SPEC §7,
-// §8). It shows the state the service publishes and sends the user's
-// intents back to it; it never speaks a protocol or touches the keyring.
+// Package ui is Tokenkeeper's window (SPEC §7). It shows the state the
+// service (in the window executable: the agent, through its local API,
+// SPEC §13) publishes and sends the user's intents back to it; it never
+// speaks a protocol or touches the keyring. The tray and notifications are
+// the agent's (ui/tray, ui/notify).
 //
 // Everything here runs on the Fyne UI goroutine; the only goroutines are the
 // window's one ticker, the service calls started by user actions, and the
@@ -63,12 +65,14 @@ type Service interface {
 
 // Options configure the window.
 type Options struct {
-	// Tray is true when a tray host exists: closing the window then hides
-	// it and renewal goes on. Without one, closing the window quits.
+	// Tray is true when the agent shows a tray icon. Closing the window
+	// always ends it (SPEC §7); renewal goes on in the agent. Without a
+	// tray nothing would be left to reopen it from, so closing also stops
+	// the agent (StopAgent) unless the user chose to keep renewing in the
+	// background (the settings dialog).
 	Tray bool
-	// StartHidden records that the app was started hidden in the tray. New
-	// never shows the window; the caller calls Show unless StartHidden.
-	StartHidden bool
+	// StopAgent asks the agent to quit; nil: closing never stops it.
+	StopAgent func(ctx context.Context) error
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// OpenURL opens a web page (the Profile Site etc.); nil means the
@@ -90,7 +94,7 @@ func (t realTicker) C() <-chan time.Time { return t.Ticker.C }
 // tickInterval is how often visible countdowns update (SPEC §7).
 const tickInterval = time.Second
 
-// UI is the main window with its tray menu and notifications.
+// UI is the main window.
 type UI struct {
 	app  fyne.App
 	svc  Service
@@ -100,7 +104,6 @@ type UI struct {
 	// Hooks replaced by tests; set once in New.
 	newTicker func(time.Duration) ticker
 	afterFunc func(time.Duration, func()) (stop func() bool)
-	notify    func(*fyne.Notification)
 	async     func(func()) // runs a blocking service call off the UI goroutine
 	toUI      func(func()) // runs a status apply on the UI goroutine (fyne.Do)
 	afterTick func()       // test hook, called after each ticker tick is handled
@@ -108,8 +111,6 @@ type UI struct {
 	status   service.Status
 	accounts *accountsView
 	tokens   *tokensView
-	tray     *trayMenu
-	notes    *notifier
 	clip     *clipboard
 
 	content   *fyne.Container // stack: empty state or tabs
@@ -117,12 +118,13 @@ type UI struct {
 	main      fyne.CanvasObject
 	tabs      *container.AppTabs
 	message   *widget.Label // transient status line ("Copied …")
+	banner    *widget.Label // the agent's state when it is not serving
 	summary   *widget.Label
 	msgStop   func() bool
 	visible   bool
 	tick      ticker
 	tickDone  chan struct{}
-	watch     ticker // slow background check for notifications
+	watch     ticker // slow refresh of the time-dependent status bar
 	watchDone chan struct{}
 	unsub     func()
 	// applyQueued says a fyne.Do that will read and apply the newest
@@ -151,9 +153,8 @@ type UI struct {
 	emptyAddBtn   *widget.Button
 }
 
-// New builds the window, the tray menu (when opts.Tray and a is a
-// desktop.App) and notifications, and subscribes to svc. It does not show
-// the window; call Show.
+// New builds the window and subscribes to svc. It does not show the
+// window; call Show.
 func New(a fyne.App, svc Service, opts Options) *UI {
 	return newUI(a, svc, opts, nil)
 }
@@ -179,7 +180,6 @@ func newUI(a fyne.App, svc Service, opts Options, setup func(*UI)) *UI {
 		opts:      opts,
 		newTicker: func(d time.Duration) ticker { return realTicker{time.NewTicker(d)} },
 		afterFunc: func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop },
-		notify:    a.SendNotification,
 		async:     func(f func()) { go f() },
 		toUI:      fyne.Do,
 		applyGap:  100 * time.Millisecond,
@@ -195,7 +195,6 @@ func (u *UI) build() {
 	u.win = u.app.NewWindow("Tokenkeeper")
 	u.win.Resize(fyne.NewSize(1060, 620))
 	u.clip = &clipboard{u: u}
-	u.notes = newNotifier(u)
 	u.accounts = newAccountsView(u)
 	u.tokens = newTokensView(u)
 
@@ -219,17 +218,17 @@ func (u *UI) build() {
 		container.NewHBox(addAccount, addToken, settings),
 		u.accounts.filter)
 	bottom := container.NewBorder(nil, nil, nil, u.summary, u.message)
-	u.main = container.NewBorder(container.NewPadded(top), bottom, nil, nil, u.tabs)
+	u.banner = widget.NewLabel("")
+	u.banner.Importance = widget.WarningImportance
+	u.banner.Wrapping = fyne.TextWrapWord
+	u.banner.Hide()
+	u.main = container.NewBorder(container.NewVBox(u.banner, container.NewPadded(top)), bottom, nil, nil, u.tabs)
 	u.empty = u.emptyState()
 	u.content = container.NewStack(u.main)
 	u.win.SetContent(u.content)
 
-	if u.opts.Tray {
-		u.win.SetCloseIntercept(u.hide)
-		u.tray = newTrayMenu(u)
-	} else {
-		u.win.SetMaster()
-	}
+	u.win.SetMaster()
+	u.win.SetCloseIntercept(u.userClose)
 	u.win.SetOnClosed(u.closed)
 	u.addShortcuts()
 
@@ -260,16 +259,56 @@ func (u *UI) Show() {
 	u.startTicker()
 }
 
-// hide hides the window to the tray; renewal goes on in the service, and no
-// per-second work is left (SPEC §12: idle CPU ≈ 0 while hidden).
-func (u *UI) hide() {
+// SetBanner shows msg above everything, such as the agent having stopped;
+// "" takes it away. Call it on the UI goroutine (fyne.Do).
+func (u *UI) SetBanner(msg string) {
+	if msg == u.banner.Text && u.banner.Visible() == (msg != "") {
+		return
+	}
+	u.banner.SetText(msg)
+	if msg == "" {
+		u.banner.Hide()
+	} else {
+		u.banner.Show()
+	}
+}
+
+// Banner is the text SetBanner shows ("" when none).
+func (u *UI) Banner() string { return u.banner.Text }
+
+// stopAgentTimeout bounds the agent's answer to a quit on closing.
+const stopAgentTimeout = 10 * time.Second
+
+// userClose is the window's close button: the window ends, and without a
+// tray the agent with it unless the user keeps it renewing (SPEC §7).
+func (u *UI) userClose() {
+	if u.opts.Tray || u.opts.StopAgent == nil || u.keepRenewing() {
+		u.Quit()
+		return
+	}
+	// Gone from the screen at once; the quit waits for the agent's
+	// answer so its in-flight refreshes finish before it exits.
 	u.win.Hide()
 	u.visible = false
 	u.stopTicker()
+	u.async(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), stopAgentTimeout)
+		_ = u.opts.StopAgent(ctx) // an agent already gone is as good
+		cancel()
+		u.toUI(u.Quit)
+	})
 }
 
-// closed runs when the window really closes (no tray, or on quit), on the
-// UI goroutine. It may run more than once (quit closes the window too).
+// keepRenewingKey is the window's own preference: without a tray host,
+// closing the window leaves the agent running.
+const keepRenewingKey = "keepRenewingInBackground"
+
+func (u *UI) keepRenewing() bool {
+	return u.app.Preferences().Bool(keepRenewingKey)
+}
+
+// closed runs when the window really closes, on the UI goroutine. It may
+// run more than once (quit closes the window too).
 func (u *UI) closed() {
 	u.shut.Store(true)
 	u.visible = false
@@ -287,8 +326,9 @@ func (u *UI) closed() {
 }
 
 // Quit closes the window, takes a copied token off the clipboard if it is
-// still there, and leaves the app's Run: the tray's Quit, and what SIGINT
-// and SIGTERM must go through, since the driver's own quit clears nothing.
+// still there, and leaves the app's Run: what closing the window and
+// SIGINT and SIGTERM must go through, since the driver's own quit clears
+// nothing.
 // Call it on the UI goroutine (fyne.Do).
 func (u *UI) Quit() {
 	u.closed()
@@ -343,10 +383,8 @@ func (u *UI) onTick() {
 	}
 }
 
-// watchInterval paces the notification checks and the status bar, which
-// depend on time alone (session and reference-token expiry); a minute is
-// plenty for warnings given in hours and days, and costs nothing while
-// hidden.
+// watchInterval paces the status bar's time-dependent part (reference
+// tokens expiring); a minute is plenty for counts given in days.
 const watchInterval = time.Minute
 
 func (u *UI) startWatch() {
@@ -358,7 +396,6 @@ func (u *UI) startWatch() {
 			select {
 			case <-t.C():
 				fyne.Do(func() {
-					u.notes.check(u.status, u.now())
 					u.summary.SetText(summaryText(u.status, u.now()))
 				})
 			case <-done:
@@ -435,10 +472,6 @@ func (u *UI) apply(st service.Status) {
 		u.tabs.Items[0].Text, u.tabs.Items[1].Text = accTitle, tokTitle
 		u.tabs.Refresh()
 	}
-	if u.tray != nil {
-		u.tray.update(st)
-	}
-	u.notes.check(st, u.now())
 }
 
 // summaryText is the status bar: how many accounts and reference tokens
@@ -523,11 +556,6 @@ func (u *UI) do(what string, call func(ctx context.Context) error, then func()) 
 // doing and are not reported.
 func (u *UI) showError(what string, err error) {
 	if errors.Is(err, context.Canceled) {
-		return
-	}
-	if !u.visible && u.tray != nil {
-		// An action from the tray while the window is hidden.
-		u.notify(fyne.NewNotification("Tokenkeeper: "+what+" failed", err.Error()))
 		return
 	}
 	d := dialog.NewError(fmt.Errorf("%s: %w", what, err), u.win)

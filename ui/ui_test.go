@@ -1,8 +1,9 @@
 package ui
 
 import (
+	"context"
+	"errors"
 	"fmt"
-	"image/color"
 	"math"
 	"strings"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -406,115 +408,87 @@ func TestTickerRunsOnlyWhileVisible(t *testing.T) {
 		}
 	}
 
-	// Closing the window with a tray hides it and stops the ticker.
-	h.ui.hide()
-	if !ts[0].stopped {
-		t.Error("ticker not stopped on hide")
-	}
+	h.ui.Show() // already visible (a second launch): no second ticker
 	if n := len(h.windowTickers()); n != 1 {
-		t.Errorf("%d window tickers while hidden, want still 1 (stopped)", n)
+		t.Errorf("%d window tickers after a second Show, want 1", n)
 	}
+	// Closing the window ends the ticker with it.
+	h.ui.Window().Close()
+	if !ts[0].stopped {
+		t.Error("ticker not stopped on close")
+	}
+}
+
+// TestCloseEndsWindowAndMaybeAgent: closing the window always ends it
+// (SPEC §7); without a tray it also stops the agent, unless the user keeps
+// it renewing in the background.
+func TestCloseEndsWindowAndMaybeAgent(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		tray      bool
+		keep      bool
+		stopAgent bool // want StopAgent called
+	}{
+		{"tray", true, false, false},
+		{"no tray", false, false, true},
+		{"no tray, keep renewing", false, true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stopped := 0
+			h := newHarness(t, sampleStatus(), Options{Tray: tc.tray, StopAgent: func(ctx context.Context) error {
+				stopped++
+				return errors.New("the agent is gone already") // closing goes on
+			}})
+			h.app.Preferences().SetBool(keepRenewingKey, tc.keep)
+			h.ui.Show()
+			h.ui.userClose() // the window's close button (its close intercept)
+			if want := map[bool]int{true: 1}[tc.stopAgent]; stopped != want {
+				t.Errorf("StopAgent called %d times, want %d", stopped, want)
+			}
+			if !h.svc.called("unsubscribe") || h.ui.tick != nil || h.ui.visible {
+				t.Error("closing left the subscription, the ticker or the window running")
+			}
+		})
+	}
+}
+
+// TestKeepRenewingSetting: the settings dialog offers "keep renewing"
+// only where closing would stop the agent, and saves it as the window's
+// own preference.
+func TestKeepRenewingSetting(t *testing.T) {
+	stop := func(context.Context) error { return nil }
+	if f := newHarness(t, sampleStatus(), Options{Tray: true, StopAgent: stop}).ui.newSettingsForm(); f.keepRenewing != nil {
+		t.Error("with a tray the dialog offers keep renewing")
+	}
+	h := newHarness(t, sampleStatus(), Options{StopAgent: stop})
+	f := h.ui.newSettingsForm()
+	if f.keepRenewing == nil || f.keepRenewing.Checked {
+		t.Fatal("without a tray the dialog lacks an unchecked keep renewing")
+	}
+	f.keepRenewing.SetChecked(true)
+	f.dlg.(*dialog.ConfirmDialog).Confirm()
+	if !h.ui.keepRenewing() {
+		t.Error("keep renewing not saved")
+	}
+	if f := h.ui.newSettingsForm(); !f.keepRenewing.Checked {
+		t.Error("the dialog does not show the saved choice")
+	}
+}
+
+// TestBanner: the banner shows above the window's content and goes away.
+func TestBanner(t *testing.T) {
+	h := newHarness(t, sampleStatus(), Options{})
 	h.ui.Show()
-	ts = h.windowTickers()
-	if len(ts) != 2 || ts[1].stopped {
-		t.Fatalf("Show did not start a fresh ticker: %d tickers", len(ts))
+	if h.ui.banner.Visible() {
+		t.Error("a banner before any was set")
 	}
-	h.ui.Show() // already visible: no second ticker
-	if n := len(h.windowTickers()); n != 2 {
-		t.Errorf("%d window tickers after a second Show, want 2", n)
+	h.ui.SetBanner("The Tokenkeeper agent stopped; restarting it…")
+	if !h.ui.banner.Visible() || h.ui.Banner() != "The Tokenkeeper agent stopped; restarting it…" {
+		t.Error("banner not shown")
 	}
-}
-
-func TestCloseHidesWithTrayAndQuitsWithout(t *testing.T) {
-	h := newHarness(t, sampleStatus(), Options{Tray: true})
-	h.ui.Show()
-	h.ui.hide()
-	if h.ui.visible {
-		t.Error("still visible after close with a tray")
-	}
-	if h.svc.called("unsubscribe") {
-		t.Error("hiding to the tray unsubscribed from the service")
-	}
-	h2 := newHarness(t, sampleStatus(), Options{})
-	h2.ui.Show()
-	h2.ui.Window().Close()
-	if !h2.svc.called("unsubscribe") || h2.ui.tick != nil {
-		t.Error("closing without a tray left the subscription or ticker running")
-	}
-}
-
-func TestNotificationsOncePerEvent(t *testing.T) {
-	h := newHarness(t, service.Status{}, Options{})
-	st := sampleStatus()
-	h.svc.publish(st)
-
-	titles := func() []string {
-		var out []string
-		for _, n := range h.notes {
-			out = append(out, n.Title)
-		}
-		return out
-	}
-	// prod needs sign-in; ci-sat is within 7 days; old-pat expired;
-	// keycloak-dev's 20 h session was under a day when first seen, so it
-	// waits for the last hour. That's 3: sent one by one.
-	want := []string{"prod: sign-in required", "SAT ci-sat: 5 days left", "PAT old-pat: expired"}
-	if got := titles(); strings.Join(got, "|") != strings.Join(want, "|") {
-		t.Fatalf("notifications = %q, want %q", got, want)
-	}
-
-	// The same status again, and a while later: nothing new.
-	h.svc.publish(st)
-	h.now = h.now.Add(4 * time.Minute)
-	h.svc.publish(st)
-	if len(h.notes) != 3 {
-		t.Fatalf("repeat notifications: %q", titles())
-	}
-
-	// Failing for over 5 minutes notifies once.
-	h.now = h.now.Add(2 * time.Minute)
-	h.svc.publish(st)
-	h.svc.publish(st)
-	if got := titles(); len(got) != 4 || got[3] != "tokenidp: renewal failing" {
-		t.Fatalf("after 6 min failing: %q", got)
-	}
-
-	// A session ending within the hour, and a PAT crossing the 1-day mark.
-	h.now = fixedNow.Add(19*time.Hour + 30*time.Minute)
-	st.Tokens[1].Expires = h.now.Add(20 * time.Hour) // ci-sat: new expiry, new events
-	h.svc.publish(st)
-	got := titles()[4:]
-	want = []string{"keycloak-dev: session ends in 30 min", "SAT ci-sat: expires in 20 h"}
-	if strings.Join(got, "|") != strings.Join(want, "|") {
-		t.Errorf("later notifications = %q, want %q", got, want)
-	}
-
-	// Signing in again and needing it again is a new event.
-	st.Accounts[3].State = service.StateValid
-	h.svc.publish(st)
-	st.Accounts[3].State = service.StateSignInRequired
-	h.svc.publish(st)
-	if last := h.notes[len(h.notes)-1].Title; last != "prod: sign-in required" {
-		t.Errorf("second sign-in required: last notification %q", last)
-	}
-}
-
-func TestNotificationsOffAndCoalesced(t *testing.T) {
-	h := newHarness(t, service.Status{}, Options{})
-	h.svc.settings.Notifications = false
-	h.svc.publish(sampleStatus())
-	if len(h.notes) != 0 {
-		t.Errorf("notifications off, sent %d", len(h.notes))
-	}
-
-	h2 := newHarness(t, service.Status{}, Options{})
-	st := sampleStatus()
-	for i := range 5 {
-		st.Accounts = append(st.Accounts, service.Snapshot{Name: fmt.Sprintf("x%d", i), State: service.StateSignInRequired})
-	}
-	h2.svc.publish(st)
-	if len(h2.notes) != 1 || !strings.Contains(h2.notes[0].Title, "8 things need attention") {
-		t.Errorf("many events: %d notifications, first %q", len(h2.notes), h2.notes[0].Title)
+	h.ui.SetBanner("")
+	if h.ui.banner.Visible() || h.ui.Banner() != "" {
+		t.Error("banner not taken away")
 	}
 }
 
@@ -602,71 +576,6 @@ func TestRefTokenDialogValidates(t *testing.T) {
 	}
 }
 
-// trayApp is a test app with a system tray.
-type trayApp struct {
-	fyne.App
-	menus int
-	menu  *fyne.Menu
-}
-
-func (a *trayApp) SetSystemTrayMenu(m *fyne.Menu)       { a.menus++; a.menu = m }
-func (a *trayApp) SetSystemTrayIcon(fyne.Resource)      {}
-func (a *trayApp) SetSystemTrayWindow(w fyne.Window)    {}
-func (a *trayApp) SetSystemTrayIconBadge(_ color.Color) {}
-
-func TestTrayMenuRebuiltOnlyOnChange(t *testing.T) {
-	svc := newFakeService(sampleStatus())
-	ta := &trayApp{App: test.NewTempApp(t)}
-	var timers fakeTimers
-	u := newUI(ta, svc, Options{Tray: true, Now: func() time.Time { return fixedNow }}, func(u *UI) {
-		u.async = func(f func()) { f() }
-		u.notify = func(*fyne.Notification) {}
-		u.applyGap = 0
-		// Real timers would fire after the test, on their own goroutine.
-		u.afterFunc = timers.afterFunc
-	})
-	t.Cleanup(u.closed)
-	if ta.menus != 1 {
-		t.Fatalf("menus built = %d, want 1", ta.menus)
-	}
-	var labels []string
-	for _, it := range ta.menu.Items {
-		labels = append(labels, it.Label)
-	}
-	want := "Show Tokenkeeper||demodb — valid|keycloak-dev — renewing|tokenidp — renewal failing|" +
-		"prod — sign-in required|github-api — signed out|legacy — expired||Quit"
-	if got := strings.Join(labels, "|"); got != want {
-		t.Errorf("tray menu = %q\nwant %q", got, want)
-	}
-	if c := ta.menu.Items[2].ChildMenu.Items[0]; c.Label != "Copy access token" || c.Disabled {
-		t.Errorf("demodb submenu: %q disabled %v", c.Label, c.Disabled)
-	}
-
-	st := sampleStatus()
-	st.Accounts[0].AccessExpiry = st.Accounts[0].AccessExpiry.Add(time.Hour) // renewed: same states
-	svc.publish(st)
-	if ta.menus != 1 {
-		t.Errorf("menu rebuilt without a visible change")
-	}
-	st.Accounts[0].State = service.StateRenewing
-	svc.publish(st)
-	if ta.menus != 2 {
-		t.Errorf("menu not rebuilt on a state change")
-	}
-
-	svc.tokens["demodb"] = "tok"
-	ta.menu.Items[2].ChildMenu.Items[0].Action()
-	if got := ta.Clipboard().Content(); got != "tok" {
-		t.Errorf("tray copy: clipboard %q", got)
-	}
-	u.closed()
-	for _, ft := range timers {
-		if !ft.stopped {
-			t.Errorf("a %v timer outlives the closed UI", ft.d)
-		}
-	}
-}
-
 // TestPublishBurstRendersOnce: a burst of statuses published while the UI
 // goroutine is busy (a thousand accounts failing at once while offline)
 // queues one render of the newest, not one per status.
@@ -718,9 +627,8 @@ func rowsShown(list fyne.CanvasObject) map[string]string {
 }
 
 // TestStatusRedrawsOnlyWhatIsShown: a status (one arrives with every
-// renewal) redraws the list on screen, and neither the other tab nor a
-// window hidden in the tray; what was not redrawn is current as soon as it
-// is shown. The tab titles are refreshed only when a count changes, since
+// renewal) redraws the list on screen, not the other tab; what was not
+// redrawn is current as soon as it is shown. The tab titles are refreshed only when a count changes, since
 // that re-themes everything in the tabs.
 func TestStatusRedrawsOnlyWhatIsShown(t *testing.T) {
 	h := newHarness(t, sampleStatus(), Options{Tray: true})
@@ -749,48 +657,12 @@ func TestStatusRedrawsOnlyWhatIsShown(t *testing.T) {
 	}
 
 	h.ui.tabs.SelectIndex(0)
-	h.ui.hide()
-	st.Accounts[0].State = service.StateValid
-	a0, t0 = acc.updates, tok.updates
-	h.svc.publish(st)
-	if acc.updates != a0 || tok.updates != t0 {
-		t.Errorf("the hidden window's rows were redrawn: %d accounts, %d tokens", acc.updates-a0, tok.updates-t0)
-	}
-	h.ui.Show()
-	if got := rowsShown(acc.list)["demodb"]; got != "valid" {
-		t.Errorf("account row after Show: %q, want valid", got)
-	}
 
 	title := h.ui.tabs.Items[0].Text
 	st.Accounts = st.Accounts[1:]
 	h.svc.publish(st)
 	if got := h.ui.tabs.Items[0].Text; got == title || got != fmt.Sprintf("Accounts (%d)", len(st.Accounts)) {
 		t.Errorf("tab title after removing an account: %q (was %q)", got, title)
-	}
-}
-
-// TestNotifierQuietIsFree: the notification check runs over every account
-// with every status change; once everything due has been said, it must not
-// allocate, so a thousand accounts changing state cost no garbage here.
-func TestNotifierQuietIsFree(t *testing.T) {
-	if raceEnabled {
-		t.Skip("allocation counts are meaningless under -race; scripts/test runs this without it")
-	}
-	h := newHarness(t, service.Status{}, Options{})
-	var st service.Status
-	for i := range 1000 {
-		st.Accounts = append(st.Accounts, service.Snapshot{
-			Name: fmt.Sprintf("acct-%04d", i), State: []service.State{service.StateValid, service.StateFailing, service.StateSignInRequired}[i%3],
-			AccessExpiry: fixedNow.Add(time.Hour), RefreshExpiry: fixedNow.Add(time.Duration(i) * time.Minute), LastError: "503",
-		})
-	}
-	for i := range 100 {
-		st.Tokens = append(st.Tokens, service.RefTokenSnapshot{Label: fmt.Sprintf("pat-%03d", i), Kind: "pat", Expires: fixedNow.Add(time.Duration(i) * 24 * time.Hour)})
-	}
-	n := newNotifier(h.ui)
-	n.check(st, fixedNow) // says what is due
-	if allocs := testing.AllocsPerRun(20, func() { n.check(st, fixedNow) }); allocs != 0 {
-		t.Errorf("a check with nothing new allocates %v times, want 0", allocs)
 	}
 }
 
@@ -833,30 +705,5 @@ func TestApplyGap(t *testing.T) {
 	h.timers.fire(anyDuration)
 	if n := len(h.ui.status.Accounts); n != 5 {
 		t.Errorf("a status was applied after the window closed: %d accounts", n)
-	}
-}
-
-// TestFailingNotifiesAcrossRetries: a provider that times out shows each
-// retry as renewing for the length of the timeout. The window once kept
-// its own "failing since", reset by every renewing state, and never said
-// that renewal had been failing for over 5 minutes; the renewer's
-// FailingSince survives the retries.
-func TestFailingNotifiesAcrossRetries(t *testing.T) {
-	h := newHarness(t, service.Status{}, Options{})
-	since := h.now
-	for i := range 8 {
-		state := service.StateFailing
-		if i%2 == 1 {
-			state = service.StateRenewing
-		}
-		h.svc.publish(service.Status{Accounts: []service.Snapshot{{Name: "slow", State: state, FailingSince: since, AccessExpiry: since.Add(time.Hour)}}})
-		h.now = h.now.Add(time.Minute)
-	}
-	var got []string
-	for _, n := range h.notes {
-		got = append(got, n.Title)
-	}
-	if len(got) != 1 || got[0] != "slow: renewal failing" {
-		t.Errorf("notifications after 8 minutes of failing retries = %q, want one renewal failing", got)
 	}
 }

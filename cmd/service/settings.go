@@ -2,9 +2,6 @@ package service
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/tokenkeeper/tokenkeeper/storage"
@@ -33,17 +30,14 @@ func (s *Service) Settings() Settings {
 	return out
 }
 
-// SaveSettings stores the preferences and writes or removes the XDG
-// autostart entry for "start at login, hidden in the tray" (SPEC §8).
+// SaveSettings stores the preferences. StartHidden is only recorded: the
+// autostart entry it stands for belongs to the agent's command.
 func (s *Service) SaveSettings(in Settings) error {
 	if in.RenewLead < 0 || in.RenewLead > 24*time.Hour {
 		return fmt.Errorf("renewal lead time %v: must be between 0 and 24h", in.RenewLead)
 	}
 	if in.ClipboardClear < 0 || in.ClipboardClear > time.Hour {
 		return fmt.Errorf("clipboard clear delay %v: must be between 0 and 1h", in.ClipboardClear)
-	}
-	if err := setAutostart(in.StartHidden); err != nil {
-		return err
 	}
 	err := s.update(func(c *storage.Config) error {
 		c.Settings = storage.Settings{
@@ -58,49 +52,4 @@ func (s *Service) SaveSettings(in Settings) error {
 		s.rescheduleAll()
 	}
 	return err
-}
-
-// AutostartPath is the XDG autostart entry (freedesktop Desktop Application
-// Autostart Specification: $XDG_CONFIG_HOME/autostart).
-func AutostartPath() (string, error) {
-	dir, err := os.UserConfigDir()
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(dir, "autostart", "tokenkeeper.desktop"), nil
-}
-
-func setAutostart(on bool) error {
-	path, err := AutostartPath()
-	if err != nil {
-		return fmt.Errorf("autostart: %w", err)
-	}
-	if !on {
-		if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
-			return fmt.Errorf("autostart: %w", err)
-		}
-		return nil
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		return fmt.Errorf("autostart: %w", err)
-	}
-	entry := strings.Join([]string{
-		"[Desktop Entry]",
-		"Type=Application",
-		"Name=Tokenkeeper",
-		"Comment=Keeps OAuth tokens fresh",
-		fmt.Sprintf("Exec=%q --hidden", exe),
-		"Icon=tokenkeeper",
-		"Terminal=false",
-		"X-GNOME-Autostart-enabled=true",
-		"",
-	}, "\n")
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("autostart: %w", err)
-	}
-	if err := os.WriteFile(path, []byte(entry), 0o600); err != nil {
-		return fmt.Errorf("autostart: %w", err)
-	}
-	return nil
 }

@@ -1,7 +1,9 @@
 // Command tokenkeeper-window is Tokenkeeper's desktop window (SPEC §7): the
 // one executable that links Fyne, OpenGL and X11, so the command line
-// (cmd/tokenkeeper) does not. `tokenkeeper` without arguments starts it; it
-// is installed beside tokenkeeper.
+// (cmd/tokenkeeper) and the agent do not. It is a client of the agent
+// (SPEC §13), which it starts when none runs; `tokenkeeper` without
+// arguments and the tray's Show start it; it is installed beside
+// tokenkeeper.
 package main
 
 import (
@@ -33,7 +35,7 @@ func run(args []string, stderr io.Writer) int {
 	defer stop()
 	fs := flag.NewFlagSet("tokenkeeper-window", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	hidden := fs.Bool("hidden", false, "start hidden in the tray (used by the autostart entry)")
+	hidden := fs.Bool("hidden", false, "only make sure the agent runs (what older autostart entries ask for)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -53,7 +55,7 @@ func run(args []string, stderr io.Writer) int {
 		slog.SetDefault(slog.New(slog.DiscardHandler))
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	if (runtime.GOOS == "linux" || runtime.GOOS == "freebsd") && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+	if !*hidden && (runtime.GOOS == "linux" || runtime.GOOS == "freebsd") && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
 		// GLFW would panic; the command line needs no display.
 		fmt.Fprintln(stderr, "tokenkeeper-window: no display (DISPLAY and WAYLAND_DISPLAY are unset); the command line (tokenkeeper token, list, login …) works without one")
 		return 1

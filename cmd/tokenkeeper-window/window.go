@@ -2,49 +2,79 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/signal"
 	"runtime"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
-	"github.com/godbus/dbus/v5"
 
-	"github.com/tokenkeeper/tokenkeeper/cmd/internal/resume"
-	"github.com/tokenkeeper/tokenkeeper/cmd/service"
-	"github.com/tokenkeeper/tokenkeeper/storage"
+	"github.com/tokenkeeper/tokenkeeper/cmd/internal/localapi"
 	"github.com/tokenkeeper/tokenkeeper/ui"
 )
+
+var _ ui.Service = (*agentLink)(nil)
 
 // appID matches FyneApp.toml; Fyne keys its preferences by it.
 const appID = "net.tokenkeeper.app"
 
-// runWindow starts the window and tray with the background renewer. SIGINT
-// or SIGTERM quits cleanly with exit code 0, through the window's Quit.
+// bannerRestarting is what the window shows while the agent is gone.
+const bannerRestarting = "The Tokenkeeper agent stopped; restarting it…"
+
+// runWindow shows the window as a client of the agent (SPEC §7, §13): it
+// renders the agent's status and sends it the user's intents, and runs no
+// renewer of its own. A second window only brings the first forward.
+// SIGINT or SIGTERM quits cleanly with exit code 0, through the window's
+// Quit.
 func runWindow(ctx context.Context, log *slog.Logger, hidden bool) error {
-	svc, err := newService(log)
+	c, err := connect(ctx, log)
 	if err != nil {
 		return err
 	}
-	defer svc.Close()
-	svc.EnsureDemoProvider()
+	if hidden {
+		// What older autostart entries start: renewal hidden in the tray
+		// is the agent's now, which runs; there is no window to show.
+		c.Close()
+		return nil
+	}
+	if shown, err := c.ShowWindow(ctx); err == nil && shown {
+		log.Debug("the running window was brought forward")
+		c.Close()
+		return nil
+	}
+	link := newAgentLink(c)
+	defer link.Close()
 
 	a := app.NewWithID(appID)
 	a.SetIcon(ui.AppIcon)
-	tray := trayAvailable()
-	u := ui.New(a, svc, ui.Options{Tray: tray, StartHidden: hidden && tray})
-
 	runCtx, stop := context.WithCancel(ctx)
-	renewerDone := make(chan error, 1)
-	go func() { renewerDone <- svc.Run(runCtx) }()
-	// SPEC §4: timers stop while the machine sleeps; on logind's wake-up
-	// the renewer re-checks every deadline at once. Ends with runCtx.
-	go resume.WatchSystem(runCtx, svc.Wake, log)
+	defer stop()
+	// Set when the window itself stops the agent: the end of its watch
+	// is then no loss to repair.
+	var stopping atomic.Bool
+	u := ui.New(a, link, ui.Options{
+		Tray: c.Agent().Tray,
+		StopAgent: func(ctx context.Context) error {
+			stopping.Store(true)
+			return link.client().Quit(ctx)
+		},
+	})
+	onShow := func() {
+		fyne.Do(func() {
+			u.Show()
+			u.Window().RequestFocus()
+		})
+	}
+	c.WatchWindow(runCtx, onShow)
+	go keepAgent(runCtx, log, link, u, onShow, &stopping)
+
 	// SIGINT and SIGTERM must quit through u.Quit, which takes a copied
 	// token off the clipboard (SPEC §7) before GLFW's shutdown hands the
 	// clipboard to a clipboard manager. a.Run starts Fyne's own handler,
@@ -77,66 +107,79 @@ func runWindow(ctx context.Context, log *slog.Logger, hidden bool) error {
 		}
 		fyne.Do(u.Quit)
 	}()
-	if !(hidden && tray) {
-		u.Show()
-	}
+	u.Show()
 	a.Run()
 	close(appDone)
 	signal.Stop(sigs)
-	stop()
-	select {
-	case err = <-renewerDone:
-	case <-time.After(10 * time.Second):
-		// A refresh stuck past every HTTP timeout must not keep a quit app alive.
-	}
-	return err
+	return nil
 }
 
-// newService opens the user's store and keyring as the command line does.
-func newService(log *slog.Logger) (*service.Service, error) {
-	dir, err := storage.DefaultDir()
+// quitWait is how long agentQuit looks for the socket to go.
+const quitWait = time.Second
+
+// agentQuit tells an agent that quit from one that died: a clean shutdown
+// closes its listener, which removes the socket file, moments after it
+// ended the streams; a killed or crashed agent leaves the file behind.
+func agentQuit(ctx context.Context) bool {
+	dir, err := localapi.Dir()
 	if err != nil {
-		return nil, err
+		return false
 	}
-	// TOKENKEEPER_HTTP_TIMEOUT bounds every provider request (default
-	// auth.DefaultTimeout); tests use it to exercise slow providers.
-	var hc *http.Client
-	if v := os.Getenv("TOKENKEEPER_HTTP_TIMEOUT"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return nil, fmt.Errorf("TOKENKEEPER_HTTP_TIMEOUT=%q: want a positive duration such as 10s", v)
+	path := localapi.SocketPath(dir)
+	deadline := time.Now().Add(quitWait)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+			return true
 		}
-		hc = &http.Client{Timeout: d}
+		time.Sleep(20 * time.Millisecond)
 	}
-	return service.New(service.Options{
-		Store:   storage.Open(dir),
-		Keyring: storage.SystemKeyring(),
-		HTTP:    hc,
-		Logger:  log,
-	})
+	return false
 }
 
-// trayAvailable reports whether a system tray host can show our icon: on
-// Linux that is a StatusNotifierWatcher on the session bus. Without one (or
-// without any D-Bus session) the app must not create a tray at all: closing
-// the window then quits, and Fyne's systray is never started, so it cannot
-// crash on quit.
-func trayAvailable() bool {
-	if runtime.GOOS != "linux" && runtime.GOOS != "freebsd" {
-		return true
+// keepAgent restarts the agent whenever its status watch ends without the
+// agent having quit, until ctx ends (SPEC §13: the window says the agent
+// is gone and restarts it); an agent that quit takes the window with it.
+// The window keeps showing the last status meanwhile.
+func keepAgent(ctx context.Context, log *slog.Logger, link *agentLink, u *ui.UI, onShow func(), stopping *atomic.Bool) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-link.client().Lost():
+		}
+		if stopping.Load() || ctx.Err() != nil {
+			return
+		}
+		if agentQuit(ctx) {
+			// Quit from the tray, or SIGTERM (logout, systemctl stop):
+			// the user's choice, which a window must not undo.
+			log.Info("the agent quit; closing the window")
+			fyne.Do(u.Quit)
+			return
+		}
+		log.Warn("the agent stopped; restarting it")
+		fyne.Do(func() { u.SetBanner(bannerRestarting) })
+		wait := time.Second
+		for {
+			c, err := connect(ctx, log)
+			if err == nil {
+				link.swap(c)
+				c.WatchWindow(ctx, onShow)
+				fyne.Do(func() { u.SetBanner("") })
+				break
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			log.Warn("restarting the agent", "err", err)
+			msg := fmt.Sprintf("The Tokenkeeper agent stopped and could not be restarted (%v); trying again…", err)
+			fyne.Do(func() { u.SetBanner(msg) })
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(wait):
+			}
+			wait = min(2*wait, 30*time.Second)
+		}
 	}
-	conn, err := dbus.SessionBusPrivate()
-	if err != nil {
-		return false
-	}
-	defer conn.Close()
-	if err := conn.Auth(nil); err != nil {
-		return false
-	}
-	if err := conn.Hello(); err != nil {
-		return false
-	}
-	var has bool
-	err = conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, "org.kde.StatusNotifierWatcher").Store(&has)
-	return err == nil && has
 }

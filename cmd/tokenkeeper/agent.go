@@ -80,7 +80,7 @@ func cmdAgent(ctx context.Context, e *env, args []string) error {
 	// The tray is known before the API answers, so the first window asks
 	// the right question: does closing me hide me, or quit?
 	hasTray := !*noTray && tray.Available()
-	srv := localapi.NewServer(svc, localapi.ServerOptions{Logger: log, Quit: quit, Tray: hasTray})
+	srv := localapi.NewServer(agentBackend{svc}, localapi.ServerOptions{Logger: log, Quit: quit, Tray: hasTray})
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
 

@@ -242,3 +242,69 @@ func TestCLIThroughTheAgent(t *testing.T) {
 	c.mu.Unlock()
 	scanSecrets(t, []string{access, access2}, out, []string{c.dir, c.runtime}, start)
 }
+
+// TestAgentAutostart: "start at login" saved through the agent (as the
+// window's settings dialog does) writes an XDG autostart entry that starts
+// the agent, and turning it off removes the entry.
+func TestAgentAutostart(t *testing.T) {
+	c := newCLI(t)
+	c.startAgent()
+	cl, err := localapi.DialPath(context.Background(), c.socket())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	path := filepath.Join(filepath.Dir(c.dir), ".config", "autostart", "tokenkeeper.desktop")
+	st := cl.Settings()
+	st.StartHidden = true
+	if err := cl.SaveSettings(st); err != nil {
+		t.Fatal(err)
+	}
+	entry, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("no autostart entry after turning start-at-login on: %v", err)
+	}
+	if want := fmt.Sprintf("Exec=%q agent\n", binary); !strings.Contains(string(entry), want) {
+		t.Errorf("autostart entry lacks %q:\n%s", want, entry)
+	}
+	if !cl.Settings().StartHidden {
+		t.Error("the setting was not stored")
+	}
+	st.StartHidden = false
+	if err := cl.SaveSettings(st); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("autostart entry still there after turning it off: %v", err)
+	}
+}
+
+// TestAgentLooseSocketDirectory: a socket directory others can enter is
+// refused by both sides (SPEC §13): the agent does not start, and the CLI
+// does not talk to a socket there but works directly, saying why.
+func TestAgentLooseSocketDirectory(t *testing.T) {
+	srv := startDemo(t)
+	c := newCLI(t)
+	c.ok("add", "erp", "--provider", "erpnet", "--url", srv.URL(), "--client-id", demo.ClientID)
+	c.login("erp")
+	access, _ := c.session("erp")
+	a := c.startAgent()
+	dir := filepath.Dir(c.socket())
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := c.ok("token", "erp")
+	if strings.TrimSpace(r.stdout) != access {
+		t.Error("token with a loose socket directory printed something other than the stored token")
+	}
+	if !strings.Contains(r.stderr, "not using the agent") || !strings.Contains(r.stderr, "chmod 700 "+dir) {
+		t.Errorf("token did not say why it skipped the agent: %q", r.stderr)
+	}
+	a.stop()
+	second := c.spawnAgent()
+	err := second.wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || !strings.Contains(second.out.String(), "chmod 700") {
+		t.Errorf("agent with a loose socket directory: %v\n%s", err, second.out.String())
+	}
+}

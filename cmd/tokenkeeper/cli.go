@@ -162,7 +162,7 @@ func commands() []command {
 var changesConfig = map[string]bool{"add": true, "refresh": true, "logout": true, "remove": true, "pat": true}
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "Usage: tokenkeeper [COMMAND] [ARGS]\n\nWithout a command, starts the window (and tray).\n\nCommands:")
+	fmt.Fprintln(w, "Usage: tokenkeeper [COMMAND] [ARGS]\n\nWithout a command, opens the window (tokenkeeper-window, which starts the agent if none runs).\n\nCommands:")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, c := range commands() {
 		fmt.Fprintf(tw, "  %s %s\t%s\n", c.name, c.args, c.help)

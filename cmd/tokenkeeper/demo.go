@@ -26,6 +26,9 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	if err := svc.StartDemo(ctx); err != nil {
 		return err
 	}
+	// A running agent shows the demo accounts now; one the window starts
+	// reads them at start. The provider itself lives in this process.
+	e.changed(ctx)
 	fmt.Fprintf(e.stderr, "Demo provider running at %s (user %q, password %q).\nAccounts %q (ERP.net dialect) and %q (TokenIDP dialect) are ready: sign in from the window, or with `tokenkeeper login %s`.\n",
 		svc.DemoURL(), demo.DemoUser, demo.DemoPassword, service.DemoAccount, service.DemoTokenIDPAccount, service.DemoAccount)
 	if *noGUI {

@@ -24,15 +24,21 @@ import (
 	"github.com/godbus/dbus/v5"
 
 	"github.com/tokenkeeper/tokenkeeper/auth/demo"
+	"github.com/tokenkeeper/tokenkeeper/cmd/internal/localapi"
 	"github.com/tokenkeeper/tokenkeeper/storage"
+	"github.com/tokenkeeper/tokenkeeper/ui/tray/traytest"
 )
 
 // The smoke tests run `tokenkeeper` without arguments, which starts the real
-// window executable beside it, under a private Xvfb (SPEC §7–§8): the
-// window must come up with content, and quitting (SIGTERM or closing the
-// window) must exit 0 without a panic, also when no D-Bus session is
-// reachable (no tray, no keyring); with a tray host closing only hides it. Set TOKENKEEPER_SMOKE_SHOT to a directory
-// to keep the screenshots there; otherwise they go to t.TempDir().
+// window executable beside it, under a private Xvfb (SPEC §7, §8, §13): the
+// window is a client of the agent and starts one when none runs; it must
+// come up with content, and quitting (SIGTERM or closing the window) must
+// exit 0 without a panic, also when no D-Bus session is reachable (no
+// tray, no keyring). Closing the window ends it; without a tray it stops
+// the agent too. One window per user: a second `tokenkeeper` brings the
+// first forward. An agent killed under the window is restarted by it. Set
+// TOKENKEEPER_SMOKE_SHOT to a directory to keep the screenshots there;
+// otherwise they go to t.TempDir().
 //
 // The X11 side is a few requests spoken straight over the server's socket
 // (find the window, read its pixels, send WM_DELETE_WINDOW), so the tests
@@ -48,14 +54,16 @@ const (
 )
 
 func TestGUISmoke(t *testing.T) {
+	start := time.Now()
 	display := startXvfb(t)
 	c := guiProfile(t)
-	// The window's renewer must renew a token that is due at start.
+	// The agent the window starts must renew a token that is due.
 	expireAccess(t, c, "erp")
 	g := startGUI(t, c, display)
 	x := dialX(t, display)
 	_, first := g.waitForWindow(x, nil)
-	g.waitForRenewal(c, "erp")
+	pid := g.waitForAgent(c, 0)
+	waitForRenewal(t, c, "erp", g)
 	// The next frame shows the renewed token (or its countdown ticking).
 	win, shot := g.waitForWindow(x, first)
 	saveShot(t, shot)
@@ -66,12 +74,17 @@ func TestGUISmoke(t *testing.T) {
 	if x.mapped(win) {
 		t.Error("the window is still mapped after the process exited")
 	}
+	// SIGTERM ends the window, not the renewal.
+	if !alive(pid) {
+		t.Error("the agent stopped with the window")
+	}
+	scanGUI(t, c, g, start)
 }
 
-// TestGUISmokeNoDBus runs the window with no reachable D-Bus session: no
-// tray host can be found and the keyring is unavailable. The window must
-// still show, and both ways of quitting must exit cleanly (Fyne's systray
-// crashes on quit without D-Bus; gui.go must never start it then).
+// TestGUISmokeNoDBus runs the window with no reachable D-Bus session: the
+// agent finds no tray host and the keyring is unavailable. The window must
+// still show, and both ways of quitting must exit cleanly; closing it (no
+// tray) stops the agent as well.
 func TestGUISmokeNoDBus(t *testing.T) {
 	display := startXvfb(t)
 	c := guiProfile(t)
@@ -83,12 +96,12 @@ func TestGUISmokeNoDBus(t *testing.T) {
 	x := dialX(t, display)
 
 	quits := []struct {
-		name string
-		quit func(g *gui, win uint32) error
+		name      string
+		quit      func(g *gui, win uint32) error
+		agentQuit bool
 	}{
-		{"SIGTERM", func(g *gui, _ uint32) error { return g.cmd.Process.Signal(syscall.SIGTERM) }},
-		// Without a tray closing the window quits the app.
-		{"close window", func(_ *gui, win uint32) error { return x.deleteWindow(win) }},
+		{"SIGTERM", func(g *gui, _ uint32) error { return g.cmd.Process.Signal(syscall.SIGTERM) }, false},
+		{"close window", func(_ *gui, win uint32) error { return x.deleteWindow(win) }, true},
 	}
 	for _, q := range quits {
 		t.Run(q.name, func(t *testing.T) {
@@ -102,6 +115,7 @@ func TestGUISmokeNoDBus(t *testing.T) {
 			defer unlock()
 			g := startGUI(t, c, display)
 			_, first := g.waitForWindow(x, nil)
+			pid := g.waitForAgent(c, 0)
 			unlock()
 			win, shot := g.waitForWindow(x, first)
 			saveShot(t, shot)
@@ -109,98 +123,196 @@ func TestGUISmokeNoDBus(t *testing.T) {
 				t.Fatal(err)
 			}
 			g.checkCleanExit()
+			if q.agentQuit {
+				waitGone(t, pid)
+			} else if !alive(pid) {
+				t.Error("the agent stopped with the window")
+			}
 		})
 	}
 }
 
-// TestGUISmokeTray runs the window with a tray host on the session bus
-// (SPEC §8): the app registers its tray item, closing the window hides it
-// while renewal goes on, and SIGTERM still quits cleanly.
+// TestGUISmokeTray runs the agent with a tray host on the session bus
+// (SPEC §8): the tray's Show opens the window, a second `tokenkeeper`
+// brings that one forward instead of opening another, and closing the
+// window ends it while renewal goes on in the agent.
 func TestGUISmokeTray(t *testing.T) {
 	display := startXvfb(t)
 	c := guiProfile(t)
-	items := fakeTrayHost(t)
-	g := startGUI(t, c, display)
-	x := dialX(t, display)
-	win, _ := g.waitForWindow(x, nil)
+	windowBinary(t) // the agent starts it from beside itself
+	conn, host := traytest.StartHost(t)
+	a := c.startAgent("DISPLAY=" + display)
+	var item dbus.Sender
 	select {
-	case <-items:
-	case <-g.done:
-		g.fail("the GUI exited before registering its tray item")
+	case item = <-host.Items:
 	case <-time.After(hangLimit):
-		g.fail("no tray item registered with the StatusNotifierWatcher within %v", hangLimit)
+		t.Fatalf("the agent registered no tray item within %v:\n%s", hangLimit, a.out.String())
+	}
+	obj := conn.Object(string(item), "/StatusNotifierItem")
+	v, err := obj.GetProperty("org.kde.StatusNotifierItem.Menu")
+	if err != nil {
+		t.Fatalf("the tray item has no menu: %v", err)
+	}
+	menu := conn.Object(string(item), v.Value().(dbus.ObjectPath))
+	root := waitMenu(t, menu, func(m traytest.Item) bool {
+		_, ok := m.Child("Show Tokenkeeper")
+		return ok
+	})
+	show, _ := root.Child("Show Tokenkeeper")
+	traytest.Click(t, menu, show)
+	x := dialX(t, display)
+	var win uint32
+	waitUntil(t, "the window the tray's Show opens", func() bool {
+		ws := x.windows(windowTitle)
+		if len(ws) > 0 {
+			win = ws[0]
+		}
+		return len(ws) > 0
+	})
+
+	// A second launch, from the menu entry or a terminal: it exits 0 and
+	// the one window stays the only one.
+	g := startGUI(t, c, display)
+	g.checkCleanExit()
+	traytest.Click(t, menu, show)
+	if ws := x.windows(windowTitle); len(ws) != 1 {
+		t.Errorf("%d windows after a second launch and a second Show, want 1", len(ws))
 	}
 
 	if err := x.deleteWindow(win); err != nil {
 		t.Fatal(err)
 	}
-	g.waitUnmapped(x, win)
-	// Hidden in the tray, the renewer still follows the config file and
-	// renews what is due.
+	waitUntil(t, "the window to close", func() bool { return !x.mapped(win) })
+	if a.exited() {
+		t.Fatalf("closing the window stopped the agent, which has a tray:\n%s", a.out.String())
+	}
+	// Renewal goes on in the agent.
 	expireAccess(t, c, "erp")
-	g.waitForRenewal(c, "erp")
+	waitForRenewal(t, c, "erp", nil)
+}
 
+// TestGUISmokeAgentRestart kills the agent under a running window: the
+// window notices its status watch ending, starts a new agent and carries
+// on (SPEC §13); nothing it or the agents printed holds a token.
+func TestGUISmokeAgentRestart(t *testing.T) {
+	start := time.Now()
+	display := startXvfb(t)
+	c := guiProfile(t)
+	g := startGUI(t, c, display)
+	x := dialX(t, display)
+	g.waitForWindow(x, nil)
+	first := g.waitForAgent(c, 0)
+	if err := syscall.Kill(first, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	second := g.waitForAgent(c, first)
+	if second == first {
+		t.Fatal("the same agent answers after SIGKILL")
+	}
+	// The restarted agent serves the window: a refresh it does shows.
+	expireAccess(t, c, "erp")
+	waitForRenewal(t, c, "erp", g)
+	if g.exited() {
+		g.fail("the window exited after the agent was killed")
+	}
 	if err := g.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	g.checkCleanExit()
+	if !strings.Contains(g.stderr.String(), "restarting") {
+		t.Errorf("the window's log does not say it restarted the agent:\n%s", g.stderr.String())
+	}
+	scanGUI(t, c, g, start)
 }
 
-// fakeTrayHost claims org.kde.StatusNotifierWatcher on the test's session
-// bus (the private one scripts/with-keyring starts), as a desktop's tray
-// host does, and reports each item that registers.
-func fakeTrayHost(t *testing.T) <-chan string {
+// TestGUISmokeAgentQuit stops the agent on purpose under a running window
+// (SIGTERM, as the tray's Quit or a logout does): the window closes with
+// it, exit 0, and starts no new agent.
+func TestGUISmokeAgentQuit(t *testing.T) {
+	display := startXvfb(t)
+	c := guiProfile(t)
+	g := startGUI(t, c, display)
+	x := dialX(t, display)
+	g.waitForWindow(x, nil)
+	pid := g.waitForAgent(c, 0)
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	g.checkCleanExit()
+	if p := agentPID(c); p != pid && alive(p) {
+		t.Errorf("the window started agent %d after agent %d quit", p, pid)
+	}
+}
+
+// scanGUI runs the secret scan over the window's output, the agents' log
+// in the socket directory and the profile, for the session's tokens.
+func scanGUI(t *testing.T, c *cli, g *gui, start time.Time) {
 	t.Helper()
-	conn, err := dbus.ConnectSessionBus()
-	if err != nil {
-		t.Fatalf("session bus: %v", err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	w := &trayWatcher{items: make(chan string, 8)}
-	if err := conn.Export(w, "/StatusNotifierWatcher", "org.kde.StatusNotifierWatcher"); err != nil {
-		t.Fatal(err)
-	}
-	reply, err := conn.RequestName("org.kde.StatusNotifierWatcher", dbus.NameFlagDoNotQueue)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if reply != dbus.RequestNameReplyPrimaryOwner {
-		t.Fatalf("another StatusNotifierWatcher owns the name on this bus (reply %d)", reply)
-	}
-	return w.items
+	access, refresh := c.session("erp")
+	agentLog, _ := os.ReadFile(filepath.Join(c.runtime, "tokenkeeper", "agent.log"))
+	out := g.stdout.String() + g.stderr.String() + string(agentLog) + c.seen.String()
+	scanSecrets(t, []string{access, refresh}, out, []string{c.dir, c.runtime}, start)
 }
 
-// trayWatcher is the one method of the StatusNotifierItem watcher
-// protocol that Fyne's systray calls.
-type trayWatcher struct{ items chan string }
-
-func (w *trayWatcher) RegisterStatusNotifierItem(item string) *dbus.Error {
-	select {
-	case w.items <- item:
-	default:
+// agentPID reads the PID the running agent wrote into its lock file (0 if
+// none yet).
+func agentPID(c *cli) int {
+	b, err := os.ReadFile(filepath.Join(c.runtime, "tokenkeeper", "agent.lock"))
+	if err != nil {
+		return 0
 	}
-	return nil
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return pid
 }
 
-// waitUnmapped polls until the window is hidden, and fails if the process
-// exits instead.
-func (g *gui) waitUnmapped(x *xConn, win uint32) {
+// waitForAgent waits until an agent other than not (0: any) holds the lock
+// and answers on the socket, and returns its PID. An agent the window
+// started is not the test's child: it is stopped with SIGTERM at cleanup.
+func (g *gui) waitForAgent(c *cli, not int) int {
 	g.t.Helper()
 	deadline := time.After(hangLimit)
-	tick := time.NewTicker(100 * time.Millisecond)
+	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
-	for x.mapped(win) {
+	for {
+		if pid := agentPID(c); pid != 0 && pid != not && alive(pid) {
+			if cl, err := localapi.DialPath(context.Background(), c.socket()); err == nil {
+				cl.Close()
+				g.t.Cleanup(func() {
+					if alive(pid) {
+						syscall.Kill(pid, syscall.SIGTERM)
+						waitGone(g.t, pid)
+					}
+				})
+				return pid
+			}
+		}
 		select {
 		case <-g.done:
-			g.fail("closing the window quit the app; with a tray it must hide")
+			if not == 0 {
+				g.fail("the window exited before an agent answered")
+			}
 		case <-deadline:
-			g.fail("the window was not hidden within %v", hangLimit)
+			g.fail("no agent (other than PID %d) answered within %v", not, hangLimit)
 		case <-tick.C:
 		}
 	}
-	if g.exited() {
-		g.fail("closing the window quit the app; with a tray it must hide")
+}
+
+// alive reports whether pid is a live process (a zombie is not).
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
 	}
+	// pid (comm) S …: the state follows the last ')'.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i > 0 && i+2 < len(s) && s[i+2] != 'Z'
+}
+
+func waitGone(t *testing.T, pid int) {
+	t.Helper()
+	waitUntil(t, fmt.Sprintf("process %d to exit", pid), func() bool { return !alive(pid) })
 }
 
 // guiProfile is a private profile with a signed-in account (so a countdown
@@ -220,7 +332,7 @@ func guiProfile(t *testing.T) *cli {
 }
 
 // expireAccess marks the account's access token as expired in the config
-// file, so a renewer starting now refreshes it at once.
+// file, so a renewer starting now (or re-reading the file) refreshes it.
 func expireAccess(t *testing.T, c *cli, name string) {
 	t.Helper()
 	_, err := storage.Open(c.dir).Update(func(cfg *storage.Config) error {
@@ -237,17 +349,22 @@ func expireAccess(t *testing.T, c *cli, name string) {
 	}
 }
 
-// waitForRenewal polls the config file until the running window has
-// renewed the account (a refresh records LastRenewal and the new expiry).
-func (g *gui) waitForRenewal(c *cli, name string) {
-	g.t.Helper()
+// waitForRenewal polls the config file until the agent has renewed the
+// account (a refresh records LastRenewal and the new expiry); g, if not
+// nil, is a window that must not exit meanwhile.
+func waitForRenewal(t *testing.T, c *cli, name string, g *gui) {
+	t.Helper()
+	var done <-chan struct{}
+	if g != nil {
+		done = g.done
+	}
 	deadline := time.After(hangLimit)
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		cfg, err := storage.Open(c.dir).Load()
 		if err != nil {
-			g.fail("reading the config: %v", err)
+			t.Fatalf("reading the config: %v", err)
 		}
 		for _, a := range cfg.Accounts {
 			if a.Name == name && !a.Session.LastRenewal.IsZero() && a.Session.AccessExpiry.After(time.Now()) {
@@ -255,10 +372,10 @@ func (g *gui) waitForRenewal(c *cli, name string) {
 			}
 		}
 		select {
-		case <-g.done:
-			g.fail("the GUI exited before renewing %q", name)
+		case <-done:
+			g.fail("the window exited before %q was renewed", name)
 		case <-deadline:
-			g.fail("the GUI did not renew %q within %v", name, hangLimit)
+			t.Fatalf("%q was not renewed within %v", name, hangLimit)
 		case <-tick.C:
 		}
 	}
@@ -640,6 +757,26 @@ func (x *xConn) findWindow(title string) (uint32, image.Rectangle, error) {
 		return w, r.Intersect(image.Rect(0, 0, x.width, x.height)), nil
 	}
 	return 0, image.Rectangle{}, fmt.Errorf("no viewable window titled %q", title)
+}
+
+// windows returns every viewable top-level window with the title.
+func (x *xConn) windows(title string) []uint32 {
+	var out []uint32
+	tree, err := x.request(15, 0, u32s(x.root), true) // QueryTree
+	if err != nil {
+		return nil
+	}
+	for i := range int(le.Uint16(tree[16:])) {
+		w := le.Uint32(tree[32+4*i:])
+		if !x.mapped(w) {
+			continue
+		}
+		prop, err := x.request(20, 0, u32s(w, atomWMName, 0, 0, 64), true)
+		if err == nil && string(prop[32:32+int(le.Uint32(prop[16:]))]) == title {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // mapped reports whether the window exists and is viewable.

@@ -1,13 +1,8 @@
 package tray
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -16,6 +11,7 @@ import (
 	"github.com/godbus/dbus/v5"
 
 	"github.com/tokenkeeper/tokenkeeper/cmd/service"
+	"github.com/tokenkeeper/tokenkeeper/ui/internal/dbustest"
 	"github.com/tokenkeeper/tokenkeeper/ui/tray/traytest"
 )
 
@@ -56,7 +52,7 @@ func accounts(n int) service.Status {
 // runs once per process, so this is the package's only test that starts
 // it.
 func TestTrayOverDBus(t *testing.T) {
-	startBus(t)
+	dbustest.StartBus(t)
 	if Available() {
 		t.Fatal("Available with no StatusNotifierWatcher on the bus")
 	}
@@ -177,69 +173,4 @@ func TestTrayOverDBus(t *testing.T) {
 		t.Error("the tray item is still on the bus after Stop")
 	}
 	tr.Stop() // twice is fine
-}
-
-// busConfig is a session bus with no activatable services: only what the
-// test exports is on it.
-const busConfig = `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:dir=%s</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>`
-
-// startBus runs a session bus of the test's own and points
-// DBUS_SESSION_BUS_ADDRESS at it until the test ends: the bus
-// scripts/with-keyring provides is shared by every package's tests running
-// at once (the CLI's smoke tests claim the same well-known names).
-func startBus(t *testing.T) {
-	t.Helper()
-	if _, err := exec.LookPath("dbus-daemon"); err != nil {
-		t.Skip("needs dbus-daemon (apt-get install dbus-daemon, or scripts/setup --test)")
-	}
-	dir := t.TempDir()
-	conf := filepath.Join(dir, "bus.conf")
-	if err := os.WriteFile(conf, []byte(fmt.Sprintf(busConfig, dir)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("dbus-daemon", "--config-file="+conf, "--nofork", "--print-address")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logs bytes.Buffer
-	cmd.Stderr = &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	got := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(out).ReadString('\n') // EOF if it died
-		got <- strings.TrimSpace(line)
-		io.Copy(io.Discard, out)
-		cmd.Wait()
-		close(done)
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-done
-	})
-	var addr string
-	select {
-	case addr = <-got:
-	case <-time.After(hangLimit):
-	}
-	if addr == "" {
-		cmd.Process.Kill()
-		<-done
-		t.Fatalf("dbus-daemon gave no address: %s", logs.String())
-	}
-	t.Setenv("DBUS_SESSION_BUS_ADDRESS", addr)
 }

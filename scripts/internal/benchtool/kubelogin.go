@@ -1,14 +1,10 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"os/exec"
 	"regexp"
 	"time"
 
@@ -25,45 +21,12 @@ var visitLine = regexp.MustCompile(`Please visit the following URL in your brows
 // is kubelogin's own index page; demo.Browse takes the authorization URL it
 // redirects to, signs in as the demo user and follows the redirect back.
 func cmdKubeloginLogin(ctx context.Context, args []string, _, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "--" {
-		args = args[1:]
-	}
-	if len(args) == 0 {
-		return errors.New("usage: kubelogin-login -- KUBELOGIN get-token ARGS")
-	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
-	pipe, err := cmd.StderrPipe()
-	if err != nil {
-		return err
-	}
-	cmd.Stdout = io.Discard // the ExecCredential, with the token
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	var log bytes.Buffer
-	browsed := make(chan error, 1)
-	started := false
-	sc := bufio.NewScanner(pipe)
-	for sc.Scan() {
-		line := sc.Text()
-		log.WriteString(line + "\n")
-		if m := visitLine.FindStringSubmatch(line); m != nil && !started {
-			started = true
-			go func() { browsed <- browseVia(ctx, m[1]) }()
+	return signInWith(ctx, args, stderr, func(line string) (string, bool) {
+		if m := visitLine.FindStringSubmatch(line); m != nil {
+			return m[1], true
 		}
-	}
-	werr := cmd.Wait()
-	berr := errors.New("kubelogin printed no URL to visit")
-	if started {
-		berr = <-browsed
-	}
-	if werr != nil || berr != nil {
-		stderr.Write(log.Bytes())
-		return fmt.Errorf("kubelogin sign-in: %w", errors.Join(werr, berr))
-	}
-	return nil
+		return "", false
+	}, browseVia)
 }
 
 // browseVia fetches a local page that redirects to an authorization URL,

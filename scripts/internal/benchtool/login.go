@@ -21,11 +21,23 @@ import (
 // redirect to the CLI's loopback callback. The CLI's stderr is shown only
 // when something fails.
 func cmdLogin(ctx context.Context, args []string, _, stderr io.Writer) error {
+	return signInWith(ctx, args, stderr, func(line string) (string, bool) {
+		u, ok := strings.CutPrefix(line, "  http://")
+		return "http://" + u, ok
+	}, func(ctx context.Context, u string) error {
+		return demo.Browse(ctx, &http.Client{Timeout: 30 * time.Second}, u, demo.DemoUser, demo.DemoPassword)
+	})
+}
+
+// signInWith runs args, reads its stderr line by line until urlIn finds
+// the URL to visit, visits it with browse while the command goes on, and
+// waits for both. stdout is discarded (a sign-in may print a token there).
+func signInWith(ctx context.Context, args []string, stderr io.Writer, urlIn func(line string) (string, bool), browse func(context.Context, string) error) error {
 	if len(args) > 0 && args[0] == "--" {
 		args = args[1:]
 	}
 	if len(args) == 0 {
-		return errors.New("usage: login -- CMD [ARGS]")
+		return errors.New("usage: -- CMD [ARGS]")
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
@@ -34,6 +46,7 @@ func cmdLogin(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	cmd.Stdout = io.Discard
 	if err := cmd.Start(); err != nil {
 		return err
 	}
@@ -44,15 +57,13 @@ func cmdLogin(ctx context.Context, args []string, _, stderr io.Writer) error {
 	for sc.Scan() {
 		line := sc.Text()
 		log.WriteString(line + "\n")
-		if u, ok := strings.CutPrefix(line, "  http://"); ok && !started {
+		if u, ok := urlIn(line); ok && !started {
 			started = true
-			go func() {
-				browsed <- demo.Browse(ctx, &http.Client{Timeout: 30 * time.Second}, "http://"+u, demo.DemoUser, demo.DemoPassword)
-			}()
+			go func() { browsed <- browse(ctx, u) }()
 		}
 	}
 	werr := cmd.Wait()
-	berr := errors.New("the command printed no authorization URL")
+	berr := errors.New("the command printed no URL to visit")
 	if started {
 		berr = <-browsed
 	}

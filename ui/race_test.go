@@ -1,8 +1,0 @@
-//go:build race
-
-package ui
-
-// raceEnabled: the race detector allocates behind every synchronised
-// access, so allocation counts mean nothing under -race; those assertions
-// run in scripts/test's non-race pass instead.
-const raceEnabled = true
