@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/tokenkeeper/tokenkeeper/auth"
-	"github.com/tokenkeeper/tokenkeeper/auth/demo"
 	"github.com/tokenkeeper/tokenkeeper/storage"
 )
 
@@ -33,8 +32,6 @@ type Options struct {
 	// browser (pkg/browser, its output kept off stdout).
 	OpenBrowser func(url string) error
 	Logger      *slog.Logger // nil: discard
-	// DemoAddr is where StartDemo listens (default DefaultDemoAddr).
-	DemoAddr string
 }
 
 // Service is safe for concurrent use.
@@ -45,7 +42,6 @@ type Service struct {
 	clock       Clock
 	openBrowser func(string) error
 	log         *slog.Logger
-	demoAddr    string
 	cfgPath     string // the config file, stat'ed by every Token call
 
 	mu  sync.Mutex
@@ -65,7 +61,6 @@ type Service struct {
 	subs    []subscription
 	nextSub int
 	sched   *Scheduler // set while Run is running
-	demo    *demo.Server
 }
 
 // liveState is what only the running process knows about an account.
@@ -91,7 +86,6 @@ func New(opts Options) (*Service, error) {
 		clock:       opts.Clock,
 		openBrowser: opts.OpenBrowser,
 		log:         opts.Logger,
-		demoAddr:    opts.DemoAddr,
 		live:        map[string]*liveState{},
 		gates:       map[string]*providerGate{},
 		tokens:      map[string]cachedToken{},
@@ -105,9 +99,6 @@ func New(opts Options) (*Service, error) {
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	if s.demoAddr == "" {
-		s.demoAddr = DefaultDemoAddr
 	}
 	cfg, err := s.store.Load()
 	if err != nil {
@@ -130,17 +121,9 @@ func (s *Service) exists() bool {
 	return err == nil
 }
 
-// Close stops the demo provider if this service started it.
-func (s *Service) Close() error {
-	s.mu.Lock()
-	d := s.demo
-	s.demo = nil
-	s.mu.Unlock()
-	if d != nil {
-		return d.Close()
-	}
-	return nil
-}
+// Close releases what the service holds; it holds nothing that outlives
+// the process today, so it is there for callers' symmetry.
+func (s *Service) Close() error { return nil }
 
 // load re-reads the config file and remembers it.
 func (s *Service) load() (*storage.Config, error) {
@@ -395,11 +378,4 @@ func (s *Service) SetBrowser(open func(url string) error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.openBrowser = open
-}
-
-// SetDemoAddr sets where StartDemo listens; call it before StartDemo.
-func (s *Service) SetDemoAddr(addr string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.demoAddr = addr
 }

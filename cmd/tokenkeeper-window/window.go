@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 
+	"github.com/tokenkeeper/tokenkeeper/cmd/internal/launch"
 	"github.com/tokenkeeper/tokenkeeper/cmd/internal/localapi"
 	"github.com/tokenkeeper/tokenkeeper/ui"
 )
@@ -34,7 +35,7 @@ const bannerRestarting = "The Tokenkeeper agent stopped; restarting it…"
 // SIGINT or SIGTERM quits cleanly with exit code 0, through the window's
 // Quit.
 func runWindow(ctx context.Context, log *slog.Logger, hidden bool) error {
-	c, err := connect(ctx, log)
+	c, err := launch.Agent(ctx, log)
 	if err != nil {
 		return err
 	}
@@ -161,7 +162,7 @@ func keepAgent(ctx context.Context, log *slog.Logger, link *agentLink, u *ui.UI,
 		fyne.Do(func() { u.SetBanner(bannerRestarting) })
 		wait := time.Second
 		for {
-			c, err := connect(ctx, log)
+			c, err := launch.Agent(ctx, log)
 			if err == nil {
 				link.swap(c)
 				c.WatchWindow(ctx, onShow)

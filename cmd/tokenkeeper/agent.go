@@ -68,8 +68,16 @@ func cmdAgent(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	svc.EnsureDemoProvider()
 	log := e.logger()
+	// The demo provider lives in the agent while accounts use it, so
+	// renewal of the demo accounts goes on with the window closed.
+	demoSrv := &demoProvider{addr: demoAddr(), log: log}
+	defer demoSrv.close()
+	if demoSrv.usedBy(svc.Status()) {
+		if _, err := demoSrv.start(); err != nil {
+			log.Info("demo provider not started here", "err", err)
+		}
+	}
 
 	ctx, quit := context.WithCancel(ctx)
 	defer quit()
@@ -80,7 +88,7 @@ func cmdAgent(ctx context.Context, e *env, args []string) error {
 	// The tray is known before the API answers, so the first window asks
 	// the right question: does closing me hide me, or quit?
 	hasTray := !*noTray && tray.Available()
-	srv := localapi.NewServer(agentBackend{svc}, localapi.ServerOptions{Logger: log, Quit: quit, Tray: hasTray})
+	srv := localapi.NewServer(agentBackend{svc, demoSrv}, localapi.ServerOptions{Logger: log, Quit: quit, Tray: hasTray})
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
 

@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -306,5 +309,90 @@ func TestAgentLooseSocketDirectory(t *testing.T) {
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || !strings.Contains(second.out.String(), "chmod 700") {
 		t.Errorf("agent with a loose socket directory: %v\n%s", err, second.out.String())
+	}
+}
+
+// freeAddr is a loopback address nobody listens on at the moment.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// TestDemoInTheAgent: the window's "Try the demo" (POST /v1/demo) runs the
+// demo provider in the agent (SPEC §10, §13), so sign-in and renewal work
+// with no other process; an agent started later brings the provider back
+// for the demo accounts.
+func TestDemoInTheAgent(t *testing.T) {
+	c := newCLI(t)
+	addr := freeAddr(t)
+	c.env = append(c.env, "TOKENKEEPER_DEMO_ADDR="+addr)
+	a := c.startAgent()
+	cl, err := localapi.DialPath(context.Background(), c.socket())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.StartDemo(context.Background()); err != nil {
+		t.Fatalf("StartDemo through the agent: %v", err)
+	}
+	cl.Close()
+	var st listJSON
+	if err := json.Unmarshal([]byte(c.ok("list", "--json").stdout), &st); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Accounts) != 2 || !strings.HasPrefix(st.Accounts[0].URL, "http://"+addr) {
+		t.Fatalf("demo accounts = %+v, want two on http://%s", st.Accounts, addr)
+	}
+	c.login("demo") // against the provider in the agent
+	access, _ := c.session("demo")
+	if got := strings.TrimSpace(c.ok("token", "demo").stdout); got != access {
+		t.Error("token of the demo account differs from the stored one")
+	}
+	a.stop()
+	if _, err := http.Get("http://" + addr + "/id/.well-known/openid-configuration"); err == nil {
+		t.Error("the demo provider outlived the agent that ran it")
+	}
+	c.startAgent()
+	resp, err := http.Get("http://" + addr + "/id/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatalf("a new agent did not bring the demo provider back for the demo accounts: %v", err)
+	}
+	resp.Body.Close()
+}
+
+// TestDemoNoGUI: `tokenkeeper demo --no-gui` serves the demo provider in
+// the foreground, with its accounts, until SIGTERM.
+func TestDemoNoGUI(t *testing.T) {
+	c := newCLI(t)
+	addr := freeAddr(t)
+	cmd := exec.Command(binary, "demo", "--no-gui", "--addr", addr)
+	cmd.Env = c.env
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("demo --no-gui after SIGTERM: %v, want exit 0\n%s", err, out.String())
+			}
+		case <-time.After(agentLimit):
+			cmd.Process.Kill()
+			t.Errorf("demo --no-gui did not stop on SIGTERM")
+		}
+	}()
+	waitUntil(t, "the demo provider", func() bool { return strings.Contains(out.String(), "Demo provider running at http://"+addr) })
+	c.login("demo")
+	if r := c.run("", "token", "demo-tokenidp"); r.code != exitSignInRequired {
+		t.Errorf("token of the demo account never signed in: exit %d, want %d", r.code, exitSignInRequired)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,10 +10,20 @@ import (
 	"github.com/tokenkeeper/tokenkeeper/cmd/service"
 )
 
-// agentBackend is the service as the agent serves it: saving the settings
-// also writes or removes the autostart entry, which belongs to the agent's
-// command rather than to the shared service (SPEC §8, §13).
-type agentBackend struct{ *service.Service }
+// agentBackend is the service as the agent serves it, with what belongs to
+// the agent's command rather than to the shared service: saving the
+// settings also writes or removes the autostart entry (SPEC §8), and the
+// window's "Try the demo" runs the demo provider in the agent (§10).
+type agentBackend struct {
+	*service.Service
+	demo *demoProvider
+}
+
+// StartDemo starts the demo provider in the agent and adds its accounts.
+func (b agentBackend) StartDemo(ctx context.Context) error {
+	_, err := addDemo(ctx, b.Service, b.demo)
+	return err
+}
 
 // SaveSettings stores the preferences, then writes the autostart entry
 // for "start at login" or removes it.

@@ -218,10 +218,6 @@ func exitCode(stderr io.Writer, err error) int {
 	if errors.Is(err, flag.ErrHelp) {
 		return exitUsage
 	}
-	var ce *childExit
-	if errors.As(err, &ce) {
-		return ce.code
-	}
 	fmt.Fprintf(stderr, "tokenkeeper: %v\n", err)
 	var ue *usageError
 	switch {

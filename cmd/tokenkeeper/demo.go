@@ -2,40 +2,148 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
 
+	"github.com/tokenkeeper/tokenkeeper/auth"
 	"github.com/tokenkeeper/tokenkeeper/auth/demo"
+	"github.com/tokenkeeper/tokenkeeper/cmd/internal/launch"
 	"github.com/tokenkeeper/tokenkeeper/cmd/service"
 )
 
-// cmdDemo starts the embedded demo provider (SPEC §10) with its demo
-// accounts, then the window; with --no-gui it serves until interrupted.
+// defaultDemoAddr is where the embedded demo provider listens. A fixed
+// port keeps the demo accounts' URLs valid from one run to the next.
+const defaultDemoAddr = "127.0.0.1:8765"
+
+// demoAddr is defaultDemoAddr, or $TOKENKEEPER_DEMO_ADDR: the agent and
+// `tokenkeeper demo` read the same, and an agent the window starts
+// inherits it.
+func demoAddr() string {
+	if a := os.Getenv("TOKENKEEPER_DEMO_ADDR"); a != "" {
+		return a
+	}
+	return defaultDemoAddr
+}
+
+// The demo accounts added by addDemo.
+const (
+	demoAccount         = "demo"
+	demoTokenIDPAccount = "demo-tokenidp"
+)
+
+// demoProvider is the embedded demo provider (SPEC §10) as a command runs
+// it: `tokenkeeper demo --no-gui` in the foreground, the agent for as long
+// as it runs (so renewal and the window's "Try the demo" keep working
+// after the command that asked for it is gone).
+type demoProvider struct {
+	addr string
+	log  *slog.Logger
+
+	mu  sync.Mutex
+	srv *demo.Server
+}
+
+// start starts the provider unless it runs already.
+func (d *demoProvider) start() (*demo.Server, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.srv != nil {
+		return d.srv, nil
+	}
+	// The provider outlives the request that started it: it serves until
+	// close, so it gets its own context.
+	srv, err := demo.Start(context.Background(), demo.Options{Addr: d.addr, Logger: d.log})
+	if err != nil {
+		return nil, fmt.Errorf("starting the demo provider on %s: %w (is another Tokenkeeper demo running?)", d.addr, err)
+	}
+	d.srv = srv
+	return srv, nil
+}
+
+func (d *demoProvider) close() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.srv != nil {
+		d.srv.Close()
+		d.srv = nil
+	}
+}
+
+// addDemo starts the provider and adds the demo accounts (ERP.net and
+// TokenIDP dialects) that are missing.
+func addDemo(ctx context.Context, svc *service.Service, d *demoProvider) (*demo.Server, error) {
+	srv, err := d.start()
+	if err != nil {
+		return nil, err
+	}
+	for _, spec := range []service.AccountSpec{
+		{Name: demoAccount, Kind: auth.KindERPNet, URL: srv.URL(), ClientID: demo.ClientID},
+		{Name: demoTokenIDPAccount, Kind: auth.KindTokenIDP, URL: srv.TokenIDPURL(), ClientID: demo.ClientID},
+	} {
+		if err := svc.AddAccount(ctx, spec); err != nil && !errors.Is(err, service.ErrExists) {
+			return nil, fmt.Errorf("adding demo account %q: %w", spec.Name, err)
+		}
+	}
+	return srv, nil
+}
+
+// usesDemo reports whether an account points at the provider's address,
+// so the agent brings the provider back up when it starts.
+func (d *demoProvider) usedBy(st service.Status) bool {
+	for _, a := range st.Accounts {
+		if strings.HasPrefix(a.URL, "http://"+d.addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// cmdDemo puts the demo accounts in place and opens the window (SPEC §10).
+// The provider runs in the agent, found or started here, so it lives on
+// with renewal after the window closes. With --no-gui it runs in this
+// process until interrupted (a headless machine, the benchmarks).
 func cmdDemo(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	noGUI := fs.Bool("no-gui", false, "only run the demo provider (until Ctrl-C)")
-	addr := fs.String("addr", service.DefaultDemoAddr, "loopback address for the demo provider")
+	noGUI := fs.Bool("no-gui", false, "only run the demo provider, in this process (until Ctrl-C)")
+	addr := fs.String("addr", demoAddr(), "loopback address for the demo provider (with the window: $TOKENKEEPER_DEMO_ADDR, which the agent reads)")
 	if _, err := parse(fs, args); err != nil {
 		return err
+	}
+	if !*noGUI {
+		if *addr != demoAddr() {
+			return usagef("demo: --addr only applies with --no-gui; for the agent's demo provider set TOKENKEEPER_DEMO_ADDR")
+		}
+		c, err := launch.Agent(ctx, e.logger())
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		if err := c.StartDemo(ctx); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, demoReady, "http://"+demoAddr(), demo.DemoUser, demo.DemoPassword, demoAccount, demoTokenIDPAccount, demoAccount)
+		return runGUI(ctx, e, nil)
 	}
 	svc, err := e.service()
 	if err != nil {
 		return err
 	}
-	svc.SetDemoAddr(*addr)
-	if err := svc.StartDemo(ctx); err != nil {
+	d := &demoProvider{addr: *addr, log: e.logger()}
+	defer d.close()
+	srv, err := addDemo(ctx, svc, d)
+	if err != nil {
 		return err
 	}
-	// A running agent shows the demo accounts now; one the window starts
-	// reads them at start. The provider itself lives in this process.
+	// A running agent shows the demo accounts now.
 	e.changed(ctx)
-	fmt.Fprintf(e.stderr, "Demo provider running at %s (user %q, password %q).\nAccounts %q (ERP.net dialect) and %q (TokenIDP dialect) are ready: sign in from the window, or with `tokenkeeper login %s`.\n",
-		svc.DemoURL(), demo.DemoUser, demo.DemoPassword, service.DemoAccount, service.DemoTokenIDPAccount, service.DemoAccount)
-	if *noGUI {
-		<-ctx.Done()
-		return nil
-	}
-	// The window runs as a child: this process keeps serving the demo
-	// provider until the window quits.
-	return runWindowChild(ctx, e)
+	fmt.Fprintf(e.stderr, demoReady, srv.URL(), demo.DemoUser, demo.DemoPassword, demoAccount, demoTokenIDPAccount, demoAccount)
+	<-ctx.Done()
+	return nil
 }
+
+const demoReady = "Demo provider running at %s (user %q, password %q).\nAccounts %q (ERP.net dialect) and %q (TokenIDP dialect) are ready: sign in from the window, or with `tokenkeeper login %s`.\n"

@@ -8,8 +8,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/tokenkeeper/tokenkeeper/cmd/service"
 )
 
 func TestWindowShow(t *testing.T) {
@@ -133,17 +131,29 @@ func TestAgentGone(t *testing.T) {
 	}
 }
 
+// demoBackend is a Backend that runs a demo: POST /v1/demo reaches it.
+type demoBackend struct {
+	Backend
+	started chan struct{}
+}
+
+func (d demoBackend) StartDemo(context.Context) error {
+	close(d.started)
+	return nil
+}
+
 func TestStartDemo(t *testing.T) {
+	// A backend without a demo says so.
 	e := newEnv(t)
-	e.svc.SetDemoAddr("127.0.0.1:0")
+	if err := e.client.StartDemo(context.Background()); err == nil || !strings.Contains(err.Error(), "no demo provider") {
+		t.Errorf("StartDemo on an agent without a demo = %v", err)
+	}
+	started := make(chan struct{})
+	e = newEnvWith(t, envOptions{wrap: func(b Backend) Backend { return demoBackend{b, started} }})
 	if err := e.client.StartDemo(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	waitStatus(t, e.client, "the demo accounts", func(st service.Status) bool {
-		_, a := account(st, service.DemoAccount)
-		_, b := account(st, service.DemoTokenIDPAccount)
-		return a && b
-	})
+	recv(t, "the backend's StartDemo", started)
 }
 
 // BenchmarkClientToken is the CLI's `token NAME` with an agent running:

@@ -37,6 +37,12 @@ type Backend interface {
 	RemoveRefToken(ctx context.Context, label string) error
 	RefToken(ctx context.Context, label string) (auth.Secret, error)
 	RevocationSite(label string) (name, url string)
+}
+
+// demoStarter is a Backend that runs the embedded demo provider (the
+// agent's: the provider's lifecycle is its command's, not the service's).
+// Without it POST /v1/demo fails, saying so.
+type demoStarter interface {
 	StartDemo(ctx context.Context) error
 }
 
@@ -596,8 +602,15 @@ func (s *Server) revocationSite(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) startDemo(w http.ResponseWriter, r *http.Request) {
-	s.done(w, r, s.b.StartDemo(work(r)))
+	d, ok := s.b.(demoStarter)
+	if !ok {
+		s.fail(w, r, errNoDemo)
+		return
+	}
+	s.done(w, r, d.StartDemo(work(r)))
 }
+
+var errNoDemo = errors.New("this agent runs no demo provider")
 
 func (s *Server) showWindow(w http.ResponseWriter, r *http.Request) {
 	s.reply(w, shownBody{Shown: s.ShowWindow()})

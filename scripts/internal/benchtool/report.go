@@ -24,16 +24,16 @@ const (
 	fileIdleAgent  = "idle-agent.json"   // benchtool idle: the agent in the tray
 	fileIdleMinHid = "idle-min-hidden.json"
 	fileIdleStorm  = "idle-offline.json" // the agent, 1,000 expired accounts, provider down
-	fileRefresh    = "refresh.json"     // hyperfine: tokenkeeper refresh, benchtool oauth2-refresh
-	fileStart      = "start.json"       // hyperfine: tokenkeeper version, benchtool nop
-	fileGoService  = "go-service.txt"   // go test -bench: TokenCached, Refresh, BareOAuth2Refresh
-	fileGoAuth     = "go-auth.txt"      // go test -bench: auth dialect vs bare x/oauth2 (canned server)
-	fileGoSched    = "go-scheduler.txt" // go test -bench: scheduler
+	fileRefresh    = "refresh.json"      // hyperfine: tokenkeeper refresh, benchtool oauth2-refresh
+	fileStart      = "start.json"        // hyperfine: tokenkeeper version, benchtool nop
+	fileGoService  = "go-service.txt"    // go test -bench: TokenCached, Refresh, BareOAuth2Refresh
+	fileGoAuth     = "go-auth.txt"       // go test -bench: auth dialect vs bare x/oauth2 (canned server)
+	fileGoSched    = "go-scheduler.txt"  // go test -bench: scheduler
 	fileGUI        = "gui-tokenkeeper.json"
 	fileGUIMinimal = "gui-minimal.json"
-	fileGUIEmpty   = "gui-empty.json"      // tokenkeeper with no accounts
-	fileDown       = "down.json"           // benchtool downprovider's tally
-	fileNotes      = "notes.txt"           // one line per note, printed under the table
+	fileGUIEmpty   = "gui-empty.json" // tokenkeeper with no accounts
+	fileDown       = "down.json"      // benchtool downprovider's tally
+	fileNotes      = "notes.txt"      // one line per note, printed under the table
 )
 
 // hyperfine's --export-json, the fields used here.
