@@ -107,6 +107,12 @@ func runWindow(ctx context.Context, log *slog.Logger, hidden bool) error {
 		default:
 		}
 		fyne.Do(u.Quit)
+		// Fyne 2.7.1 can hang in its own shutdown: a lifecycle event that
+		// reaches runOnMainWithWait after the main loop stopped reading
+		// and before it marks itself drained waits forever (seen once
+		// under load, main goroutine in Lifecycle.WaitForEvents). u.Quit
+		// has cleared the clipboard by now; nothing is left to lose.
+		time.AfterFunc(quitDeadline, func() { os.Exit(0) })
 	}()
 	u.Show()
 	a.Run()
@@ -114,6 +120,9 @@ func runWindow(ctx context.Context, log *slog.Logger, hidden bool) error {
 	signal.Stop(sigs)
 	return nil
 }
+
+// quitDeadline bounds the window's shutdown after SIGINT or SIGTERM.
+const quitDeadline = 10 * time.Second
 
 // quitWait is how long agentQuit looks for the socket to go.
 const quitWait = time.Second
