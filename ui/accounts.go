@@ -27,8 +27,6 @@ type accountsView struct {
 	list    *widget.List
 	content fyne.CanvasObject
 	shown   []int // indexes into u.status.Accounts matching the filter
-	created int   // row widgets ever created, for the virtualization test
-	updates int   // rows bound to an account, for the redraw test
 }
 
 func newAccountsView(u *UI) *accountsView {
@@ -42,12 +40,8 @@ func newAccountsView(u *UI) *accountsView {
 	}
 	v.list = widget.NewList(
 		func() int { return len(v.shown) },
-		func() fyne.CanvasObject {
-			v.created++
-			return newAccountRow(v)
-		},
+		func() fyne.CanvasObject { return newAccountRow(v) },
 		func(id widget.ListItemID, o fyne.CanvasObject) {
-			v.updates++
 			if id < len(v.shown) {
 				o.(*accountRow).set(u.status.Accounts[v.shown[id]], u.now())
 			}

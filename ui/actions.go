@@ -152,7 +152,6 @@ func (u *UI) signIn(name string) {
 	d.SetOnClosed(cancel)
 	d.Resize(fyne.NewSize(500, 0))
 	d.Show()
-	u.signingIn = d
 
 	showURL := func(authURL string) {
 		fyne.Do(func() { u.showAuthURL(urlBox, msg, authURL) })
@@ -162,9 +161,6 @@ func (u *UI) signIn(name string) {
 		fyne.Do(func() {
 			d.Hide()
 			cancel()
-			if u.signingIn == d {
-				u.signingIn = nil
-			}
 			if err != nil {
 				u.showError("signing in to "+name, err)
 				return
@@ -189,5 +185,4 @@ func (u *UI) showAuthURL(box *fyne.Container, msg *widget.Label, authURL string)
 	})
 	box.Objects = []fyne.CanvasObject{link, container.NewHBox(copyURL)}
 	box.Refresh()
-	u.signInURL = link
 }

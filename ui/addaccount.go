@@ -117,7 +117,6 @@ func (u *UI) newAddAccountForm() *addAccountForm {
 	f.dlg = dialog.NewCustomWithoutButtons("Add account", scroll, u.win)
 	f.dlg.SetButtons([]fyne.CanvasObject{f.cancelBtn, f.addBtn, f.addSignInBtn})
 	f.kindSelect.SetSelectedIndex(0)
-	u.addForm = f
 	return f
 }
 

@@ -45,13 +45,12 @@ func claimTimes(claimsJSON string) []claimTime {
 	return out
 }
 
-// detailsView is the content of the details dialog; kept as a value so
-// tests can look at what it shows.
+// detailsView is the content of the details dialog and the two widgets
+// its Reveal action changes.
 type detailsView struct {
 	content fyne.CanvasObject
 	token   *widget.Entry  // the revealed token, hidden until Reveal
-	reveal  *widget.Button // "Reveal"
-	texts   []string       // every text shown, for tests and copy/paste
+	reveal  *widget.Button // "Reveal"; disabled while the token is fetched
 }
 
 func (u *UI) showDetails(name string) {
@@ -79,7 +78,6 @@ func (u *UI) newDetailsView(d service.Details) *detailsView {
 		l.Wrapping = fyne.TextWrapWord
 		l.Selectable = true
 		kv.Append(k, l)
-		v.texts = append(v.texts, k+": "+val)
 	}
 	when := func(t time.Time) string {
 		if t.IsZero() {
@@ -107,7 +105,6 @@ func (u *UI) newDetailsView(d service.Details) *detailsView {
 	switch {
 	case !signedIn(s.State):
 		l := widget.NewLabel("Not signed in: there is no access token.")
-		v.texts = append(v.texts, l.Text)
 		parts = append(parts, l)
 	case d.JWT:
 		parts = append(parts, heading("Access token (JWT, decoded, not verified)"))
@@ -116,16 +113,13 @@ func (u *UI) newDetailsView(d service.Details) *detailsView {
 			for _, c := range ct {
 				val := localTime(c.At) + " (" + Relative(c.At, now) + ")"
 				times.Append(c.Name, widget.NewLabel(val))
-				v.texts = append(v.texts, c.Name+": "+val)
 			}
 			parts = append(parts, times)
 		}
 		parts = append(parts, heading("Header"), code(d.Header), heading("Claims"), code(d.Claims))
-		v.texts = append(v.texts, d.Header, d.Claims)
 	default:
 		l := widget.NewLabel(opaqueText)
 		l.Wrapping = fyne.TextWrapWord
-		v.texts = append(v.texts, opaqueText)
 		parts = append(parts, heading("Access token"), l)
 	}
 

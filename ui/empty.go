@@ -37,7 +37,7 @@ func (u *UI) emptyState() fyne.CanvasObject {
 	demo.Importance = widget.HighImportance
 	add := widget.NewButtonWithIcon("Add account", theme.ContentAddIcon(), u.showAddAccount)
 	addRef := widget.NewButtonWithIcon("Add reference token", theme.ContentAddIcon(), func() { u.showRefTokenDialog(nil) })
-	u.demoBtn, u.emptyAddBtn = demo, add
+	u.demoBtn = demo
 	textBox := container.NewGridWrap(fyne.NewSize(560, 170), text)
 	col := container.NewVBox(container.NewCenter(icon), title, container.NewCenter(textBox),
 		container.NewCenter(container.NewHBox(demo, add, addRef)))

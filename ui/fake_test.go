@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,6 +28,9 @@ type fakeService struct {
 	tokens      map[string]auth.Secret
 	details     service.Details
 	signInURL   string // SignIn calls showURL with it when set
+	// duringSignIn, when set, runs in SignIn after showURL, while the
+	// window's sign-in dialog is up.
+	duringSignIn func()
 }
 
 func newFakeService(st service.Status) *fakeService {
@@ -110,6 +114,9 @@ func (f *fakeService) SignIn(_ context.Context, name string, showURL func(string
 	if f.signInURL != "" {
 		showURL(f.signInURL)
 	}
+	if f.duringSignIn != nil {
+		f.duringSignIn()
+	}
 	return nil
 }
 
@@ -174,15 +181,45 @@ func (f *fakeService) StartDemo(context.Context) error {
 	return nil
 }
 
-// fakeTicker ticks when the test sends on c.
+// fakeTicker ticks when the test sends on c, or calls tick.
 type fakeTicker struct {
 	every   time.Duration
 	c       chan time.Time
 	stopped bool
+
+	// The window's ticker loop calls C once per turn, before it waits for
+	// a tick: polls counts those calls, and polled wakes tick.
+	polls  atomic.Int64
+	polled chan struct{} // buffered 1
+	sent   int64         // ticks sent by tick
 }
 
-func (t *fakeTicker) C() <-chan time.Time { return t.c }
-func (t *fakeTicker) Stop()               { t.stopped = true }
+func newFakeTicker(d time.Duration) *fakeTicker {
+	return &fakeTicker{every: d, c: make(chan time.Time), polled: make(chan struct{}, 1)}
+}
+
+func (t *fakeTicker) C() <-chan time.Time {
+	t.polls.Add(1)
+	select {
+	case t.polled <- struct{}{}:
+	default: // tick rechecks polls anyway
+	}
+	return t.c
+}
+
+func (t *fakeTicker) Stop() { t.stopped = true }
+
+// tick sends now and returns once the loop has handled it. The loop has
+// then asked for C again: once before each tick sent so far, and once
+// after the last (fyne.Do runs its function at once under the test
+// driver, so the handling is done when the loop turns).
+func (t *fakeTicker) tick(now time.Time) {
+	t.c <- now
+	t.sent++
+	for t.polls.Load() <= t.sent {
+		<-t.polled
+	}
+}
 
 // fakeTimer is a pending afterFunc.
 type fakeTimer struct {
@@ -224,7 +261,6 @@ type harness struct {
 	now     time.Time
 	tickers []*fakeTicker
 	timers  fakeTimers
-	ticked  chan struct{}
 }
 
 // fixedNow is the harness clock: noon UTC, so dates read the same in most
@@ -233,24 +269,19 @@ var fixedNow = time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 
 func newHarness(t *testing.T, st service.Status, opts Options) *harness {
 	t.Helper()
-	h := &harness{t: t, app: test.NewTempApp(t), svc: newFakeService(st), now: fixedNow, ticked: make(chan struct{}, 1)}
+	h := &harness{t: t, app: test.NewTempApp(t), svc: newFakeService(st), now: fixedNow}
 	opts.Now = func() time.Time { return h.now }
-	h.ui = newUI(h.app, h.svc, opts, func(u *UI) {
-		u.newTicker = func(d time.Duration) ticker {
-			ft := &fakeTicker{every: d, c: make(chan time.Time)}
-			h.tickers = append(h.tickers, ft)
-			return ft
-		}
-		u.afterFunc = h.timers.afterFunc
-		u.applyGap = 0 // statuses apply at once (TestApplyGap covers the gap)
-		u.async = func(f func()) { f() }
-		u.afterTick = func() {
-			select {
-			case h.ticked <- struct{}{}:
-			default:
-			}
-		}
-	})
+	u := newUI(h.app, h.svc, opts)
+	u.newTicker = func(d time.Duration) ticker {
+		ft := newFakeTicker(d)
+		h.tickers = append(h.tickers, ft)
+		return ft
+	}
+	u.afterFunc = h.timers.afterFunc
+	u.applyGap = 0 // statuses apply at once (TestApplyGap covers the gap)
+	u.async = func(f func()) { f() }
+	u.build()
+	h.ui = u
 	t.Cleanup(func() { h.ui.closed() })
 	return h
 }

@@ -124,7 +124,6 @@ func (u *UI) newRefTokenForm(t *service.RefTokenSnapshot) *refTokenForm {
 	f.dlg = dialog.NewCustomWithoutButtons(title, f.body, u.win)
 	f.dlg.SetButtons([]fyne.CanvasObject{cancel, f.saveBtn})
 	f.dlg.Resize(fyne.NewSize(560, 0))
-	u.refForm = f
 	return f
 }
 

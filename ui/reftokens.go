@@ -25,7 +25,6 @@ type tokensView struct {
 	list    *widget.List
 	content fyne.CanvasObject
 	shown   []int
-	updates int // rows bound to a token, for the redraw test
 }
 
 func newTokensView(u *UI) *tokensView {
@@ -34,7 +33,6 @@ func newTokensView(u *UI) *tokensView {
 		func() int { return len(v.shown) },
 		func() fyne.CanvasObject { return newTokenRow(v) },
 		func(id widget.ListItemID, o fyne.CanvasObject) {
-			v.updates++
 			if id < len(v.shown) {
 				o.(*tokenRow).set(u.status.Tokens[v.shown[id]], u.now())
 			}
@@ -215,5 +213,4 @@ func (u *UI) confirmRemoveRef(label string) {
 	}, u.win)
 	d.Resize(fyne.NewSize(480, 0))
 	d.Show()
-	u.removeRefBody = body
 }

@@ -94,6 +94,5 @@ func (u *UI) newSettingsForm() *settingsForm {
 	}, u.win)
 	d.Resize(fyne.NewSize(520, 0))
 	f.dlg = d
-	u.settingsForm = f
 	return f
 }

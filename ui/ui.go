@@ -101,12 +101,13 @@ type UI struct {
 	opts Options
 	win  fyne.Window
 
-	// Hooks replaced by tests; set once in New.
+	// The window's tickers, timers and goroutine runners, injected like
+	// its clock (STYLE 5): newUI sets the real ones (time.NewTicker,
+	// time.AfterFunc, go, fyne.Do); they are replaced before build.
 	newTicker func(time.Duration) ticker
 	afterFunc func(time.Duration, func()) (stop func() bool)
 	async     func(func()) // runs a blocking service call off the UI goroutine
 	toUI      func(func()) // runs a status apply on the UI goroutine (fyne.Do)
-	afterTick func()       // test hook, called after each ticker tick is handled
 
 	status   service.Status
 	accounts *accountsView
@@ -142,26 +143,22 @@ type UI struct {
 	// its way (after applyGap) then does nothing.
 	shut atomic.Bool
 
-	// The latest of each dialog and a few buttons, for tests.
-	addForm       *addAccountForm
-	refForm       *refTokenForm
-	settingsForm  *settingsForm
-	signingIn     dialog.Dialog
-	signInURL     *widget.Entry
-	removeRefBody *fyne.Container
-	demoBtn       *widget.Button
-	emptyAddBtn   *widget.Button
+	// demoBtn is the empty state's "Try the demo provider", disabled while
+	// the demo provider starts so a second tap does not start it twice.
+	demoBtn *widget.Button
 }
 
 // New builds the window and subscribes to svc. It does not show the
 // window; call Show.
 func New(a fyne.App, svc Service, opts Options) *UI {
-	return newUI(a, svc, opts, nil)
+	u := newUI(a, svc, opts)
+	u.build()
+	return u
 }
 
-// newUI is New with a hook that tests use to replace clocks, tickers and
-// timers before anything starts.
-func newUI(a fyne.App, svc Service, opts Options, setup func(*UI)) *UI {
+// newUI is the window before build: options defaulted and the real
+// tickers, timers and goroutine runners in place; nothing runs yet.
+func newUI(a fyne.App, svc Service, opts Options) *UI {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -184,10 +181,6 @@ func newUI(a fyne.App, svc Service, opts Options, setup func(*UI)) *UI {
 		toUI:      fyne.Do,
 		applyGap:  100 * time.Millisecond,
 	}
-	if setup != nil {
-		setup(u)
-	}
-	u.build()
 	return u
 }
 
@@ -346,12 +339,7 @@ func (u *UI) startTicker() {
 		for {
 			select {
 			case <-t.C():
-				fyne.Do(func() {
-					u.onTick()
-					if u.afterTick != nil {
-						u.afterTick()
-					}
-				})
+				fyne.Do(u.onTick)
 			case <-done:
 				return
 			}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -305,7 +306,7 @@ func TestDetailsDecodesJWT(t *testing.T) {
 		Claims: fmt.Sprintf("{\n  \"sub\": \"jane\",\n  \"exp\": %d,\n  \"iat\": %d\n}", s.AccessExpiry.Unix(), s.IssuedAt.Unix()),
 	}
 	v := h.ui.newDetailsView(d)
-	all := strings.Join(v.texts, "\n")
+	all := strings.Join(textsShown(v.content), "\n")
 	for _, want := range []string{`"alg": "RS256"`, `"sub": "jane"`, "Scopes: openid DomainApi",
 		"exp: " + localTime(time.Unix(s.AccessExpiry.Unix(), 0)), "iat: " + localTime(s.IssuedAt)} {
 		if !strings.Contains(all, want) {
@@ -325,7 +326,7 @@ func TestDetailsOpaqueToken(t *testing.T) {
 	h := newHarness(t, sampleStatus(), Options{})
 	s, _ := h.ui.account("keycloak-dev")
 	v := h.ui.newDetailsView(service.Details{Snapshot: s})
-	if all := strings.Join(v.texts, "\n"); !strings.Contains(all, "opaque") {
+	if all := strings.Join(textsShown(v.content), "\n"); !strings.Contains(all, "opaque") {
 		t.Errorf("opaque token not called opaque:\n%s", all)
 	}
 }
@@ -345,15 +346,19 @@ func accountsN(n int) service.Status {
 func TestThousandAccountsAreVirtualized(t *testing.T) {
 	h := newHarness(t, accountsN(1000), Options{})
 	w := h.ui.Window()
+	v := h.ui.accounts
+	// Every row widget is bound to an account before it is shown, and
+	// Show redraws the rows on screen: the rows bound from here on are all
+	// the row widgets used.
+	b := countBinds(v.list)
 	w.Resize(fyne.NewSize(1000, 600))
 	h.ui.Show()
-	v := h.ui.accounts
 	if v.list.Length() != 1000 {
 		t.Fatalf("list length = %d, want 1000", v.list.Length())
 	}
-	before := v.created
+	before := len(b.rows)
 	if before == 0 || before > 40 {
-		t.Fatalf("rows created for one screen = %d, want a screenful", before)
+		t.Fatalf("rows bound for one screen = %d, want a screenful", before)
 	}
 	pos := fyne.NewPos(300, 300)
 	for range 50 {
@@ -366,8 +371,8 @@ func TestThousandAccountsAreVirtualized(t *testing.T) {
 	// Rows are pooled and reused. Fyne's pool is a sync.Pool, which the
 	// race detector deliberately makes forget a quarter of what is put
 	// back, so allow for some re-creation, but nowhere near one per account.
-	if v.created > 250 {
-		t.Errorf("scrolling 1,000 rows created %d row widgets (from %d), want them reused", v.created, before)
+	if n := len(b.rows); n > 250 {
+		t.Errorf("scrolling 1,000 rows used %d row widgets (from %d), want them reused", n, before)
 	}
 	onScreen, found := 0, false
 	for _, o := range test.LaidOutObjects(v.list) {
@@ -386,6 +391,7 @@ func TestThousandAccountsAreVirtualized(t *testing.T) {
 
 func TestTickerRunsOnlyWhileVisible(t *testing.T) {
 	h := newHarness(t, sampleStatus(), Options{Tray: true})
+	h.ui.Window().Resize(fyne.NewSize(1060, 560))
 	if n := len(h.windowTickers()); n != 0 {
 		t.Fatalf("%d window tickers before Show, want 0", n)
 	}
@@ -394,18 +400,23 @@ func TestTickerRunsOnlyWhileVisible(t *testing.T) {
 	if len(ts) != 1 {
 		t.Fatalf("%d window tickers after Show, want 1", len(ts))
 	}
-	r := newAccountRow(h.ui.accounts)
-	s, _ := h.ui.account("demodb")
-	r.set(s, h.now)
+	b := countBinds(h.ui.accounts.list)
 	for i := range 3 {
 		h.now = h.now.Add(time.Second)
-		ts[0].c <- h.now
-		<-h.ticked
-		if i == 2 {
-			if got := Countdown(s.AccessExpiry, h.now); got != "40:02" {
-				t.Errorf("countdown after 3 ticks = %q, want 40:02", got)
-			}
+		n := b.n.Load()
+		ts[0].tick(h.now)
+		if b.n.Load() == n {
+			t.Errorf("tick %d redrew no rows", i+1)
 		}
+	}
+	countdown := ""
+	for o := range b.rows {
+		if r := o.(*accountRow); r.snap.Name == "demodb" {
+			countdown = r.countdown.Text
+		}
+	}
+	if countdown != "40:02" {
+		t.Errorf("demodb's countdown after 3 ticks = %q, want 40:02", countdown)
 	}
 
 	h.ui.Show() // already visible (a second launch): no second ticker
@@ -497,11 +508,11 @@ func TestEmptyStateButtons(t *testing.T) {
 	if got := h.ui.content.Objects[0]; got != h.ui.empty {
 		t.Fatal("no accounts or tokens, but the empty state is not shown")
 	}
-	test.Tap(h.ui.emptyAddBtn)
-	if h.ui.addForm == nil {
+	test.Tap(button(t, h.shownContent(), "Add account"))
+	if d := h.topDialog(); d == nil || buttonsIn(d)["Add and sign in"] == nil {
 		t.Error("Add account did not open the dialog")
 	}
-	test.Tap(h.ui.demoBtn)
+	test.Tap(button(t, h.shownContent(), "Try the demo provider"))
 	if !h.svc.called("demo") {
 		t.Error("Try the demo provider did not call StartDemo")
 	}
@@ -517,9 +528,18 @@ func TestEmptyStateButtons(t *testing.T) {
 func TestSignInShowsURLWhenNoBrowser(t *testing.T) {
 	h := newHarness(t, sampleStatus(), Options{})
 	h.svc.signInURL = "https://idp.example.com/authorize?client_id=tk&code_challenge=abc"
+	var shown []string
+	h.svc.duringSignIn = func() {
+		for _, e := range entriesIn(h.topDialog()) {
+			shown = append(shown, e.Text)
+		}
+	}
 	h.ui.signIn("prod")
-	if h.ui.signInURL == nil || h.ui.signInURL.Text != h.svc.signInURL {
-		t.Fatalf("sign-in URL not shown")
+	if !slices.Contains(shown, h.svc.signInURL) {
+		t.Fatalf("the sign-in dialog shows the entries %q, want the sign-in URL", shown)
+	}
+	if h.topDialog() != nil {
+		t.Error("the sign-in dialog is still up after the sign-in ended")
 	}
 }
 
@@ -527,19 +547,7 @@ func TestRemoveRefTokenOffersRevocationSite(t *testing.T) {
 	var opened string
 	h := newHarness(t, sampleStatus(), Options{OpenURL: func(u string) error { opened = u; return nil }})
 	h.ui.confirmRemoveRef("reports-pat")
-	var open *widget.Button
-	for _, o := range test.LaidOutObjects(h.ui.removeRefBody) {
-		if b, ok := o.(*widget.Button); ok {
-			open = b
-		}
-	}
-	if open == nil {
-		t.Fatal("no button to open the revocation site")
-	}
-	if got, want := open.Text, "Open Profile Site to revoke it"; got != want {
-		t.Errorf("button = %q, want %q", got, want)
-	}
-	test.Tap(open)
+	test.Tap(button(t, h.topDialog(), "Open Profile Site to revoke it"))
 	if opened != "https://demodb.my.erp.net/profile" {
 		t.Errorf("opened %q", opened)
 	}
@@ -637,19 +645,19 @@ func TestStatusRedrawsOnlyWhatIsShown(t *testing.T) {
 	h.ui.tabs.SelectIndex(1) // both lists rendered once
 	h.ui.tabs.SelectIndex(0)
 	acc, tok := h.ui.accounts, h.ui.tokens
+	accBinds, tokBinds := countBinds(acc.list), countBinds(tok.list)
 	st := sampleStatus()
 	st.Accounts[0].State = service.StateFailing
 	st.Tokens[0].Label = "reports-pat-2"
-	a0, t0 := acc.updates, tok.updates
 	h.svc.publish(st)
-	if acc.updates == a0 {
+	if accBinds.n.Load() == 0 {
 		t.Error("the accounts on screen were not redrawn")
 	}
 	if got := rowsShown(acc.list)["demodb"]; got != "renewal failing" {
 		t.Errorf("shown account row: %q, want the new state", got)
 	}
-	if tok.updates != t0 {
-		t.Errorf("the hidden tab's rows were redrawn %d times", tok.updates-t0)
+	if n := tokBinds.n.Load(); n != 0 {
+		t.Errorf("the hidden tab's rows were redrawn %d times", n)
 	}
 	h.ui.tabs.SelectIndex(1)
 	if got := rowsShown(tok.list); got["reports-pat-2"] == "" || got["reports-pat"] != "" {
