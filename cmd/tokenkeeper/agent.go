@@ -88,7 +88,7 @@ func cmdAgent(ctx context.Context, e *env, args []string) error {
 	// The tray is known before the API answers, so the first window asks
 	// the right question: does closing me hide me, or quit?
 	hasTray := !*noTray && tray.Available()
-	srv := localapi.NewServer(agentBackend{svc, demoSrv}, localapi.ServerOptions{Logger: log, Quit: quit, Tray: hasTray})
+	srv := localapi.NewServer(agentBackend{svc, demoSrv}, localapi.ServerOptions{Logger: log, Quit: quit, Tray: hasTray, Version: version})
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
 

@@ -167,6 +167,9 @@ func TestAgentOnePerUser(t *testing.T) {
 	if got := cl.Agent().PID; got != first.cmd.Process.Pid {
 		t.Errorf("agent reports PID %d, want %d", got, first.cmd.Process.Pid)
 	}
+	if got := cl.Agent().Version; got != version {
+		t.Errorf("agent reports version %q, want %q", got, version)
+	}
 	cl.Close()
 	first.stop()
 	// Once it is gone, a new one starts (the lock went with it).
