@@ -60,7 +60,7 @@ func runWindow(ctx context.Context, log *slog.Logger, hidden bool) error {
 	// Set when the window itself stops the agent: the end of its watch
 	// is then no loss to repair.
 	var stopping atomic.Bool
-	u := ui.New(a, link, ui.Options{
+	u := ui.New(boundedQuit{a}, link, ui.Options{
 		Tray: c.Agent().Tray,
 		StopAgent: func(ctx context.Context) error {
 			stopping.Store(true)
@@ -107,12 +107,6 @@ func runWindow(ctx context.Context, log *slog.Logger, hidden bool) error {
 		default:
 		}
 		fyne.Do(u.Quit)
-		// Fyne 2.7.1 can hang in its own shutdown: a lifecycle event that
-		// reaches runOnMainWithWait after the main loop stopped reading
-		// and before it marks itself drained waits forever (seen once
-		// under load, main goroutine in Lifecycle.WaitForEvents). u.Quit
-		// has cleared the clipboard by now; nothing is left to lose.
-		time.AfterFunc(quitDeadline, func() { os.Exit(0) })
 	}()
 	u.Show()
 	a.Run()
@@ -121,8 +115,24 @@ func runWindow(ctx context.Context, log *slog.Logger, hidden bool) error {
 	return nil
 }
 
-// quitDeadline bounds the window's shutdown after SIGINT or SIGTERM.
+// quitDeadline bounds the window's shutdown once it quits.
 const quitDeadline = 10 * time.Second
+
+// boundedQuit is the app as the window sees it, with a deadline on Quit:
+// Fyne 2.7.1 can hang in its own shutdown, when a lifecycle event reaches
+// runOnMainWithWait after the main loop stopped reading and before it
+// marks itself drained (seen once under load: the main goroutine waits in
+// Lifecycle.WaitForEvents for good). Every quit (closing the window,
+// SIGINT and SIGTERM, the agent quitting) goes through ui's Quit, which
+// has taken a copied token off the clipboard before it calls this, so
+// nothing is lost by exiting; and closing the window must end the
+// process (SPEC §13).
+type boundedQuit struct{ fyne.App }
+
+func (a boundedQuit) Quit() {
+	time.AfterFunc(quitDeadline, func() { os.Exit(0) })
+	a.App.Quit()
+}
 
 // quitWait is how long agentQuit looks for the socket to go.
 const quitWait = time.Second
