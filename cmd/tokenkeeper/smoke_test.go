@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	xbinary "encoding/binary"
@@ -27,6 +26,7 @@ import (
 	"github.com/tokenkeeper/tokenkeeper/cmd/internal/localapi"
 	"github.com/tokenkeeper/tokenkeeper/storage"
 	"github.com/tokenkeeper/tokenkeeper/ui/tray/traytest"
+	"github.com/tokenkeeper/tokenkeeper/ui/x11clip/x11cliptest"
 )
 
 // The smoke tests run `tokenkeeper` without arguments, which starts the real
@@ -385,56 +385,10 @@ func waitForRenewal(t *testing.T, c *cli, name string, g *gui) {
 // returns the display name (":N"). It is stopped when the test ends.
 func startXvfb(t *testing.T) string {
 	t.Helper()
-	if _, err := exec.LookPath("Xvfb"); err != nil {
-		t.Skip("needs Xvfb (apt-get install xvfb, or scripts/setup --test)")
-	}
 	if os.Getenv("TOKENKEEPER_REAL_KEYRING") != "1" {
 		t.Skip("needs a real Secret Service: run through scripts/test (scripts/with-keyring)")
 	}
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	// -displayfd: Xvfb picks a free display and writes its number to fd 3
-	// once it accepts connections.
-	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp")
-	cmd.ExtraFiles = []*os.File{w}
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		w.Close()
-		t.Fatal(err)
-	}
-	w.Close()
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
-
-	got := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(r).ReadString('\n') // or EOF if Xvfb died
-		got <- strings.TrimSpace(line)
-	}()
-	var num string
-	select {
-	case num = <-got:
-	case <-time.After(hangLimit):
-	}
-	if _, err := strconv.Atoi(num); err != nil {
-		cmd.Process.Kill()
-		<-done
-		t.Fatalf("Xvfb gave no display number (%q): %s", num, logs.String())
-	}
-	return ":" + num
+	return x11cliptest.StartXvfb(t)
 }
 
 var (
