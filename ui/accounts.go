@@ -171,7 +171,7 @@ func (r *accountRow) set(s service.Snapshot, now time.Time) {
 	setLabel(r.detail, detail, imp)
 
 	countdown := Countdown(s.AccessExpiry, now)
-	if !signedIn(s.State) {
+	if !s.State.SignedIn() {
 		countdown = unknown
 	}
 	setLabel(r.countdown, countdown, countdownImportance(s, now))
@@ -181,8 +181,8 @@ func (r *accountRow) set(s service.Snapshot, now time.Time) {
 	setLabel(r.session, session, imp)
 	setLabel(r.renewal, renewalText(s, now), widget.MediumImportance)
 
-	setEnabled(r.copyBtn, signedIn(s.State))
-	if signedIn(s.State) {
+	setEnabled(r.copyBtn, s.State.SignedIn())
+	if s.State.SignedIn() {
 		setIcon(r.mainBtn, theme.ViewRefreshIcon())
 	} else {
 		setIcon(r.mainBtn, theme.LoginIcon())
@@ -193,7 +193,7 @@ func (r *accountRow) set(s service.Snapshot, now time.Time) {
 // within a day or has ended.
 func sessionText(s service.Snapshot, now time.Time) (string, widget.Importance) {
 	switch {
-	case !signedIn(s.State):
+	case !s.State.SignedIn():
 		return "No session", widget.MediumImportance
 	case s.RefreshExpiry.IsZero():
 		return "Session end unknown", widget.MediumImportance
@@ -221,7 +221,7 @@ func rowDetail(s service.Snapshot) (string, widget.Importance) {
 }
 
 func countdownImportance(s service.Snapshot, now time.Time) widget.Importance {
-	if !signedIn(s.State) || s.AccessExpiry.IsZero() {
+	if !s.State.SignedIn() || s.AccessExpiry.IsZero() {
 		return widget.LowImportance
 	}
 	if !s.AccessExpiry.After(now) {
@@ -248,7 +248,7 @@ func renewalText(s service.Snapshot, now time.Time) string {
 		if !s.NextRenewal.After(now) {
 			next = "next due now"
 		}
-	case !s.AutoRenew && signedIn(s.State):
+	case !s.AutoRenew && s.State.SignedIn():
 		next = "auto-renew off"
 	}
 	return strings.ToUpper(last[:1]) + last[1:] + " · " + next

@@ -24,7 +24,7 @@ func (u *UI) copyMenu(name string) *fyne.Menu {
 
 // accountMenu is a row's "more" menu.
 func (u *UI) accountMenu(s service.Snapshot) *fyne.Menu {
-	in := signedIn(s.State)
+	in := s.State.SignedIn()
 	refresh := fyne.NewMenuItem("Refresh now", func() { u.refreshNow(s.Name) })
 	refresh.Icon, refresh.Disabled = theme.ViewRefreshIcon(), !in
 	signInLabel := "Sign in…"
@@ -49,7 +49,7 @@ func (u *UI) accountMenu(s service.Snapshot) *fyne.Menu {
 // primaryAction is the row's middle button: refresh when signed in, else
 // sign in.
 func (u *UI) primaryAction(s service.Snapshot) {
-	if signedIn(s.State) {
+	if s.State.SignedIn() {
 		u.refreshNow(s.Name)
 		return
 	}

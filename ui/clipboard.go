@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"github.com/tokenkeeper/tokenkeeper/ui/human"
 )
 
 // flashCopied is how long "Copied" stays in the status line when the
@@ -36,7 +37,7 @@ func (c *clipboard) copy(what, text string) {
 		c.u.flash("Copied "+what, flashCopied)
 		return
 	}
-	c.u.flash(fmt.Sprintf("Copied %s — clears in %s", what, Span(delay)), delay)
+	c.u.flash(fmt.Sprintf("Copied %s — clears in %s", what, human.Span(delay)), delay)
 	gen := c.gen
 	c.stopFn = c.u.afterFunc(delay, func() {
 		fyne.Do(func() { c.clear(gen) })

@@ -103,7 +103,7 @@ func (u *UI) newDetailsView(d service.Details) *detailsView {
 
 	parts := []fyne.CanvasObject{kv, widget.NewSeparator()}
 	switch {
-	case !signedIn(s.State):
+	case !s.State.SignedIn():
 		l := widget.NewLabel("Not signed in: there is no access token.")
 		parts = append(parts, l)
 	case d.JWT:
@@ -123,7 +123,7 @@ func (u *UI) newDetailsView(d service.Details) *detailsView {
 		parts = append(parts, heading("Access token"), l)
 	}
 
-	if signedIn(s.State) {
+	if s.State.SignedIn() {
 		v.token = widget.NewMultiLineEntry()
 		v.token.Wrapping = fyne.TextWrapBreak
 		v.token.SetMinRowsVisible(4)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tokenkeeper/tokenkeeper/auth"
 	"github.com/tokenkeeper/tokenkeeper/cmd/service"
+	"github.com/tokenkeeper/tokenkeeper/ui/human"
 )
 
 // unknown is shown where a time is not known (SPEC §7: "—" unknown).
@@ -58,28 +59,6 @@ func RemainingFraction(issued, expiry, now time.Time) float64 {
 	return f
 }
 
-// Span formats a positive duration coarsely for people: "45 s", "12 min",
-// "3 h 5 min", "4 days". It rounds down, so it never promises more time
-// than is left.
-func Span(d time.Duration) string {
-	if d < 0 {
-		d = -d
-	}
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%d s", int(d/time.Second))
-	case d < time.Hour:
-		return fmt.Sprintf("%d min", int(d/time.Minute))
-	case d < 48*time.Hour:
-		h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
-		if m == 0 || h >= 10 {
-			return fmt.Sprintf("%d h", h)
-		}
-		return fmt.Sprintf("%d h %d min", h, m)
-	}
-	return fmt.Sprintf("%d days", int(d/(24*time.Hour)))
-}
-
 // Relative labels t against now: "in 3 min", "5 s ago", "just now", "—"
 // for an unknown (zero) time.
 func Relative(t, now time.Time) string {
@@ -91,27 +70,9 @@ func Relative(t, now time.Time) string {
 	case d > -time.Second && d < time.Second:
 		return "just now"
 	case d > 0:
-		return "in " + Span(d)
+		return "in " + human.Span(d)
 	}
-	return Span(d) + " ago"
-}
-
-// DaysLeft labels a reference token's expiry: "no expiry", "expired",
-// "expires today", "1 day left", "12 days left".
-func DaysLeft(expires, now time.Time) string {
-	if expires.IsZero() {
-		return "no expiry"
-	}
-	d := expires.Sub(now)
-	switch {
-	case d <= 0:
-		return "expired"
-	case d < 24*time.Hour:
-		return "expires in " + Span(d)
-	case d < 48*time.Hour:
-		return "1 day left"
-	}
-	return fmt.Sprintf("%d days left", int(d/(24*time.Hour)))
+	return human.Span(d) + " ago"
 }
 
 // refWarnWindow is how close to expiry a reference token turns the warning
@@ -213,16 +174,6 @@ func stateStyle(s service.State) (string, fyne.ThemeColorName, widget.Importance
 		return "expired", theme.ColorNameError, widget.DangerImportance
 	}
 	return "signed out", theme.ColorNamePlaceHolder, widget.LowImportance
-}
-
-// signedIn reports whether the account holds tokens that can be copied or
-// refreshed.
-func signedIn(s service.State) bool {
-	switch s {
-	case service.StateValid, service.StateRenewing, service.StateFailing, service.StateExpired:
-		return true
-	}
-	return false
 }
 
 // defaultScopes are the scopes the add-account dialog proposes per kind

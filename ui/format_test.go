@@ -85,25 +85,6 @@ func TestRelative(t *testing.T) {
 	}
 }
 
-func TestDaysLeft(t *testing.T) {
-	day := 24 * time.Hour
-	tests := []struct {
-		expires time.Time
-		want    string
-	}{
-		{time.Time{}, "no expiry"},
-		{fixedNow.Add(-time.Minute), "expired"},
-		{fixedNow.Add(5 * time.Hour), "expires in 5 h"},
-		{fixedNow.Add(day + time.Hour), "1 day left"},
-		{fixedNow.Add(12*day + time.Hour), "12 days left"},
-	}
-	for _, tt := range tests {
-		if got := DaysLeft(tt.expires, fixedNow); got != tt.want {
-			t.Errorf("DaysLeft(now%+v) = %q, want %q", tt.expires.Sub(fixedNow), got, tt.want)
-		}
-	}
-}
-
 func TestCopyText(t *testing.T) {
 	tests := []struct {
 		f          CopyFormat

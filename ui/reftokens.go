@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/tokenkeeper/tokenkeeper/cmd/service"
+	"github.com/tokenkeeper/tokenkeeper/ui/human"
 )
 
 // tokenColumns are the relative widths of label, account and expiry.
@@ -129,7 +130,7 @@ func (r *tokenRow) set(t service.RefTokenSnapshot, now time.Time) {
 		account = "no account"
 	}
 	setLabel(r.account, account, widget.MediumImportance)
-	setLabel(r.expiry, DaysLeft(t.Expires, now), refImportance(t.Expires, now))
+	setLabel(r.expiry, human.DaysLeft(t.Expires, now), refImportance(t.Expires, now))
 	date := ""
 	if !t.Expires.IsZero() {
 		date = t.Expires.Local().Format("Mon 2 Jan 2006")

@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
+	"github.com/tokenkeeper/tokenkeeper/ui/human"
 )
 
 var (
@@ -19,7 +20,7 @@ func durationLabel(d time.Duration) string {
 	if d == 0 {
 		return "Never"
 	}
-	return Span(d)
+	return human.Span(d)
 }
 
 // durationSelect offers choices (plus cur if it is not among them).

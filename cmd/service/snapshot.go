@@ -65,6 +65,16 @@ func (s *State) UnmarshalText(b []byte) error {
 	return fmt.Errorf("service: unknown state %q", b)
 }
 
+// SignedIn reports whether an account in this state holds tokens: they
+// can be copied and refreshed, and the session's end matters.
+func (s State) SignedIn() bool {
+	switch s {
+	case StateValid, StateRenewing, StateFailing, StateExpired:
+		return true
+	}
+	return false
+}
+
 // Snapshot is one account's published state. It holds no secret.
 type Snapshot struct {
 	Name      string

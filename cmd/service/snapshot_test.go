@@ -33,3 +33,14 @@ func TestStateText(t *testing.T) {
 		t.Error("MarshalText(99) succeeded")
 	}
 }
+
+func TestStateSignedIn(t *testing.T) {
+	for s, want := range map[State]bool{
+		StateSignedOut: false, StateSignInRequired: false,
+		StateValid: true, StateRenewing: true, StateFailing: true, StateExpired: true,
+	} {
+		if got := s.SignedIn(); got != want {
+			t.Errorf("%v.SignedIn() = %v, want %v", s, got, want)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tokenkeeper/tokenkeeper/cmd/service"
+	"github.com/tokenkeeper/tokenkeeper/ui/human"
 )
 
 const (
@@ -164,7 +165,7 @@ func (n *Notifier) account(out []Note, a service.Snapshot, now time.Time) []Note
 	// renewing in between: a provider that times out keeps failing.
 	if since := a.FailingSince; !since.IsZero() {
 		if now.Sub(since) >= failingNotifyAfter && n.once(failKey) {
-			msg := fmt.Sprintf("Renewal has been failing for %s; retrying.", span(now.Sub(since)))
+			msg := fmt.Sprintf("Renewal has been failing for %s; retrying.", human.Span(now.Sub(since)))
 			if a.LastError != "" {
 				msg += "\n" + a.LastError
 			}
@@ -174,7 +175,7 @@ func (n *Notifier) account(out []Note, a service.Snapshot, now time.Time) []Note
 		delete(n.sent, failKey)
 	}
 
-	if signedIn(a.State) && !a.RefreshExpiry.IsZero() && a.RefreshExpiry.After(now) {
+	if a.State.SignedIn() && !a.RefreshExpiry.IsZero() && a.RefreshExpiry.After(now) {
 		left := a.RefreshExpiry.Sub(now)
 		seen, ok := n.session[a.Name]
 		if !ok || !seen.expiry.Equal(a.RefreshExpiry) {
@@ -187,7 +188,7 @@ func (n *Notifier) account(out []Note, a service.Snapshot, now time.Time) []Note
 		}
 		key := noteKey{kind: noteSession, name: a.Name, expiry: a.RefreshExpiry.Unix()}
 		if left <= warn && n.once(key) {
-			out = append(out, Note{a.Name + ": session ends in " + span(left),
+			out = append(out, Note{a.Name + ": session ends in " + human.Span(left),
 				"After that its tokens can no longer be renewed. Sign in again to start a new session."})
 		}
 	}
@@ -213,53 +214,8 @@ func (n *Notifier) refToken(out []Note, t service.RefTokenSnapshot, now time.Tim
 		for _, larger := range refThresholds[i:] {
 			n.sent[key(larger)] = true
 		}
-		title := fmt.Sprintf("%s %s: %s", strings.ToUpper(t.Kind), t.Label, daysLeft(left))
+		title := fmt.Sprintf("%s %s: %s", strings.ToUpper(t.Kind), t.Label, human.DaysLeft(t.Expires, now))
 		return append(out, Note{title, "Reissue it where it was issued and paste the new one into Tokenkeeper."})
 	}
 	return out
-}
-
-// signedIn reports whether the account holds tokens, so that its session
-// end matters.
-func signedIn(s service.State) bool {
-	switch s {
-	case service.StateValid, service.StateRenewing, service.StateFailing, service.StateExpired:
-		return true
-	}
-	return false
-}
-
-// span formats a duration coarsely, rounding down as the window does
-// (ui.Span; repeated here because package ui links Fyne).
-func span(d time.Duration) string {
-	if d < 0 {
-		d = -d
-	}
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%d s", int(d/time.Second))
-	case d < time.Hour:
-		return fmt.Sprintf("%d min", int(d/time.Minute))
-	case d < 48*time.Hour:
-		h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
-		if m == 0 || h >= 10 {
-			return fmt.Sprintf("%d h", h)
-		}
-		return fmt.Sprintf("%d h %d min", h, m)
-	}
-	return fmt.Sprintf("%d days", int(d/(24*time.Hour)))
-}
-
-// daysLeft labels a reference token's remaining time as the window's
-// ui.DaysLeft does.
-func daysLeft(left time.Duration) string {
-	switch {
-	case left <= 0:
-		return "expired"
-	case left < 24*time.Hour:
-		return "expires in " + span(left)
-	case left < 48*time.Hour:
-		return "1 day left"
-	}
-	return fmt.Sprintf("%d days left", int(left/(24*time.Hour)))
 }

@@ -196,8 +196,8 @@ func (t *Tray) apply(st service.Status) {
 			continue
 		}
 		s.item.SetTitle(mnemonicEscape(a.Name) + " — " + a.State.String())
-		setEnabled(s.copy, signedIn(a.State))
-		setEnabled(s.refresh, signedIn(a.State))
+		setEnabled(s.copy, a.State.SignedIn())
+		setEnabled(s.refresh, a.State.SignedIn())
 		if !s.used {
 			s.item.Show()
 		}
@@ -230,16 +230,6 @@ func setEnabled(m *systray.MenuItem, on bool) {
 	} else {
 		m.Disable()
 	}
-}
-
-// signedIn reports whether the account holds tokens that can be copied or
-// refreshed.
-func signedIn(s service.State) bool {
-	switch s {
-	case service.StateValid, service.StateRenewing, service.StateFailing, service.StateExpired:
-		return true
-	}
-	return false
 }
 
 // mnemonicEscape doubles underscores: dbusmenu reads "_x" in a label as an
@@ -303,7 +293,7 @@ func (t *Tray) loop() {
 func (t *Tray) slotName(i int) string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if !t.slots[i].used || !signedIn(t.slots[i].state) {
+	if !t.slots[i].used || !t.slots[i].state.SignedIn() {
 		return ""
 	}
 	return t.slots[i].name
