@@ -439,18 +439,7 @@ func envInt(t *testing.T, name string, def int) int {
 // the keyring write: then the only valid refresh token died with the
 // process, which no client can prevent. Any other loss fails the test.
 func TestReliabilityCrashSafety(t *testing.T) {
-	if testing.Short() {
-		t.Skip("crash-safety cycles are skipped in -short mode")
-	}
-	seed := reliabilitySeed(t)
-	cycles := envInt(t, "TOKENKEEPER_RELIABILITY_CYCLES", 100)
-	t.Logf("seed %d (rerun with TOKENKEEPER_RELIABILITY_SEED=%d), %d cycles", seed, seed, cycles)
-	rng := rand.New(rand.NewPCG(seed, seed))
-	fp := startFaultProvider(t, seed)
-	c := reliabilityCLI(t, fp)
-	c.ok("add", "erp", "--provider", "erpnet", "--url", fp.URL(), "--client-id", demo.ClientID)
-	c.login("erp")
-	fp.setMaxDelay(20 * time.Millisecond)
+	c, fp, rng, cycles := crashSetup(t)
 
 	// The kill window spans a whole refresh run: process start, config and
 	// keyring reads, the provider's answer, the keyring and config writes.
@@ -468,6 +457,27 @@ func TestReliabilityCrashSafety(t *testing.T) {
 	crashCycles(t, c, fp, rng, cycles, window, func(delay time.Duration) (bool, time.Time, time.Duration, result) {
 		return c.runKilled(delay, "refresh", "erp")
 	})
+}
+
+// crashSetup is what every crash-safety test starts from: a seeded random
+// source (TOKENKEEPER_RELIABILITY_SEED replays one), the number of cycles,
+// the rotating, reuse-detecting provider with small random delays, and a
+// profile signed in to it as account erp.
+func crashSetup(t *testing.T) (c *cli, fp *faultProvider, rng *rand.Rand, cycles int) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("crash-safety cycles are skipped in -short mode")
+	}
+	seed := reliabilitySeed(t)
+	cycles = envInt(t, "TOKENKEEPER_RELIABILITY_CYCLES", 100)
+	t.Logf("seed %d (rerun with TOKENKEEPER_RELIABILITY_SEED=%d), %d cycles", seed, seed, cycles)
+	rng = rand.New(rand.NewPCG(seed, seed))
+	fp = startFaultProvider(t, seed)
+	c = reliabilityCLI(t, fp)
+	c.ok("add", "erp", "--provider", "erpnet", "--url", fp.URL(), "--client-id", demo.ClientID)
+	c.login("erp")
+	fp.setMaxDelay(20 * time.Millisecond)
+	return c, fp, rng, cycles
 }
 
 // crashCycles kills a refresh of account erp at a random moment within
@@ -573,18 +583,7 @@ func crashCycles(t *testing.T, c *cli, fp *faultProvider, rng *rand.Rand, cycles
 // The tally is the same as for the command line: no session may be lost
 // outside the provider-answered→keyring-written instant.
 func TestReliabilityAgentCrashSafety(t *testing.T) {
-	if testing.Short() {
-		t.Skip("crash-safety cycles are skipped in -short mode")
-	}
-	seed := reliabilitySeed(t)
-	cycles := envInt(t, "TOKENKEEPER_RELIABILITY_CYCLES", 100)
-	t.Logf("seed %d (rerun with TOKENKEEPER_RELIABILITY_SEED=%d), %d cycles", seed, seed, cycles)
-	rng := rand.New(rand.NewPCG(seed, seed))
-	fp := startFaultProvider(t, seed)
-	c := reliabilityCLI(t, fp)
-	c.ok("add", "erp", "--provider", "erpnet", "--url", fp.URL(), "--client-id", demo.ClientID)
-	c.login("erp")
-	fp.setMaxDelay(20 * time.Millisecond)
+	c, fp, rng, cycles := crashSetup(t)
 
 	// The kill window spans the agent's refresh: the request over the
 	// socket, the lock, the keyring and config reads, the provider's
