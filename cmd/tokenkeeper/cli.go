@@ -157,9 +157,18 @@ func commands() []command {
 	}
 }
 
-// changesConfig names the commands that change accounts or tokens on the
-// direct path; a running agent is told after they succeed.
-var changesConfig = map[string]bool{"add": true, "refresh": true, "logout": true, "remove": true, "pat": true}
+// changesConfig names the commands (with pat's subcommand) that change
+// accounts or tokens on the direct path; a running agent is told after
+// they succeed. Read-only ones (list, token, pat list/show/check) are not.
+var changesConfig = map[string]bool{"add": true, "refresh": true, "logout": true, "remove": true, "pat add": true, "pat remove": true}
+
+// commandKey is args' command as changesConfig names it.
+func commandKey(args []string) string {
+	if args[0] == "pat" && len(args) > 1 {
+		return "pat " + args[1]
+	}
+	return args[0]
+}
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: tokenkeeper [COMMAND] [ARGS]\n\nWithout a command, opens the window (tokenkeeper-window, which starts the agent if none runs).\n\nCommands:")
@@ -200,7 +209,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	for _, c := range commands() {
 		if c.name == args[0] {
 			err := c.run(ctx, e, args[1:])
-			if err == nil && changesConfig[c.name] {
+			if err == nil && changesConfig[commandKey(args)] {
 				e.changed(ctx)
 			}
 			return exitCode(stderr, err)
