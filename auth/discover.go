@@ -13,35 +13,33 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 )
 
-// Discover fetches the OpenID Connect discovery document for an ERP.net
-// instance (rawURL is the instance; the issuer is <instance>/id, seed 001)
-// or an OIDC issuer (rawURL is the issuer), checks that its issuer matches
-// and that every endpoint is a valid URL (SPEC §1). TokenIDP and plain
-// OAuth 2.0 have no discovery: their endpoints are entered by hand.
+// Discover fetches the OpenID Connect discovery document of a kind's
+// issuer, built from rawURL (for ERP.net the instance: the issuer is
+// <instance>/id, seed 001), and completes it as the kind says. Kinds
+// without discovery have their endpoints entered or fixed; see
+// KindSpec.Resolve, which also takes the kinds' other inputs.
+func Discover(ctx context.Context, hc *http.Client, kind Kind, rawURL string) (Endpoints, error) {
+	ks, ok := KindOf(kind)
+	if !ok || ks.Issuer == nil {
+		return Endpoints{}, fmt.Errorf("discovery: provider kind %q has no discovery; enter its endpoints", kind)
+	}
+	return ks.Resolve(ctx, hc, Inputs{FieldURL: rawURL})
+}
+
+// DiscoverIssuer fetches issuer's discovery document, checks that its
+// issuer matches and that every endpoint is a valid URL (SPEC §1).
 //
 // hc nil means a client with DefaultTimeout. Errors name the stage
 // ("discovery at <url>: ..."); input problems are *InputError.
-func Discover(ctx context.Context, hc *http.Client, kind Kind, rawURL string) (Endpoints, error) {
-	var issuer string
-	switch kind {
-	case KindERPNet:
-		u, err := ValidateURL("instance URL", rawURL)
-		if err != nil {
-			return Endpoints{}, err
-		}
-		base := strings.TrimRight(u.String(), "/")
-		if !strings.HasSuffix(base, "/id") { // accept the issuer pasted as is
-			base += "/id"
-		}
-		issuer = base
-	case KindOIDC:
-		u, err := ValidateURL("issuer URL", rawURL)
-		if err != nil {
-			return Endpoints{}, err
-		}
-		issuer = u.String()
-	default:
-		return Endpoints{}, fmt.Errorf("discovery: provider kind %q has no discovery; enter its endpoints", kind)
+func DiscoverIssuer(ctx context.Context, hc *http.Client, issuer string) (Endpoints, error) {
+	return discoverIssuer(ctx, hc, issuer, nil)
+}
+
+// discoverIssuer is DiscoverIssuer with fill completing the document
+// before its endpoints are checked.
+func discoverIssuer(ctx context.Context, hc *http.Client, issuer string, fill func(*Endpoints)) (Endpoints, error) {
+	if _, err := ValidateURL("issuer URL", issuer); err != nil {
+		return Endpoints{}, err
 	}
 	if hc == nil {
 		hc = &http.Client{Timeout: DefaultTimeout}
@@ -53,6 +51,13 @@ func Discover(ctx context.Context, hc *http.Client, kind Kind, rawURL string) (E
 		// the document's spelling is the issuer; go-oidc checks it again.
 		ep, err = discover(ctx, hc, mismatch.Discovered)
 	}
+	if errors.As(err, &mismatch) && tenantIssuer(mismatch.Discovered, issuer) {
+		// Entra's multi-tenant authorities (common, organizations,
+		// consumers) publish a templated issuer; the ID token's iss is
+		// checked against its tid instead (see verifyIDToken).
+		ep, err = discover(oidc.InsecureIssuerURLContext(ctx, mismatch.Discovered), hc, issuer)
+		ep.Issuer = mismatch.Discovered
+	}
 	if errors.As(err, &mismatch) {
 		return Endpoints{}, fmt.Errorf("discovery at %s: issuer mismatch: document says %q, expected %q",
 			wellKnown(issuer), mismatch.Discovered, mismatch.Provided)
@@ -60,14 +65,8 @@ func Discover(ctx context.Context, hc *http.Client, kind Kind, rawURL string) (E
 	if err != nil {
 		return Endpoints{}, err
 	}
-	if kind == KindERPNet {
-		// Seed 001: /id/connect/authorize and /id/connect/token.
-		if ep.AuthURL == "" {
-			ep.AuthURL = ep.Issuer + "/connect/authorize"
-		}
-		if ep.TokenURL == "" {
-			ep.TokenURL = ep.Issuer + "/connect/token"
-		}
+	if fill != nil {
+		fill(&ep)
 	}
 	where := "discovery at " + wellKnown(issuer)
 	for _, f := range []struct {
@@ -79,6 +78,7 @@ func Discover(ctx context.Context, hc *http.Client, kind Kind, rawURL string) (E
 		{"revocation_endpoint", ep.RevocationURL, false},
 		{"userinfo_endpoint", ep.UserinfoURL, false},
 		{"jwks_uri", ep.JWKSURL, false},
+		{"device_authorization_endpoint", ep.DeviceAuthURL, false},
 	} {
 		if f.value == "" {
 			if f.required {
@@ -91,6 +91,26 @@ func Discover(ctx context.Context, hc *http.Client, kind Kind, rawURL string) (E
 		}
 	}
 	return ep, nil
+}
+
+// tenantPlaceholder is how Entra's multi-tenant discovery documents spell
+// the tenant in their issuer.
+const tenantPlaceholder = "{tenantid}"
+
+// tenantIssuer reports whether discovered is asked's issuer with the
+// tenant segment replaced by the placeholder, as Entra publishes it for
+// https://login.microsoftonline.com/{common,organizations,consumers}/v2.0.
+func tenantIssuer(discovered, asked string) bool {
+	i := strings.Index(discovered, tenantPlaceholder)
+	if i < 0 {
+		return false
+	}
+	prefix, suffix := discovered[:i], discovered[i+len(tenantPlaceholder):]
+	if !strings.HasPrefix(asked, prefix) || !strings.HasSuffix(asked, suffix) || len(asked) < len(prefix)+len(suffix) {
+		return false
+	}
+	tenant := asked[len(prefix) : len(asked)-len(suffix)]
+	return tenant != "" && !strings.Contains(tenant, "/")
 }
 
 func wellKnown(issuer string) string {
@@ -137,6 +157,8 @@ func discover(ctx context.Context, hc *http.Client, issuer string) (Endpoints, e
 		JWKSURL       string   `json:"jwks_uri"`
 		AuthMethods   []string `json:"token_endpoint_auth_methods_supported"`
 		IssParameter  bool     `json:"authorization_response_iss_parameter_supported"`
+		DeviceAuthURL string   `json:"device_authorization_endpoint"`
+		Scopes        []string `json:"scopes_supported"`
 	}
 	if err := prov.Claims(&doc); err != nil {
 		return Endpoints{}, fmt.Errorf("%s: malformed document: %w", where, err)
@@ -151,19 +173,15 @@ func discover(ctx context.Context, hc *http.Client, issuer string) (Endpoints, e
 		AuthMethods:   doc.AuthMethods,
 
 		IssParameterSupported: doc.IssParameter,
+		DeviceAuthURL:         doc.DeviceAuthURL,
+		ScopesSupported:       doc.Scopes,
 	}, nil
 }
 
 // DefaultScopes are the scopes a new account of kind starts with (SPEC §1).
-// offline_access asks for a refresh token (seed 001).
 func DefaultScopes(kind Kind) []string {
-	switch kind {
-	case KindERPNet:
-		return []string{"openid", "profile", "offline_access", "DomainApi"}
-	case KindOIDC, KindTokenIDP:
-		return []string{"openid", "profile", "offline_access"}
-	}
-	return nil
+	ks, _ := KindOf(kind)
+	return slices.Clone(ks.Scopes)
 }
 
 // PickAuthStyle chooses the client authentication from discovery's

@@ -132,10 +132,15 @@ func verifyIDToken(ctx context.Context, p Provider, raw Secret, nonce string) (m
 	hc, _ := recordingClient(sameOriginRedirects(baseClient(p)))
 	kctx := oidc.ClientContext(ctx, hc)
 	keys := oidc.NewRemoteKeySet(kctx, p.Endpoints.JWKSURL)
+	// A templated issuer (Entra's multi-tenant authorities) is checked
+	// below against the token's own tenant, as Microsoft documents:
+	// https://learn.microsoft.com/entra/identity-platform/access-tokens#validate-the-issuer
+	templated := strings.Contains(p.Endpoints.Issuer, tenantPlaceholder)
 	v := oidc.NewVerifier(p.Endpoints.Issuer, keys, &oidc.Config{
 		ClientID:             p.Client.ID,
 		SupportedSigningAlgs: signingAlgs,
 		Now:                  p.Now,
+		SkipIssuerCheck:      templated,
 	})
 	idt, err := v.Verify(kctx, raw.Reveal())
 	if err != nil {
@@ -147,6 +152,12 @@ func verifyIDToken(ctx context.Context, p Provider, raw Secret, nonce string) (m
 	var claims map[string]any
 	if err := idt.Claims(&claims); err != nil {
 		return nil, err
+	}
+	if templated {
+		tid, _ := claims["tid"].(string)
+		if tid == "" || strings.Contains(tid, "/") || idt.Issuer != strings.Replace(p.Endpoints.Issuer, tenantPlaceholder, tid, 1) {
+			return nil, fmt.Errorf("id token issued by %q, not by a tenant of %q", idt.Issuer, p.Endpoints.Issuer)
+		}
 	}
 	return claims, nil
 }

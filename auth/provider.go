@@ -16,9 +16,6 @@ const (
 	KindOAuth2   Kind = "oauth2"   // plain OAuth 2.0, endpoints entered by hand
 )
 
-// Kinds lists the provider kinds in the order the UI offers them.
-var Kinds = []Kind{KindERPNet, KindOIDC, KindTokenIDP, KindOAuth2}
-
 // AuthStyle is how the client authenticates at the token endpoint. It is
 // always explicit: x/oauth2's auto-detection sends a failing request first,
 // which doubles every refresh against strict providers.
@@ -45,6 +42,11 @@ type Endpoints struct {
 	// "iss" in every authorization response, so one without it is refused
 	// (RFC 9207 §2.4, §3).
 	IssParameterSupported bool `json:"authorization_response_iss_parameter_supported,omitempty"`
+	// DeviceAuthURL is the RFC 8628 device authorization endpoint.
+	DeviceAuthURL string `json:"device_authorization_endpoint,omitempty"`
+	// ScopesSupported is discovery's scopes_supported; it is read when an
+	// account is added and not kept.
+	ScopesSupported []string `json:"-"`
 }
 
 // Client is one client registration at a provider.

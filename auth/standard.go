@@ -19,10 +19,10 @@ import (
 var ErrNoRevocation = errors.New("provider has no revocation endpoint")
 
 // NewDialect returns the token endpoint dialect for p.Kind: TokenIDP's JSON
-// one, or the standard RFC 6749 one shared by ERP.net, OpenID Connect and
-// plain OAuth 2.0 (STYLE: dialects are values behind one small interface).
+// one, or the standard RFC 6749 one every other kind shares (STYLE:
+// dialects are values behind one small interface).
 func NewDialect(p Provider) Dialect {
-	if p.Kind == KindTokenIDP {
+	if ks, _ := KindOf(p.Kind); ks.JSON {
 		return &tokenIDP{p: p}
 	}
 	return &standard{p: p}

@@ -11,6 +11,7 @@ import (
 // naming it").
 type InputError struct {
 	Field string // human name of the field, e.g. "issuer URL"
+	Key   Field  // which form field, when it is one; forms branch on it
 	Value string // the offending value, credentials removed; may be empty
 	Msg   string // what is wrong, e.g. "must use https"
 }

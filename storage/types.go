@@ -33,6 +33,7 @@ func (c *Config) Clone() *Config {
 		a.AuthMethods = slices.Clone(a.AuthMethods)
 		a.Scopes = slices.Clone(a.Scopes)
 		a.Params = maps.Clone(a.Params)
+		a.Notes = slices.Clone(a.Notes)
 	}
 	n.Tokens = slices.Clone(c.Tokens)
 	return &n
@@ -54,7 +55,8 @@ type Account struct {
 	AuthMethods   []string `json:"auth_methods_supported,omitempty"`
 	// IssParameterSupported: discovery promised RFC 9207 iss in every
 	// authorization response (auth.Endpoints.IssParameterSupported).
-	IssParameterSupported bool `json:"authorization_response_iss_parameter_supported,omitempty"`
+	IssParameterSupported bool   `json:"authorization_response_iss_parameter_supported,omitempty"`
+	DeviceAuthURL         string `json:"device_authorization_endpoint,omitempty"` // RFC 8628
 
 	ClientID        string            `json:"client_id"`
 	HasClientSecret bool              `json:"has_client_secret,omitempty"` // the secret itself is in the keyring
@@ -65,6 +67,9 @@ type Account struct {
 	RedirectHost    string            `json:"redirect_host,omitempty"` // default 127.0.0.1
 	RedirectPort    int               `json:"redirect_port,omitempty"` // default random
 	NoAutoRenew     bool              `json:"no_auto_renew,omitempty"`
+	// Notes are what Tokenkeeper learned about the provider when the
+	// account was added (e.g. that it does not offer offline_access).
+	Notes []string `json:"notes,omitempty"`
 
 	Session Session `json:"session"`
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,17 +20,20 @@ import (
 )
 
 // addAccountForm is the add-account dialog (SPEC §1, §7). It shows only the
-// fields the chosen provider kind needs and lets the service validate, so
-// the window and the CLI accept exactly the same input.
+// fields the chosen provider kind defines (auth.KindSpec) and lets the
+// service validate, so the window and the CLI accept exactly the same
+// input.
 type addAccountForm struct {
 	u    *UI
-	kind auth.Kind
+	kind auth.KindSpec
 
 	kindSelect                  *widget.Select
-	name, url, authURL, tokURL  *widget.Entry
-	clientID, secret, scopes    *widget.Entry
+	name, clientID, secret      *widget.Entry
+	scopes, params              *widget.Entry
+	redirectPort                *widget.Entry
+	kindEntries                 map[string]*widget.Entry // by fieldID, across the kinds seen
 	offline                     *widget.Check
-	params, redirectPort        *widget.Entry
+	refreshNote, notes          *widget.Label
 	redirectHost                *widget.Select
 	form, advancedForm          *widget.Form
 	advanced                    *widget.Accordion
@@ -42,14 +46,8 @@ type addAccountForm struct {
 	scopesEdited, settingScopes bool
 }
 
-// kindOptions are the Select labels, in auth.Kinds order.
-func kindOptions() []string {
-	var opts []string
-	for _, k := range auth.Kinds {
-		opts = append(opts, KindLabel(k))
-	}
-	return opts
-}
+// fieldID tells a kind's fields apart; parameter fields share one Key.
+func fieldID(f auth.FieldSpec) string { return string(f.Key) + ":" + f.Param }
 
 func (u *UI) showAddAccount() {
 	f := u.newAddAccountForm()
@@ -58,20 +56,12 @@ func (u *UI) showAddAccount() {
 }
 
 func (u *UI) newAddAccountForm() *addAccountForm {
-	f := &addAccountForm{u: u}
-	entry := func(placeholder string) *widget.Entry {
-		e := widget.NewEntry()
-		e.SetPlaceHolder(placeholder)
-		return e
-	}
-	f.name = entry("e.g. demodb-support")
-	f.url = entry("https://")
-	f.authURL = entry("https://…/authorize")
-	f.tokURL = entry("https://…/token")
-	f.clientID = entry("")
+	f := &addAccountForm{u: u, kindEntries: map[string]*widget.Entry{}}
+	f.name = newEntry("e.g. demodb-support")
+	f.clientID = newEntry("")
 	f.secret = widget.NewPasswordEntry()
 	f.secret.SetPlaceHolder("only for confidential clients")
-	f.scopes = entry("space separated")
+	f.scopes = newEntry("space separated")
 	f.scopes.OnChanged = func(s string) {
 		if !f.settingScopes {
 			f.scopesEdited = true
@@ -81,32 +71,39 @@ func (u *UI) newAddAccountForm() *addAccountForm {
 	f.offline = widget.NewCheck("Request offline_access (a refresh token, to renew without signing in)", func(on bool) {
 		f.setOffline(on)
 	})
+	f.refreshNote = wrappedLabel()
+	f.notes = wrappedLabel()
+	f.notes.Importance = widget.LowImportance
 	f.params = widget.NewMultiLineEntry()
 	f.params.SetPlaceHolder("key=value per line, e.g. prompt=consent")
 	f.params.SetMinRowsVisible(3)
 	f.redirectHost = widget.NewSelect([]string{"127.0.0.1", "localhost", "[::1]"}, nil)
 	f.redirectHost.SetSelectedIndex(0)
-	f.redirectPort = entry("any free port")
+	f.redirectPort = newEntry("any free port")
 
 	f.form = widget.NewForm()
 	f.advancedForm = widget.NewForm()
 	f.advanced = widget.NewAccordion(widget.NewAccordionItem("Advanced", f.advancedForm))
-	f.errLabel = widget.NewLabel("")
+	f.errLabel = wrappedLabel()
 	f.errLabel.Importance = widget.DangerImportance
-	f.errLabel.Wrapping = fyne.TextWrapWord
 	f.errLabel.Hide()
 	f.busy = widget.NewProgressBarInfinite()
 	f.busy.Hide()
 
-	f.kindSelect = widget.NewSelect(kindOptions(), func(label string) {
-		for _, k := range auth.Kinds {
-			if KindLabel(k) == label {
+	kinds := auth.Kinds()
+	labels := make([]string, len(kinds))
+	for i, k := range kinds {
+		labels[i] = k.Label
+	}
+	f.kindSelect = widget.NewSelect(labels, func(label string) {
+		for _, k := range kinds {
+			if k.Label == label {
 				f.setKind(k)
 			}
 		}
 	})
 	kindRow := widget.NewForm(widget.NewFormItem("Provider", f.kindSelect))
-	f.body = container.NewVBox(kindRow, f.form, f.errLabel, f.advanced, f.busy)
+	f.body = container.NewVBox(kindRow, f.form, f.notes, f.errLabel, f.advanced, f.busy) // setKind replaces f.form
 	scroll := container.NewVScroll(f.body)
 	scroll.SetMinSize(fyne.NewSize(560, 440))
 
@@ -120,22 +117,40 @@ func (u *UI) newAddAccountForm() *addAccountForm {
 	return f
 }
 
-// urlLabel names the URL field per kind, matching the service's error
-// messages (SPEC §1).
-func urlLabel(k auth.Kind) string {
-	switch k {
-	case auth.KindERPNet:
-		return "Instance URL"
-	case auth.KindOIDC:
-		return "Issuer URL"
-	case auth.KindTokenIDP:
-		return "Base URL"
+func newEntry(placeholder string) *widget.Entry {
+	e := widget.NewEntry()
+	e.SetPlaceHolder(placeholder)
+	return e
+}
+
+func wrappedLabel() *widget.Label {
+	l := widget.NewLabel("")
+	l.Wrapping = fyne.TextWrapWord
+	return l
+}
+
+// kindEntry is the entry of one of a kind's fields. Entries are kept
+// across kinds by field, so a URL typed before switching kinds stays.
+func (f *addAccountForm) kindEntry(fs auth.FieldSpec) *widget.Entry {
+	id := fieldID(fs)
+	e, ok := f.kindEntries[id]
+	if !ok {
+		e = widget.NewEntry()
+		f.kindEntries[id] = e
 	}
-	return ""
+	switch {
+	case fs.Example != "":
+		e.SetPlaceHolder(fs.Example)
+	case fs.Default != "":
+		e.SetPlaceHolder(fs.Default)
+	default:
+		e.SetPlaceHolder("")
+	}
+	return e
 }
 
 // setKind rebuilds the form for kind k.
-func (f *addAccountForm) setKind(k auth.Kind) {
+func (f *addAccountForm) setKind(k auth.KindSpec) {
 	f.kind = k
 	item := func(label string, w fyne.CanvasObject, hint string) *widget.FormItem {
 		it := widget.NewFormItem(label, w)
@@ -143,45 +158,66 @@ func (f *addAccountForm) setKind(k auth.Kind) {
 		return it
 	}
 	items := []*widget.FormItem{item("Name", f.name, "used by the command line: tokenkeeper token NAME")}
-	switch k {
-	case auth.KindERPNet:
-		items = append(items, item(urlLabel(k), f.url, "e.g. https://demodb.my.erp.net; endpoints are discovered"))
-	case auth.KindOIDC:
-		items = append(items, item(urlLabel(k), f.url, "the issuer; /.well-known/openid-configuration is read from it"))
-	case auth.KindTokenIDP:
-		items = append(items, item(urlLabel(k), f.url, "token requests go to <base>/token"))
-	case auth.KindOAuth2:
-		items = append(items,
-			item("Authorization URL", f.authURL, ""),
-			item("Token URL", f.tokURL, ""))
+	var adv []*widget.FormItem
+	for _, fs := range k.Fields {
+		hint := fs.Hint
+		if fs.Default != "" {
+			hint = strings.TrimPrefix(hint+"; blank: "+fs.Default, "; ")
+		}
+		it := item(fs.Label, f.kindEntry(fs), hint)
+		if fs.Advanced {
+			adv = append(adv, it)
+		} else {
+			items = append(items, it)
+		}
 	}
 	items = append(items,
 		item("Client ID", f.clientID, ""),
 		item("Client secret", f.secret, "optional; kept in the OS keyring"),
-		item("Scopes", f.scopes, ""),
-		item("", f.offline, ""))
-	f.form.Items = items
-	f.form.Refresh()
-
-	adv := []*widget.FormItem{}
-	if k == auth.KindTokenIDP {
-		adv = append(adv, item("Authorization URL", f.authURL, "optional; default <base>/authorize"))
+		item("Scopes", f.scopes, ""))
+	if k.OfflineAccess {
+		items = append(items, item("", f.offline, ""))
+	} else if k.RefreshNote != "" {
+		f.refreshNote.SetText(k.RefreshNote)
+		items = append(items, item("", f.refreshNote, ""))
 	}
+	// New forms: a Form keeps the widgets of its first items when the
+	// count does not grow (Fyne 2.7), and kinds have different entries.
+	f.form = widget.NewForm(items...)
+	f.body.Objects[1] = f.form
+
+	f.notes.SetText(strings.Join(k.Notes, "\n"))
+	f.notes.Hidden = len(k.Notes) == 0
+
 	adv = append(adv,
-		item("Extra parameters", f.params, "added to the authorization request"),
+		item("Extra parameters", f.params, paramsHint(k)),
 		item("Redirect host", f.redirectHost, "loopback only (RFC 8252)"),
 		item("Redirect port", f.redirectPort, "blank: any free port"))
-	f.advancedForm.Items = adv
-	f.advancedForm.Refresh()
+	f.advancedForm = widget.NewForm(adv...)
+	f.advanced.Items[0].Detail = f.advancedForm
+	f.advanced.Refresh()
+	f.body.Refresh()
 
 	if !f.scopesEdited || strings.TrimSpace(f.scopes.Text) == "" {
 		f.settingScopes = true
-		f.scopes.SetText(defaultScopes(k))
+		f.scopes.SetText(strings.Join(k.Scopes, " "))
 		f.settingScopes = false
 		f.scopesEdited = false
 	}
 	f.syncOffline()
 	f.clearErrors()
+}
+
+// paramsHint names the parameters the kind always sends.
+func paramsHint(k auth.KindSpec) string {
+	if len(k.Params) == 0 {
+		return "added to the authorization request"
+	}
+	var kv []string
+	for _, key := range slices.Sorted(maps.Keys(k.Params)) {
+		kv = append(kv, key+"="+k.Params[key])
+	}
+	return "added to the authorization request, after " + strings.Join(kv, " ")
 }
 
 // syncOffline ticks the offline_access box when the scopes contain it.
@@ -211,20 +247,12 @@ func (f *addAccountForm) setOffline(on bool) {
 // spec reads the form; errors are about fields the window parses itself.
 func (f *addAccountForm) spec() (service.AccountSpec, error) {
 	s := service.AccountSpec{
-		Name:            strings.TrimSpace(f.name.Text),
-		Kind:            f.kind,
-		ClientID:        strings.TrimSpace(f.clientID.Text),
-		ClientSecret:    auth.Secret(strings.TrimSpace(f.secret.Text)),
-		NoOfflineAccess: !f.offline.Checked,
+		Name:         strings.TrimSpace(f.name.Text),
+		Kind:         f.kind.Kind,
+		ClientID:     strings.TrimSpace(f.clientID.Text),
+		ClientSecret: auth.Secret(strings.TrimSpace(f.secret.Text)),
 	}
-	switch f.kind {
-	case auth.KindOAuth2:
-		s.AuthURL, s.TokenURL = strings.TrimSpace(f.authURL.Text), strings.TrimSpace(f.tokURL.Text)
-	case auth.KindTokenIDP:
-		s.URL, s.AuthURL = strings.TrimSpace(f.url.Text), strings.TrimSpace(f.authURL.Text)
-	default:
-		s.URL = strings.TrimSpace(f.url.Text)
-	}
+	s.NoOfflineAccess = f.kind.OfflineAccess && !f.offline.Checked
 	if sc := strings.Fields(f.scopes.Text); len(sc) > 0 {
 		s.Scopes = sc
 	}
@@ -233,13 +261,16 @@ func (f *addAccountForm) spec() (service.AccountSpec, error) {
 		return s, err
 	}
 	s.Params = params
+	for _, fs := range f.kind.Fields {
+		s.SetInput(fs, strings.TrimSpace(f.kindEntry(fs).Text))
+	}
 	if h := f.redirectHost.Selected; h != "127.0.0.1" {
 		s.RedirectHost = h
 	}
 	if p := strings.TrimSpace(f.redirectPort.Text); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil {
-			return s, &auth.InputError{Field: "redirect port", Msg: "must be a number"}
+			return s, &auth.InputError{Field: "redirect port", Key: auth.FieldRedirectPort, Msg: "must be a number"}
 		}
 		s.RedirectPort = n
 	}
@@ -258,7 +289,7 @@ func parseParams(text string) (map[string]string, error) {
 		k, v, ok := strings.Cut(line, "=")
 		k = strings.TrimSpace(k)
 		if !ok || k == "" {
-			return nil, &auth.InputError{Field: "extra parameters", Msg: fmt.Sprintf("line %d: want key=value", i+1)}
+			return nil, &auth.InputError{Field: "extra parameters", Key: auth.FieldParams, Msg: fmt.Sprintf("line %d: want key=value", i+1)}
 		}
 		if m == nil {
 			m = map[string]string{}
@@ -268,33 +299,39 @@ func parseParams(text string) (map[string]string, error) {
 	return m, nil
 }
 
-// fieldEntry maps an *auth.InputError's field to the entry showing it.
-func (f *addAccountForm) fieldEntry(field string) (*widget.Entry, bool) {
-	switch strings.ToLower(field) {
-	case "name":
-		return f.name, false
-	case "instance url", "issuer url", "base url", "url":
-		return f.url, false
-	case "authorization url":
-		return f.authURL, f.kind == auth.KindTokenIDP
-	case "token url":
-		return f.tokURL, false
-	case "client id":
-		return f.clientID, false
-	case "client secret":
-		return f.secret, false
-	case "scopes", "scope":
-		return f.scopes, false
-	case "extra parameters", "params":
-		return f.params, true
-	case "redirect port":
-		return f.redirectPort, true
+// fieldEntry maps an *auth.InputError's field to the entry showing it and
+// whether that entry is under Advanced.
+func (f *addAccountForm) fieldEntry(ie *auth.InputError) (*widget.Entry, bool) {
+	for _, fs := range f.kind.Fields {
+		if fs.Key == ie.Key {
+			return f.kindEntry(fs), fs.Advanced
+		}
 	}
-	return nil, field == "redirect host"
+	switch ie.Key {
+	case auth.FieldName:
+		return f.name, false
+	case auth.FieldClientID:
+		return f.clientID, false
+	case auth.FieldClientSecret:
+		return f.secret, false
+	case auth.FieldScopes:
+		return f.scopes, false
+	case auth.FieldParams:
+		return f.params, true
+	case auth.FieldRedirectPort:
+		return f.redirectPort, true
+	case auth.FieldRedirectHost, auth.FieldClientAuth:
+		return nil, true
+	}
+	return nil, false
 }
 
 func (f *addAccountForm) allEntries() []*widget.Entry {
-	return []*widget.Entry{f.name, f.url, f.authURL, f.tokURL, f.clientID, f.secret, f.scopes, f.params, f.redirectPort}
+	es := []*widget.Entry{f.name, f.clientID, f.secret, f.scopes, f.params, f.redirectPort}
+	for _, e := range f.kindEntries {
+		es = append(es, e)
+	}
+	return es
 }
 
 func (f *addAccountForm) clearErrors() {
@@ -320,7 +357,7 @@ func (f *addAccountForm) showError(err error) {
 	if !errors.As(err, &ie) {
 		return
 	}
-	e, advanced := f.fieldEntry(ie.Field)
+	e, advanced := f.fieldEntry(ie)
 	if advanced {
 		f.advanced.Open(0)
 	}

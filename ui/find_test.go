@@ -10,6 +10,8 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/tokenkeeper/tokenkeeper/auth"
 )
 
 // Tests find what the window shows the way a user does, on its canvas,
@@ -114,4 +116,15 @@ func countBinds(l *widget.List) *binds {
 		update(id, o)
 	}
 	return b
+}
+
+// entryFor is the add-account form's entry for one of the current kind's
+// fields.
+func (f *addAccountForm) entryFor(key auth.Field) *widget.Entry {
+	for _, fs := range f.kind.Fields {
+		if fs.Key == key {
+			return f.kindEntry(fs)
+		}
+	}
+	return nil
 }

@@ -117,11 +117,12 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// CurlURL is the request target of the curl line for an account: the
-// ERP.net Domain API root for ERP.net instances, else the account's URL.
+// CurlURL is the request target of the curl line for an account: its
+// kind's API root where the kind has one (ERP.net's Domain API), else the
+// account's URL.
 func CurlURL(s service.Snapshot) string {
-	if auth.Kind(s.Kind) == auth.KindERPNet && s.URL != "" {
-		return strings.TrimRight(s.URL, "/") + "/api/domain/odata/"
+	if ks, _ := auth.KindOf(auth.Kind(s.Kind)); ks.APIURL != nil && s.URL != "" {
+		return ks.APIURL(s.URL)
 	}
 	if s.URL == "" {
 		return "https://example.com/"
@@ -131,30 +132,16 @@ func CurlURL(s service.Snapshot) string {
 
 // KindLabel is how a provider kind is named in the window.
 func KindLabel(k auth.Kind) string {
-	switch k {
-	case auth.KindERPNet:
-		return "ERP.net instance"
-	case auth.KindOIDC:
-		return "OpenID Connect issuer"
-	case auth.KindTokenIDP:
-		return "TokenIDP"
-	case auth.KindOAuth2:
-		return "Plain OAuth 2.0"
+	if ks, ok := auth.KindOf(k); ok {
+		return ks.Label
 	}
 	return string(k)
 }
 
 // shortKind is the compact provider name used in list rows.
 func shortKind(k auth.Kind) string {
-	switch k {
-	case auth.KindERPNet:
-		return "ERP.net"
-	case auth.KindOIDC:
-		return "OIDC"
-	case auth.KindTokenIDP:
-		return "TokenIDP"
-	case auth.KindOAuth2:
-		return "OAuth 2.0"
+	if ks, ok := auth.KindOf(k); ok {
+		return ks.Short
 	}
 	return string(k)
 }
@@ -174,18 +161,6 @@ func stateStyle(s service.State) (string, fyne.ThemeColorName, widget.Importance
 		return "expired", theme.ColorNameError, widget.DangerImportance
 	}
 	return "signed out", theme.ColorNamePlaceHolder, widget.LowImportance
-}
-
-// defaultScopes are the scopes the add-account dialog proposes per kind
-// (SPEC §1).
-func defaultScopes(k auth.Kind) string {
-	switch k {
-	case auth.KindERPNet:
-		return "openid profile offline_access DomainApi"
-	case auth.KindOIDC, auth.KindTokenIDP:
-		return "openid profile offline_access"
-	}
-	return ""
 }
 
 // localTime formats an instant for the details view in the local zone.

@@ -43,10 +43,21 @@ func TestRenderAddAccount(t *testing.T) {
 	f.dlg.Show()
 	f.kindSelect.SetSelected(KindLabel(auth.KindERPNet))
 	f.name.SetText("demodb")
-	f.url.SetText("http://demodb.my.erp.net")
+	f.entryFor(auth.FieldURL).SetText("http://demodb.my.erp.net")
 	f.clientID.SetText("tokenkeeper")
-	f.showError(&auth.InputError{Field: "instance URL", Value: "http://demodb.my.erp.net", Msg: "must use https"})
+	f.showError(&auth.InputError{Field: "instance URL", Key: auth.FieldURL, Value: "http://demodb.my.erp.net", Msg: "must use https"})
 	test.AssertRendersToImage(t, "add_account.png", h.ui.Window().Canvas())
+}
+
+func TestRenderAddAccountPreset(t *testing.T) {
+	h := renderHarness(t, sampleStatus())
+	f := h.ui.newAddAccountForm()
+	f.dlg.Show()
+	f.kindSelect.SetSelected(KindLabel(auth.KindEntra))
+	f.name.SetText("contoso")
+	f.entryFor(auth.FieldTenant).SetText("contoso.onmicrosoft.com")
+	f.clientID.SetText("00000000-0000-0000-0000-000000000000")
+	test.AssertRendersToImage(t, "add_account_entra.png", h.ui.Window().Canvas())
 }
 
 func TestRenderEmptyState(t *testing.T) {

@@ -134,9 +134,17 @@ func TestAddAccountShowsFieldsPerKind(t *testing.T) {
 		{auth.KindOIDC, "Name, Issuer URL, Client ID, Client secret, Scopes",
 			"Extra parameters, Redirect host, Redirect port", "openid profile offline_access"},
 		{auth.KindTokenIDP, "Name, Base URL, Client ID, Client secret, Scopes",
-			"Authorization URL, Extra parameters, Redirect host, Redirect port", "openid profile offline_access"},
+			"Authorization URL, Token URL, Extra parameters, Redirect host, Redirect port", "openid profile offline_access"},
 		{auth.KindOAuth2, "Name, Authorization URL, Token URL, Client ID, Client secret, Scopes",
 			"Extra parameters, Redirect host, Redirect port", ""},
+		{auth.KindEntra, "Name, Tenant, Client ID, Client secret, Scopes",
+			"Extra parameters, Redirect host, Redirect port", "openid profile offline_access"},
+		{auth.KindGoogle, "Name, Client ID, Client secret, Scopes",
+			"Extra parameters, Redirect host, Redirect port", "openid profile email"},
+		{auth.KindGitHub, "Name, Client ID, Client secret, Scopes",
+			"GitHub URL, Extra parameters, Redirect host, Redirect port", ""},
+		{auth.KindAuth0, "Name, Domain, Audience, Client ID, Client secret, Scopes",
+			"Extra parameters, Redirect host, Redirect port", "openid profile offline_access"},
 	}
 	for _, tt := range tests {
 		f.kindSelect.SetSelected(KindLabel(tt.kind))
@@ -151,6 +159,18 @@ func TestAddAccountShowsFieldsPerKind(t *testing.T) {
 		}
 		if want := strings.Contains(tt.scopes, "offline_access"); f.offline.Checked != want {
 			t.Errorf("%s: offline_access checked = %v, want %v", tt.kind, f.offline.Checked, want)
+		}
+		// The offline_access box only for kinds that get refresh tokens
+		// that way; the others say how they do.
+		ks, _ := auth.KindOf(tt.kind)
+		if shown := formHas(f.form, f.offline); shown != ks.OfflineAccess {
+			t.Errorf("%s: offline_access box shown = %v", tt.kind, shown)
+		}
+		if shown := formHas(f.form, f.refreshNote); shown != (ks.RefreshNote != "") || shown && f.refreshNote.Text != ks.RefreshNote {
+			t.Errorf("%s: refresh note shown = %v (%q)", tt.kind, shown, f.refreshNote.Text)
+		}
+		if got, want := f.notes.Text, strings.Join(ks.Notes, "\n"); got != want || f.notes.Visible() != (want != "") {
+			t.Errorf("%s: notes = %q (visible %v), want %q", tt.kind, got, f.notes.Visible(), want)
 		}
 	}
 
@@ -167,14 +187,23 @@ func TestAddAccountShowsFieldsPerKind(t *testing.T) {
 	}
 }
 
+func formHas(form *widget.Form, w fyne.CanvasObject) bool {
+	for _, it := range form.Items {
+		if it.Widget == w {
+			return true
+		}
+	}
+	return false
+}
+
 func TestAddAccountShowsValidationMessage(t *testing.T) {
 	h := newHarness(t, service.Status{}, Options{})
-	h.svc.validateErr = &auth.InputError{Field: "issuer URL", Value: "http://sso.example.com", Msg: "must use https"}
+	h.svc.validateErr = &auth.InputError{Field: "issuer URL", Key: auth.FieldURL, Value: "http://sso.example.com", Msg: "must use https"}
 	f := h.ui.newAddAccountForm()
 	f.dlg.Show()
 	f.kindSelect.SetSelected(KindLabel(auth.KindOIDC))
 	test.Type(f.name, "sso")
-	test.Type(f.url, "http://sso.example.com")
+	test.Type(f.entryFor(auth.FieldURL), "http://sso.example.com")
 	test.Type(f.clientID, "tk")
 	test.Tap(f.addSignInBtn)
 
@@ -187,16 +216,16 @@ func TestAddAccountShowsValidationMessage(t *testing.T) {
 	if got, want := f.errLabel.Text, `issuer URL "http://sso.example.com": must use https`; got != want || !f.errLabel.Visible() {
 		t.Errorf("error label = %q (visible %v), want %q", got, f.errLabel.Visible(), want)
 	}
-	if err := f.url.Validate(); err != nil {
+	if err := f.entryFor(auth.FieldURL).Validate(); err != nil {
 		t.Errorf("url entry Validate = %v (no validator expected)", err)
 	}
-	if !f.url.AlwaysShowValidationError {
+	if !f.entryFor(auth.FieldURL).AlwaysShowValidationError {
 		t.Error("issuer URL entry not marked")
 	}
 
 	// A fixed form goes through: validate, add, then sign in.
 	h.svc.validateErr = nil
-	f.url.SetText("https://sso.example.com")
+	f.entryFor(auth.FieldURL).SetText("https://sso.example.com")
 	test.Type(f.params, "prompt=consent")
 	test.Tap(f.addSignInBtn)
 	for _, c := range []string{"add sso", "signin sso"} {
@@ -713,5 +742,51 @@ func TestApplyGap(t *testing.T) {
 	h.timers.fire(anyDuration)
 	if n := len(h.ui.status.Accounts); n != 5 {
 		t.Errorf("a status was applied after the window closed: %d accounts", n)
+	}
+}
+
+func TestAddAccountPresetFields(t *testing.T) {
+	h := newHarness(t, service.Status{}, Options{})
+	f := h.ui.newAddAccountForm()
+	f.dlg.Show()
+	f.kindSelect.SetSelected(KindLabel(auth.KindAuth0))
+	test.Type(f.name, "shop")
+	test.Type(f.entryFor(auth.FieldURL), "example.eu.auth0.com")
+	test.Type(f.entryFor(auth.FieldParam), "https://api.example.com")
+	test.Type(f.clientID, "tk")
+	h.svc.validateErr = &auth.InputError{Field: "audience", Key: auth.FieldParam, Msg: "is not an API of this tenant"}
+	test.Tap(f.addBtn)
+	if !f.entryFor(auth.FieldParam).AlwaysShowValidationError || f.entryFor(auth.FieldURL).AlwaysShowValidationError {
+		t.Error("the error about the audience did not mark the audience entry (alone)")
+	}
+	h.svc.validateErr = nil
+	test.Tap(f.addBtn)
+	if len(h.svc.added) != 1 {
+		t.Fatalf("added %d accounts", len(h.svc.added))
+	}
+	got := h.svc.added[0]
+	if got.Kind != auth.KindAuth0 || got.URL != "example.eu.auth0.com" || got.Params["audience"] != "https://api.example.com" || got.NoOfflineAccess {
+		t.Errorf("added spec = %+v", got)
+	}
+
+	f = h.ui.newAddAccountForm()
+	f.kindSelect.SetSelected(KindLabel(auth.KindEntra))
+	test.Type(f.name, "work")
+	test.Type(f.entryFor(auth.FieldTenant), "contoso.onmicrosoft.com")
+	test.Type(f.clientID, "tk")
+	test.Tap(f.addBtn)
+	if got := h.svc.added[len(h.svc.added)-1]; got.Tenant != "contoso.onmicrosoft.com" || got.URL != "" {
+		t.Errorf("added Entra spec = %+v", got)
+	}
+
+	// Google gets refresh tokens without offline_access: the spec does not
+	// turn it off (which would drop a scope the user typed).
+	f = h.ui.newAddAccountForm()
+	f.kindSelect.SetSelected(KindLabel(auth.KindGoogle))
+	test.Type(f.name, "g")
+	test.Type(f.clientID, "tk")
+	test.Tap(f.addBtn)
+	if got := h.svc.added[len(h.svc.added)-1]; got.NoOfflineAccess || strings.Join(got.Scopes, " ") != "openid profile email" {
+		t.Errorf("added Google spec = %+v", got)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/tokenkeeper/tokenkeeper/auth"
@@ -32,19 +33,28 @@ func (s *Service) ValidateAccount(ctx context.Context, spec AccountSpec) error {
 	return err
 }
 
-// prepare validates spec (SPEC §1) and turns it into the stored record,
-// discovering endpoints for ERP.net and OIDC issuers.
+// prepare validates spec (SPEC §1) against its kind's definition and turns
+// it into the stored record, discovering endpoints where the kind has
+// discovery.
 func (s *Service) prepare(ctx context.Context, spec AccountSpec) (storage.Account, error) {
 	if err := checkName("name", spec.Name); err != nil {
+		return storage.Account{}, withKey(err, auth.FieldName)
+	}
+	ks, ok := auth.KindOf(spec.Kind)
+	if !ok {
+		return storage.Account{}, &auth.InputError{Field: "provider", Key: auth.FieldProvider,
+			Msg: fmt.Sprintf("%q: must be one of %s", spec.Kind, auth.KindNames())}
+	}
+	in, err := kindInputs(ks, spec)
+	if err != nil {
 		return storage.Account{}, err
 	}
 	if strings.TrimSpace(spec.ClientID) == "" {
-		return storage.Account{}, &auth.InputError{Field: "client ID", Msg: "is required"}
+		return storage.Account{}, &auth.InputError{Field: "client ID", Key: auth.FieldClientID, Msg: "is required"}
 	}
 	a := storage.Account{
 		Name:            spec.Name,
 		Kind:            string(spec.Kind),
-		URL:             strings.TrimRight(strings.TrimSpace(spec.URL), "/"),
 		ClientID:        strings.TrimSpace(spec.ClientID),
 		HasClientSecret: spec.ClientSecret != "",
 		Scopes:          spec.Scopes,
@@ -54,73 +64,31 @@ func (s *Service) prepare(ctx context.Context, spec AccountSpec) (storage.Accoun
 		RedirectPort:    spec.RedirectPort,
 	}
 	if a.Scopes == nil {
-		a.Scopes = auth.DefaultScopes(spec.Kind)
+		a.Scopes = slices.Clone(ks.Scopes)
 	}
 	switch a.RedirectHost {
 	case "", "127.0.0.1", "localhost", "[::1]", "::1":
 	default:
 		// RFC 8252 §7.3/§8.3: native apps redirect to the loopback interface only.
-		return a, &auth.InputError{Field: "redirect host", Msg: fmt.Sprintf("%q: must be 127.0.0.1, [::1] or localhost", a.RedirectHost)}
+		return a, &auth.InputError{Field: "redirect host", Key: auth.FieldRedirectHost, Msg: fmt.Sprintf("%q: must be 127.0.0.1, [::1] or localhost", a.RedirectHost)}
 	}
 	if a.RedirectPort < 0 || a.RedirectPort > 65535 {
-		return a, &auth.InputError{Field: "redirect port", Msg: fmt.Sprintf("%d: must be 0 (any free port) to 65535", a.RedirectPort)}
+		return a, &auth.InputError{Field: "redirect port", Key: auth.FieldRedirectPort, Msg: fmt.Sprintf("%d: must be 0 (any free port) to 65535", a.RedirectPort)}
 	}
-	var ep auth.Endpoints
-	switch spec.Kind {
-	case auth.KindERPNet, auth.KindOIDC:
-		field := "instance URL"
-		if spec.Kind == auth.KindOIDC {
-			field = "issuer URL"
-		}
-		if a.URL == "" {
-			return a, &auth.InputError{Field: field, Msg: "is required"}
-		}
-		if _, err := auth.ValidateURL(field, a.URL); err != nil {
-			return a, err
-		}
-		var err error
-		if ep, err = auth.Discover(ctx, s.hc, spec.Kind, a.URL); err != nil {
-			return a, err
-		}
-	case auth.KindTokenIDP:
-		if a.URL == "" {
-			return a, &auth.InputError{Field: "base URL", Msg: "is required"}
-		}
-		if _, err := auth.ValidateURL("base URL", a.URL); err != nil {
-			return a, err
-		}
-		ep = auth.Endpoints{AuthURL: a.URL + "/authorize", TokenURL: a.URL + "/token", RevocationURL: a.URL + "/revoke"}
-		if spec.AuthURL != "" {
-			if _, err := auth.ValidateURL("authorization URL", spec.AuthURL); err != nil {
-				return a, err
-			}
-			ep.AuthURL = spec.AuthURL
-		}
-		if spec.TokenURL != "" {
-			if _, err := auth.ValidateURL("token URL", spec.TokenURL); err != nil {
-				return a, err
-			}
-			ep.TokenURL = spec.TokenURL
-		}
-	case auth.KindOAuth2:
-		for _, f := range []struct{ name, v string }{{"authorization URL", spec.AuthURL}, {"token URL", spec.TokenURL}} {
-			if f.v == "" {
-				return a, &auth.InputError{Field: f.name, Msg: "is required for plain OAuth 2.0"}
-			}
-			if _, err := auth.ValidateURL(f.name, f.v); err != nil {
-				return a, err
-			}
-		}
-		ep = auth.Endpoints{AuthURL: spec.AuthURL, TokenURL: spec.TokenURL}
-		if a.URL == "" {
-			a.URL = spec.AuthURL
-		}
-	default:
-		return a, &auth.InputError{Field: "provider", Msg: fmt.Sprintf("%q: must be one of erpnet, oidc, tokenidp, oauth2", spec.Kind)}
+	ep, err := ks.Resolve(ctx, s.hc, in)
+	if err != nil {
+		return a, err
 	}
+	a.URL = accountURL(in, ep)
 	a.Issuer, a.AuthURL, a.TokenURL = ep.Issuer, ep.AuthURL, ep.TokenURL
 	a.RevocationURL, a.UserinfoURL, a.JWKSURL, a.AuthMethods = ep.RevocationURL, ep.UserinfoURL, ep.JWKSURL, ep.AuthMethods
-	a.IssParameterSupported = ep.IssParameterSupported
+	a.IssParameterSupported, a.DeviceAuthURL = ep.IssParameterSupported, ep.DeviceAuthURL
+	if ks.OfflineAccess && !a.NoOfflineAccess && len(ep.ScopesSupported) > 0 && !slices.Contains(ep.ScopesSupported, "offline_access") {
+		// SPEC §1: a provider that does not list offline_access may refuse
+		// the whole request over it (Google does).
+		a.NoOfflineAccess = true
+		a.Notes = append(a.Notes, offlineNote(ks))
+	}
 
 	style := spec.AuthStyle
 	if style == "" {
@@ -129,17 +97,86 @@ func (s *Service) prepare(ctx context.Context, spec AccountSpec) (storage.Accoun
 	switch style {
 	case auth.AuthNone:
 		if a.HasClientSecret {
-			return a, &auth.InputError{Field: "client authentication", Msg: "none cannot be used with a client secret"}
+			return a, &auth.InputError{Field: "client authentication", Key: auth.FieldClientAuth, Msg: "none cannot be used with a client secret"}
 		}
 	case auth.AuthPost, auth.AuthBasic:
 		if !a.HasClientSecret {
-			return a, &auth.InputError{Field: "client secret", Msg: fmt.Sprintf("is required for %s", style)}
+			return a, &auth.InputError{Field: "client secret", Key: auth.FieldClientSecret, Msg: fmt.Sprintf("is required for %s", style)}
 		}
 	default:
-		return a, &auth.InputError{Field: "client authentication", Msg: fmt.Sprintf("%q: must be none, client_secret_post or client_secret_basic", style)}
+		return a, &auth.InputError{Field: "client authentication", Key: auth.FieldClientAuth, Msg: fmt.Sprintf("%q: must be none, client_secret_post or client_secret_basic", style)}
 	}
 	a.AuthStyle = string(style)
 	return a, nil
+}
+
+// kindInputs reads the kind's fields from spec, applying defaults; a
+// missing required field, or a value for a field the kind does not have,
+// is an *auth.InputError naming it.
+func kindInputs(ks auth.KindSpec, spec AccountSpec) (auth.Inputs, error) {
+	in := auth.Inputs{}
+	for _, f := range ks.Fields {
+		v := strings.TrimSpace(spec.Input(f))
+		if v == "" {
+			v = f.Default
+		}
+		if v == "" && f.Required {
+			return nil, &auth.InputError{Field: fieldName(f.Label), Key: f.Key, Msg: "is required for " + ks.Label}
+		}
+		if f.Key != auth.FieldParam {
+			in[f.Key] = v
+		}
+	}
+	for _, key := range []auth.Field{auth.FieldURL, auth.FieldTenant, auth.FieldAuthURL, auth.FieldTokenURL} {
+		if _, has := ks.Field(key); !has && spec.Input(auth.FieldSpec{Key: key}) != "" {
+			return nil, &auth.InputError{Field: string(key), Key: key, Msg: "is not used by " + ks.Label}
+		}
+	}
+	return in, nil
+}
+
+// fieldName is a field label as it reads inside a sentence: "Instance
+// URL" becomes "instance URL"; "GitHub URL" stays.
+func fieldName(label string) string {
+	first, rest, _ := strings.Cut(label, " ")
+	if len(first) > 1 && strings.ToLower(first[1:]) == first[1:] {
+		first = strings.ToLower(first)
+	}
+	if rest == "" {
+		return first
+	}
+	return first + " " + rest
+}
+
+// accountURL is the URL an account shows and builds its curl line from:
+// its kind's URL field, else the issuer, else the authorization endpoint.
+func accountURL(in auth.Inputs, ep auth.Endpoints) string {
+	if v := strings.TrimRight(in[auth.FieldURL], "/"); v != "" {
+		return auth.BareHostURL(v)
+	}
+	if ep.Issuer != "" {
+		return ep.Issuer
+	}
+	return ep.AuthURL
+}
+
+// offlineNote explains an offline_access left out for a provider that
+// does not offer it.
+func offlineNote(ks auth.KindSpec) string {
+	const left = "The provider does not list offline_access among its scopes, so it is not requested"
+	if ks.RefreshNote != "" {
+		return left + ". " + ks.RefreshNote
+	}
+	return left + ": if the provider issues no refresh token, the account needs a new sign-in each time its access token expires."
+}
+
+// withKey sets the form field of an *auth.InputError that names none.
+func withKey(err error, key auth.Field) error {
+	var ie *auth.InputError
+	if errors.As(err, &ie) && ie.Key == "" {
+		ie.Key = key
+	}
+	return err
 }
 
 // AddAccount validates spec, stores its client secret in the keyring and

@@ -23,6 +23,9 @@ func (s *Service) Details(ctx context.Context, name string) (Details, error) {
 		return d, noAccount(name)
 	}
 	d.Scopes = strings.Fields(d.Snapshot.Scope)
+	if a, err := s.account(name); err == nil {
+		d.Notes = a.Notes
+	}
 	if d.Snapshot.State == StateSignedOut || d.Snapshot.State == StateSignInRequired {
 		return d, nil
 	}

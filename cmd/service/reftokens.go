@@ -215,7 +215,7 @@ func (s *Service) RevocationSite(label string) (name, url string) {
 	if t.Kind == KindSAT {
 		name = "Instance Manager Site"
 	}
-	if a := findAccount(s.cfg, t.Account); a != nil && auth.Kind(a.Kind) == auth.KindERPNet {
+	if a := findAccount(s.cfg, t.Account); a != nil && kindOf(a).RefTokens {
 		return name, a.URL
 	}
 	return name, ""

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"slices"
@@ -210,6 +211,7 @@ func (s *Service) provider(a *storage.Account) (auth.Provider, error) {
 	p := auth.Provider{
 		Kind: auth.Kind(a.Kind),
 		Endpoints: auth.Endpoints{
+			DeviceAuthURL: a.DeviceAuthURL,
 			Issuer:        a.Issuer,
 			AuthURL:       a.AuthURL,
 			TokenURL:      a.TokenURL,
@@ -223,7 +225,7 @@ func (s *Service) provider(a *storage.Account) (auth.Provider, error) {
 		Client:  auth.Client{ID: a.ClientID, Style: auth.AuthStyle(a.AuthStyle)},
 		Scopes:  requestScopes(a),
 		Granted: strings.Fields(a.Session.Scope),
-		Params:  a.Params,
+		Params:  requestParams(a),
 		HTTP:    s.hc,
 		Now:     s.clock.Now,
 	}
@@ -239,17 +241,36 @@ func (s *Service) provider(a *storage.Account) (auth.Provider, error) {
 
 // requestScopes are the scopes to ask for: offline_access is what makes
 // OIDC providers issue a refresh token (seed 001), so it is added unless the
-// user turned it off; plain OAuth 2.0 does not know it.
+// user turned it off, for kinds that issue refresh tokens that way.
 func requestScopes(a *storage.Account) []string {
 	scopes := slices.Clone(a.Scopes)
 	has := slices.Contains(scopes, "offline_access")
 	switch {
 	case a.NoOfflineAccess && has:
 		scopes = slices.DeleteFunc(scopes, func(s string) bool { return s == "offline_access" })
-	case !a.NoOfflineAccess && !has && auth.Kind(a.Kind) != auth.KindOAuth2:
+	case !a.NoOfflineAccess && !has && kindOf(a).OfflineAccess:
 		scopes = append(scopes, "offline_access")
 	}
 	return scopes
+}
+
+// requestParams are the kind's authorization parameters with the
+// account's own over them.
+func requestParams(a *storage.Account) map[string]string {
+	kp := kindOf(a).Params
+	if len(kp) == 0 {
+		return a.Params
+	}
+	m := maps.Clone(kp)
+	maps.Copy(m, a.Params)
+	return m
+}
+
+// kindOf is the definition of an account's kind; an unknown kind (a newer
+// version's config) behaves like a plain standard provider.
+func kindOf(a *storage.Account) auth.KindSpec {
+	ks, _ := auth.KindOf(auth.Kind(a.Kind))
+	return ks
 }
 
 type subscription struct {

@@ -61,18 +61,15 @@ func (s *Service) writeSession(name string, ss *sessionSecrets) error {
 
 // refreshExpiry is when the refresh token (the session) stops working:
 // from the response when the provider says (refresh_expires_in), else the
-// provider kind's policy for a newly issued refresh token (seed 003:
-// ERP.net 1 month for confidential clients, 24 hours for public ones), else
+// provider kind's documented lifetime of a newly issued refresh token
+// (seed 003 for ERP.net), else
 // what was known before, else unknown.
 func refreshExpiry(a *storage.Account, tok *auth.Token, prev time.Time) time.Time {
 	if !tok.RefreshExpiry.IsZero() {
 		return tok.RefreshExpiry
 	}
-	if tok.RefreshToken != "" && auth.Kind(a.Kind) == auth.KindERPNet {
-		if a.HasClientSecret {
-			return tok.IssuedAt.AddDate(0, 1, 0)
-		}
-		return tok.IssuedAt.Add(24 * time.Hour)
+	if life := kindOf(a).RefreshLifetime; tok.RefreshToken != "" && life != nil {
+		return life(tok.IssuedAt, a.HasClientSecret)
 	}
 	if tok.RefreshToken != "" {
 		return time.Time{}

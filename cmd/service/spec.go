@@ -11,9 +11,10 @@ import (
 type AccountSpec struct {
 	Name     string
 	Kind     auth.Kind
-	URL      string // ERP.net instance, OIDC issuer or TokenIDP base URL
-	AuthURL  string // plain OAuth 2.0 (required) or TokenIDP (optional override)
-	TokenURL string // plain OAuth 2.0 (required)
+	URL      string // auth.FieldURL: instance, issuer, base URL, domain, ... (the kind names it)
+	Tenant   string // auth.FieldTenant (Entra ID)
+	AuthURL  string // auth.FieldAuthURL: plain OAuth 2.0 (required) or TokenIDP (optional override)
+	TokenURL string // auth.FieldTokenURL: likewise
 
 	ClientID     string
 	ClientSecret auth.Secret    // optional: confidential client
@@ -25,6 +26,46 @@ type AccountSpec struct {
 
 	RedirectHost string // "" = 127.0.0.1; "localhost" for providers that need it
 	RedirectPort int    // 0 = random free port
+}
+
+// SetInput stores v as the value of a kind's field f: the CLI's flags and
+// the window's entries fill a spec from the kind's field list this way.
+func (s *AccountSpec) SetInput(f auth.FieldSpec, v string) {
+	if p := s.inputPtr(f.Key); p != nil {
+		*p = v
+		return
+	}
+	if f.Key == auth.FieldParam && v != "" {
+		if s.Params == nil {
+			s.Params = map[string]string{}
+		}
+		s.Params[f.Param] = v
+	}
+}
+
+// Input is the value spec holds for a kind's field f.
+func (s AccountSpec) Input(f auth.FieldSpec) string {
+	if p := s.inputPtr(f.Key); p != nil {
+		return *p
+	}
+	if f.Key == auth.FieldParam {
+		return s.Params[f.Param]
+	}
+	return ""
+}
+
+func (s *AccountSpec) inputPtr(key auth.Field) *string {
+	switch key {
+	case auth.FieldURL:
+		return &s.URL
+	case auth.FieldTenant:
+		return &s.Tenant
+	case auth.FieldAuthURL:
+		return &s.AuthURL
+	case auth.FieldTokenURL:
+		return &s.TokenURL
+	}
+	return nil
 }
 
 // RefTokenSpec describes a reference token (PAT/SAT, SPEC §6).
@@ -45,6 +86,9 @@ type Details struct {
 	Header string
 	Claims string
 	Scopes []string
+	// Notes are what was learned about the provider when the account was
+	// added (storage.Account.Notes).
+	Notes []string
 }
 
 // Settings are the user's preferences as the service applies them.

@@ -142,7 +142,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"add", "NAME --provider erpnet|oidc|tokenidp|oauth2 --url URL --client-id ID [flags]", "add an account", cmdAdd},
+		{"add", "NAME --provider KIND --client-id ID [flags]", "add an account (add --provider KIND --help: that kind's flags)", cmdAdd},
 		{"login", "NAME [--no-browser]", "sign in through the system browser", cmdLogin},
 		{"token", "NAME [--min-valid 60s] [--format raw|header|json|exec-credential]", "print a valid access token", cmdToken},
 		{"refresh", "NAME", "refresh the access token now", cmdRefresh},
@@ -274,60 +274,6 @@ func (m multiFlag) Set(v string) error {
 		return fmt.Errorf("%q: want key=value", v)
 	}
 	m[k] = val
-	return nil
-}
-
-func cmdAdd(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("add", flag.ContinueOnError)
-	kind := fs.String("provider", "", "erpnet, oidc, tokenidp or oauth2")
-	url := fs.String("url", "", "ERP.net instance URL, OIDC issuer URL or TokenIDP base URL")
-	clientID := fs.String("client-id", "", "client ID")
-	secretStdin := fs.Bool("client-secret-stdin", false, "read the client secret from standard input")
-	scopes := fs.String("scopes", "", "space-separated scopes (default: the provider kind's)")
-	noOffline := fs.Bool("no-offline-access", false, "do not request offline_access")
-	authURL := fs.String("auth-url", "", "authorization endpoint (oauth2; tokenidp override)")
-	tokenURL := fs.String("token-url", "", "token endpoint (oauth2; tokenidp override)")
-	clientAuth := fs.String("client-auth", "", "none, client_secret_post or client_secret_basic")
-	redirectHost := fs.String("redirect-host", "", "loopback redirect host: 127.0.0.1 (default) or localhost")
-	redirectPort := fs.Int("redirect-port", 0, "fixed loopback redirect port (default: any free port)")
-	params := multiFlag{}
-	fs.Var(params, "param", "extra authorization parameter key=value (repeatable)")
-	pos, err := parse(fs, args, "NAME")
-	if err != nil {
-		return err
-	}
-	if *kind == "" {
-		return usagef("add: --provider is required (erpnet, oidc, tokenidp or oauth2)")
-	}
-	spec := service.AccountSpec{
-		Name: pos[0], Kind: auth.Kind(*kind), URL: *url, AuthURL: *authURL, TokenURL: *tokenURL,
-		ClientID: *clientID, AuthStyle: auth.AuthStyle(*clientAuth),
-		NoOfflineAccess: *noOffline, RedirectHost: *redirectHost, RedirectPort: *redirectPort,
-	}
-	if *scopes != "" {
-		spec.Scopes = strings.Fields(*scopes)
-	}
-	if len(params) > 0 {
-		spec.Params = params
-	}
-	if *secretStdin {
-		b, err := io.ReadAll(io.LimitReader(e.stdin, 64<<10))
-		if err != nil {
-			return fmt.Errorf("reading client secret: %w", err)
-		}
-		spec.ClientSecret = auth.Secret(strings.TrimSpace(string(b)))
-		if spec.ClientSecret == "" {
-			return usagef("add: --client-secret-stdin given but standard input was empty")
-		}
-	}
-	svc, err := e.service()
-	if err != nil {
-		return err
-	}
-	if err := svc.AddAccount(ctx, spec); err != nil {
-		return inputAsUsage(err)
-	}
-	fmt.Fprintf(e.stderr, "Added account %q. Sign in with: tokenkeeper login %s\n", spec.Name, spec.Name)
 	return nil
 }
 

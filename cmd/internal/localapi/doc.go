@@ -78,14 +78,14 @@
 // # Errors
 //
 // A non-2xx answer, and a sign-in stream's last line, carry
-// {"error":{"code","message","field","value"}}. The message is the
+// {"error":{"code","message","field","key","value"}}. The message is the
 // service's error text verbatim, so the CLI prints the same with and
 // without an agent. Codes and HTTP statuses:
 //
 //	sign_in_required  401  service.ErrSignInRequired (CLI exit code 3)
 //	not_found         404  service.ErrNotFound
 //	exists            409  service.ErrExists
-//	input             400  *auth.InputError; field and value are its Field and Value
+//	input             400  *auth.InputError; field, key and value are its Field, Key and Value
 //	canceled          409  context.Canceled (a canceled sign-in)
 //	insecure          403  storage.ErrInsecure
 //	failed            500  anything else

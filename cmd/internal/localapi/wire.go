@@ -28,6 +28,7 @@ type wireError struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
+	Key     string `json:"key,omitempty"`
 	Value   string `json:"value,omitempty"`
 }
 
@@ -42,7 +43,7 @@ func toWire(err error) *wireError {
 	var ie *auth.InputError
 	switch {
 	case errors.As(err, &ie):
-		we.Code, we.Field, we.Value = CodeInput, ie.Field, ie.Value
+		we.Code, we.Field, we.Key, we.Value = CodeInput, ie.Field, string(ie.Key), ie.Value
 	case errors.Is(err, service.ErrSignInRequired):
 		we.Code = CodeSignInRequired
 	case errors.Is(err, service.ErrNotFound):
@@ -63,7 +64,8 @@ func toWire(err error) *wireError {
 type Error struct {
 	Code    string
 	Message string
-	Field   string // CodeInput: the *auth.InputError's Field and Value
+	Field   string // CodeInput: the *auth.InputError's Field, Key and Value
+	Key     auth.Field
 	Value   string
 }
 
@@ -84,7 +86,7 @@ func (e *Error) Unwrap() error {
 	case CodeInsecure:
 		return storage.ErrInsecure
 	case CodeInput:
-		return &auth.InputError{Field: e.Field, Value: e.Value, Msg: inputMsg(e.Message, e.Field, e.Value)}
+		return &auth.InputError{Field: e.Field, Key: e.Key, Value: e.Value, Msg: inputMsg(e.Message, e.Field, e.Value)}
 	}
 	return nil
 }
@@ -107,7 +109,7 @@ func fromWire(we *wireError) error {
 	if we == nil {
 		return &Error{Code: CodeFailed, Message: "the agent answered with an empty error"}
 	}
-	return &Error{Code: we.Code, Message: we.Message, Field: we.Field, Value: we.Value}
+	return &Error{Code: we.Code, Message: we.Message, Field: we.Field, Key: auth.Field(we.Key), Value: we.Value}
 }
 
 // AgentInfo describes the running agent (GET /v1/agent).
@@ -125,6 +127,7 @@ type accountSpec struct {
 	Name            string            `json:"name"`
 	Kind            auth.Kind         `json:"kind"`
 	URL             string            `json:"url,omitempty"`
+	Tenant          string            `json:"tenant,omitempty"`
 	AuthURL         string            `json:"auth_url,omitempty"`
 	TokenURL        string            `json:"token_url,omitempty"`
 	ClientID        string            `json:"client_id"`
@@ -139,7 +142,7 @@ type accountSpec struct {
 
 func specToWire(s service.AccountSpec) accountSpec {
 	return accountSpec{
-		Name: s.Name, Kind: s.Kind, URL: s.URL, AuthURL: s.AuthURL, TokenURL: s.TokenURL,
+		Name: s.Name, Kind: s.Kind, URL: s.URL, Tenant: s.Tenant, AuthURL: s.AuthURL, TokenURL: s.TokenURL,
 		ClientID: s.ClientID, ClientSecret: s.ClientSecret.Reveal(), AuthStyle: s.AuthStyle,
 		Scopes: s.Scopes, NoOfflineAccess: s.NoOfflineAccess, Params: s.Params,
 		RedirectHost: s.RedirectHost, RedirectPort: s.RedirectPort,
@@ -148,7 +151,7 @@ func specToWire(s service.AccountSpec) accountSpec {
 
 func (w accountSpec) spec() service.AccountSpec {
 	return service.AccountSpec{
-		Name: w.Name, Kind: w.Kind, URL: w.URL, AuthURL: w.AuthURL, TokenURL: w.TokenURL,
+		Name: w.Name, Kind: w.Kind, URL: w.URL, Tenant: w.Tenant, AuthURL: w.AuthURL, TokenURL: w.TokenURL,
 		ClientID: w.ClientID, ClientSecret: auth.Secret(w.ClientSecret), AuthStyle: w.AuthStyle,
 		Scopes: w.Scopes, NoOfflineAccess: w.NoOfflineAccess, Params: w.Params,
 		RedirectHost: w.RedirectHost, RedirectPort: w.RedirectPort,
