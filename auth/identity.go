@@ -117,6 +117,9 @@ func bearerError(h string) (code, desc string) {
 }
 
 // signingAlgs are the asymmetric JWS algorithms accepted for ID tokens;
+// tenantID is an Entra tenant ID (tid): a GUID.
+var tenantID = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
 // go-oidc alone would accept only RS256.
 var signingAlgs = []string{oidc.RS256, oidc.RS384, oidc.RS512, oidc.ES256, oidc.ES384,
 	oidc.ES512, oidc.PS256, oidc.PS384, oidc.PS512, oidc.EdDSA}
@@ -155,7 +158,7 @@ func verifyIDToken(ctx context.Context, p Provider, raw Secret, nonce string) (m
 	}
 	if templated {
 		tid, _ := claims["tid"].(string)
-		if tid == "" || strings.Contains(tid, "/") || idt.Issuer != strings.Replace(p.Endpoints.Issuer, tenantPlaceholder, tid, 1) {
+		if !tenantID.MatchString(tid) || idt.Issuer != strings.Replace(p.Endpoints.Issuer, tenantPlaceholder, tid, 1) {
 			return nil, fmt.Errorf("id token issued by %q, not by a tenant of %q", idt.Issuer, p.Endpoints.Issuer)
 		}
 	}

@@ -1,6 +1,8 @@
 package auth
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -9,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-jose/go-jose/v4"
 )
 
 // TestKindsTable checks what every consumer of the table relies on.
@@ -175,6 +179,52 @@ func TestEntraMultiTenantDiscovery(t *testing.T) {
 	} {
 		if got := tenantIssuer(tt.discovered, tt.asked); got != tt.want {
 			t.Errorf("tenantIssuer(%q, %q) = %v", tt.discovered, tt.asked, got)
+		}
+	}
+}
+
+// TestTemplatedIssuerIDToken: with Entra's templated issuer an ID token
+// is accepted only when its iss is the template filled with its own tid.
+func TestTemplatedIssuerIDToken(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwks, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: key.Public(), KeyID: "k", Algorithm: "RS256", Use: "sig"}}})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(jwks) }))
+	defer srv.Close()
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: key, KeyID: "k"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const template = "https://login.microsoftonline.com/{tenantid}/v2.0"
+	p := Provider{Endpoints: Endpoints{Issuer: template, JWKSURL: srv.URL}, Client: Client{ID: "app"}, HTTP: srv.Client()}
+	idToken := func(iss, tid string) Secret {
+		claims := map[string]any{"iss": iss, "aud": "app", "sub": "u", "nonce": "n",
+			"iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix()}
+		if tid != "" {
+			claims["tid"] = tid
+		}
+		b, _ := json.Marshal(claims)
+		jws, err := signer.Sign(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, _ := jws.CompactSerialize()
+		return Secret(s)
+	}
+	const tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+	if _, err := verifyIDToken(t.Context(), p, idToken("https://login.microsoftonline.com/"+tenant+"/v2.0", tenant), "n"); err != nil {
+		t.Errorf("a token from its own tenant: %v", err)
+	}
+	for name, tok := range map[string]Secret{
+		"another tenant's iss": idToken("https://login.microsoftonline.com/"+tenant+"/v2.0", "00000000-0000-0000-0000-000000000000"),
+		"no tid":               idToken("https://login.microsoftonline.com/"+tenant+"/v2.0", ""),
+		"another host":         idToken("https://evil.example/"+tenant+"/v2.0", tenant),
+		"the template itself":  idToken(template, "{tenantid}"),
+	} {
+		if _, err := verifyIDToken(t.Context(), p, tok, "n"); err == nil {
+			t.Errorf("%s: accepted", name)
 		}
 	}
 }
