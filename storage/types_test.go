@@ -91,6 +91,7 @@ func fullConfig() *Config {
 		Accounts: []Account{{
 			Name: "a", AuthMethods: []string{"none"}, Scopes: []string{"openid"},
 			Params:  map[string]string{"prompt": "consent"},
+			Notes:   []string{"the provider does not list offline_access"},
 			Session: Session{SignedIn: true, IssuedAt: time.Unix(1, 0)},
 		}},
 		Tokens:   []RefToken{{Label: "t", Kind: "pat"}},
