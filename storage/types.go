@@ -65,6 +65,12 @@ type Account struct {
 	RedirectHost    string            `json:"redirect_host,omitempty"` // default 127.0.0.1
 	RedirectPort    int               `json:"redirect_port,omitempty"` // default random
 	NoAutoRenew     bool              `json:"no_auto_renew,omitempty"`
+	// Browser is the account's own sign-in browser command (parsed
+	// without a shell); "" = the system browser.
+	Browser string `json:"browser,omitempty"`
+	// CAFile is an absolute path to a PEM bundle trusted, besides the
+	// system roots, by this account's provider requests only.
+	CAFile string `json:"ca_file,omitempty"`
 
 	Session Session `json:"session"`
 }

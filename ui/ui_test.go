@@ -322,6 +322,24 @@ func TestDetailsDecodesJWT(t *testing.T) {
 	}
 }
 
+func TestDetailsBrowserAndCAFile(t *testing.T) {
+	h := newHarness(t, sampleStatus(), Options{})
+	s, _ := h.ui.account("keycloak-dev")
+	all := strings.Join(textsShown(h.ui.newDetailsView(service.Details{Snapshot: s}).content), "\n")
+	for _, want := range []string{"Browser: the system browser", "CA file: none (the system's roots)"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("details lack %q:\n%s", want, all)
+		}
+	}
+	s.Browser, s.CAFile = `firefox -P "work profile"`, "/etc/corp/ca.pem"
+	all = strings.Join(textsShown(h.ui.newDetailsView(service.Details{Snapshot: s}).content), "\n")
+	for _, want := range []string{`Browser: firefox -P "work profile"`, "CA file: /etc/corp/ca.pem"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("details lack %q:\n%s", want, all)
+		}
+	}
+}
+
 func TestDetailsOpaqueToken(t *testing.T) {
 	h := newHarness(t, sampleStatus(), Options{})
 	s, _ := h.ui.account("keycloak-dev")

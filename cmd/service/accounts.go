@@ -53,6 +53,18 @@ func (s *Service) prepare(ctx context.Context, spec AccountSpec) (storage.Accoun
 		RedirectHost:    spec.RedirectHost,
 		RedirectPort:    spec.RedirectPort,
 	}
+	var err error
+	if a.Browser, err = checkBrowser(spec.Browser); err != nil {
+		return a, err
+	}
+	// Before discovery, which must already trust the account's CA.
+	if a.CAFile, err = s.checkCAFile(spec.CAFile); err != nil {
+		return a, err
+	}
+	hc, err := s.httpFor(&a)
+	if err != nil {
+		return a, err
+	}
 	if a.Scopes == nil {
 		a.Scopes = auth.DefaultScopes(spec.Kind)
 	}
@@ -78,9 +90,8 @@ func (s *Service) prepare(ctx context.Context, spec AccountSpec) (storage.Accoun
 		if _, err := auth.ValidateURL(field, a.URL); err != nil {
 			return a, err
 		}
-		var err error
-		if ep, err = auth.Discover(ctx, s.hc, spec.Kind, a.URL); err != nil {
-			return a, err
+		if ep, err = auth.Discover(ctx, hc, spec.Kind, a.URL); err != nil {
+			return a, untrustedHint(err, a.CAFile)
 		}
 	case auth.KindTokenIDP:
 		if a.URL == "" {

@@ -290,6 +290,8 @@ func cmdAdd(ctx context.Context, e *env, args []string) error {
 	clientAuth := fs.String("client-auth", "", "none, client_secret_post or client_secret_basic")
 	redirectHost := fs.String("redirect-host", "", "loopback redirect host: 127.0.0.1 (default) or localhost")
 	redirectPort := fs.Int("redirect-port", 0, "fixed loopback redirect port (default: any free port)")
+	browserCmd := fs.String("browser", "", "browser command for this account's sign-in, e.g. 'firefox -P work' (no shell; the URL replaces %s or is appended)")
+	caFile := fs.String("ca-file", "", "PEM bundle of CA certificates this account's provider requests trust besides the system roots")
 	params := multiFlag{}
 	fs.Var(params, "param", "extra authorization parameter key=value (repeatable)")
 	pos, err := parse(fs, args, "NAME")
@@ -303,6 +305,7 @@ func cmdAdd(ctx context.Context, e *env, args []string) error {
 		Name: pos[0], Kind: auth.Kind(*kind), URL: *url, AuthURL: *authURL, TokenURL: *tokenURL,
 		ClientID: *clientID, AuthStyle: auth.AuthStyle(*clientAuth),
 		NoOfflineAccess: *noOffline, RedirectHost: *redirectHost, RedirectPort: *redirectPort,
+		Browser: *browserCmd, CAFile: *caFile,
 	}
 	if *scopes != "" {
 		spec.Scopes = strings.Fields(*scopes)
@@ -372,20 +375,16 @@ func cmdLogin(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	open := auth.OpenBrowser
+	sign := svc.SignIn
 	if *noBrowser {
-		open = func(string) error { return errNoBrowser }
+		sign = svc.SignInNoBrowser
 	}
 	// Print the URL even when the browser opened: it may have opened on
 	// another screen, or in a profile the user does not want.
-	svc.SetBrowser(func(u string) error {
-		if err := open(u); err != nil {
-			return err // showURL prints it
-		}
+	svc.OnBrowserOpened(func(u string) {
 		fmt.Fprintf(e.stderr, "Opened your browser to sign in to %q. If it did not open, visit:\n\n  %s\n\nWaiting for the sign-in to finish (Ctrl-C to cancel)...\n", pos[0], u)
-		return nil
 	})
-	if err := svc.SignIn(ctx, pos[0], showURL); err != nil {
+	if err := sign(ctx, pos[0], showURL); err != nil {
 		return err
 	}
 	signedIn(e, pos[0], svc.Status())
@@ -399,8 +398,6 @@ func signedIn(e *env, name string, st service.Status) {
 		}
 	}
 }
-
-var errNoBrowser = errors.New("--no-browser")
 
 func cmdToken(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
