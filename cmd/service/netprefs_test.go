@@ -145,6 +145,14 @@ func TestAccountBrowserCommand(t *testing.T) {
 		t.Errorf("system browser opened %d times, want once (for plain)", len(system))
 	}
 	mu.Unlock()
+	// --no-browser: neither browser, only the URL.
+	shown := 0
+	if err := svc.SignInNoBrowser(ctx, "work", func(u string) { shown++; browse(t, hc, u) }); err != nil {
+		t.Fatalf("SignInNoBrowser: %v", err)
+	}
+	if n := len(st.all()); shown != 1 || n != 2 {
+		t.Errorf("SignInNoBrowser: URL shown %d times, browser started %d times; want 1 and still 2", shown, n)
+	}
 	for _, s := range svc.Status().Accounts {
 		want := map[string]string{"work": work, "app": app, "plain": ""}[s.Name]
 		if s.Browser != want || s.State != StateValid {

@@ -532,6 +532,8 @@ type accountJSON struct {
 	AccessExpiry  *time.Time `json:"access_expiry,omitempty"`
 	RefreshExpiry *time.Time `json:"refresh_expiry,omitempty"`
 	LastRenewal   *time.Time `json:"last_renewal,omitempty"`
+	Browser       string     `json:"browser,omitempty"`
+	CAFile        string     `json:"ca_file,omitempty"`
 }
 
 type tokenJSON struct {
@@ -568,6 +570,7 @@ func cmdList(ctx context.Context, e *env, args []string) error {
 				Name: a.Name, Provider: a.Kind, URL: a.URL, User: a.User, State: a.State.String(),
 				Error: a.LastError, AutoRenew: a.AutoRenew, AccessExpiry: timePtr(a.AccessExpiry),
 				RefreshExpiry: timePtr(a.RefreshExpiry), LastRenewal: timePtr(a.LastRenewal),
+				Browser: a.Browser, CAFile: a.CAFile,
 			})
 		}
 		for _, t := range st.Tokens {
