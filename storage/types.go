@@ -70,6 +70,12 @@ type Account struct {
 	// Notes are what Tokenkeeper learned about the provider when the
 	// account was added (e.g. that it does not offer offline_access).
 	Notes []string `json:"notes,omitempty"`
+	// Browser is the account's own sign-in browser command (parsed
+	// without a shell); "" = the system browser.
+	Browser string `json:"browser,omitempty"`
+	// CAFile is an absolute path to a PEM bundle trusted, besides the
+	// system roots, by this account's provider requests only.
+	CAFile string `json:"ca_file,omitempty"`
 
 	Session Session `json:"session"`
 }

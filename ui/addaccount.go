@@ -31,6 +31,7 @@ type addAccountForm struct {
 	name, clientID, secret      *widget.Entry
 	scopes, params              *widget.Entry
 	redirectPort                *widget.Entry
+	browser, caFile             *widget.Entry
 	kindEntries                 map[string]*widget.Entry // by fieldID, across the kinds seen
 	offline                     *widget.Check
 	refreshNote, notes          *widget.Label
@@ -80,6 +81,8 @@ func (u *UI) newAddAccountForm() *addAccountForm {
 	f.redirectHost = widget.NewSelect([]string{"127.0.0.1", "localhost", "[::1]"}, nil)
 	f.redirectHost.SetSelectedIndex(0)
 	f.redirectPort = newEntry("any free port")
+	f.browser = newEntry("e.g. firefox -P work")
+	f.caFile = newEntry("/path/to/ca.pem")
 
 	f.form = widget.NewForm()
 	f.advancedForm = widget.NewForm()
@@ -192,7 +195,9 @@ func (f *addAccountForm) setKind(k auth.KindSpec) {
 	adv = append(adv,
 		item("Extra parameters", f.params, paramsHint(k)),
 		item("Redirect host", f.redirectHost, "loopback only (RFC 8252)"),
-		item("Redirect port", f.redirectPort, "blank: any free port"))
+		item("Redirect port", f.redirectPort, "blank: any free port"),
+		item("Browser", f.browser, "blank: the system browser; no shell, the URL replaces %s or is appended"),
+		item("CA file", f.caFile, "PEM; trusted besides the system roots, for this account only"))
 	f.advancedForm = widget.NewForm(adv...)
 	f.advanced.Items[0].Detail = f.advancedForm
 	f.advanced.Refresh()
@@ -253,6 +258,7 @@ func (f *addAccountForm) spec() (service.AccountSpec, error) {
 		ClientSecret: auth.Secret(strings.TrimSpace(f.secret.Text)),
 	}
 	s.NoOfflineAccess = f.kind.OfflineAccess && !f.offline.Checked
+	s.Browser, s.CAFile = strings.TrimSpace(f.browser.Text), strings.TrimSpace(f.caFile.Text)
 	if sc := strings.Fields(f.scopes.Text); len(sc) > 0 {
 		s.Scopes = sc
 	}
@@ -320,6 +326,10 @@ func (f *addAccountForm) fieldEntry(ie *auth.InputError) (*widget.Entry, bool) {
 		return f.params, true
 	case auth.FieldRedirectPort:
 		return f.redirectPort, true
+	case auth.FieldBrowser:
+		return f.browser, true
+	case auth.FieldCAFile:
+		return f.caFile, true
 	case auth.FieldRedirectHost, auth.FieldClientAuth:
 		return nil, true
 	}
@@ -327,7 +337,7 @@ func (f *addAccountForm) fieldEntry(ie *auth.InputError) (*widget.Entry, bool) {
 }
 
 func (f *addAccountForm) allEntries() []*widget.Entry {
-	es := []*widget.Entry{f.name, f.clientID, f.secret, f.scopes, f.params, f.redirectPort}
+	es := []*widget.Entry{f.name, f.clientID, f.secret, f.scopes, f.params, f.redirectPort, f.browser, f.caFile}
 	for _, e := range f.kindEntries {
 		es = append(es, e)
 	}

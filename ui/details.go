@@ -88,6 +88,8 @@ func (u *UI) newDetailsView(d service.Details) *detailsView {
 	stateText, _, _ := stateStyle(s.State)
 	add("Provider", KindLabel(auth.Kind(s.Kind))+"  "+s.URL)
 	add("Client ID", s.ClientID)
+	add("Browser", orDefault(s.Browser, "the system browser"))
+	add("CA file", orDefault(s.CAFile, "none (the system's roots)"))
 	add("User", orUnknown(s.User))
 	add("State", stateText)
 	if s.LastError != "" {
@@ -169,6 +171,13 @@ func code(s string) *widget.Label {
 	l.Selectable = true
 	l.Wrapping = fyne.TextWrapBreak
 	return l
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 func orUnknown(s string) string {

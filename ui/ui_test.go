@@ -130,21 +130,21 @@ func TestAddAccountShowsFieldsPerKind(t *testing.T) {
 		scopes   string
 	}{
 		{auth.KindERPNet, "Name, Instance URL, Client ID, Client secret, Scopes",
-			"Extra parameters, Redirect host, Redirect port", "openid profile offline_access DomainApi"},
+			"Extra parameters, Redirect host, Redirect port, Browser, CA file", "openid profile offline_access DomainApi"},
 		{auth.KindOIDC, "Name, Issuer URL, Client ID, Client secret, Scopes",
-			"Extra parameters, Redirect host, Redirect port", "openid profile offline_access"},
+			"Extra parameters, Redirect host, Redirect port, Browser, CA file", "openid profile offline_access"},
 		{auth.KindTokenIDP, "Name, Base URL, Client ID, Client secret, Scopes",
-			"Authorization URL, Token URL, Extra parameters, Redirect host, Redirect port", "openid profile offline_access"},
+			"Authorization URL, Token URL, Extra parameters, Redirect host, Redirect port, Browser, CA file", "openid profile offline_access"},
 		{auth.KindOAuth2, "Name, Authorization URL, Token URL, Client ID, Client secret, Scopes",
-			"Extra parameters, Redirect host, Redirect port", ""},
+			"Extra parameters, Redirect host, Redirect port, Browser, CA file", ""},
 		{auth.KindEntra, "Name, Tenant, Client ID, Client secret, Scopes",
-			"Extra parameters, Redirect host, Redirect port", "openid profile offline_access"},
+			"Extra parameters, Redirect host, Redirect port, Browser, CA file", "openid profile offline_access"},
 		{auth.KindGoogle, "Name, Client ID, Client secret, Scopes",
-			"Extra parameters, Redirect host, Redirect port", "openid profile email"},
+			"Extra parameters, Redirect host, Redirect port, Browser, CA file", "openid profile email"},
 		{auth.KindGitHub, "Name, Client ID, Client secret, Scopes",
-			"GitHub URL, Extra parameters, Redirect host, Redirect port", ""},
+			"GitHub URL, Extra parameters, Redirect host, Redirect port, Browser, CA file", ""},
 		{auth.KindAuth0, "Name, Domain, Audience, Client ID, Client secret, Scopes",
-			"Extra parameters, Redirect host, Redirect port", "openid profile offline_access"},
+			"Extra parameters, Redirect host, Redirect port, Browser, CA file", "openid profile offline_access"},
 	}
 	for _, tt := range tests {
 		f.kindSelect.SetSelected(KindLabel(tt.kind))
@@ -348,6 +348,24 @@ func TestDetailsDecodesJWT(t *testing.T) {
 	test.Tap(v.reveal)
 	if !v.token.Visible() || v.token.Text != "eyJ.secret.token" {
 		t.Errorf("after Reveal: visible %v, text %q", v.token.Visible(), v.token.Text)
+	}
+}
+
+func TestDetailsBrowserAndCAFile(t *testing.T) {
+	h := newHarness(t, sampleStatus(), Options{})
+	s, _ := h.ui.account("keycloak-dev")
+	all := strings.Join(textsShown(h.ui.newDetailsView(service.Details{Snapshot: s}).content), "\n")
+	for _, want := range []string{"Browser: the system browser", "CA file: none (the system's roots)"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("details lack %q:\n%s", want, all)
+		}
+	}
+	s.Browser, s.CAFile = `firefox -P "work profile"`, "/etc/corp/ca.pem"
+	all = strings.Join(textsShown(h.ui.newDetailsView(service.Details{Snapshot: s}).content), "\n")
+	for _, want := range []string{`Browser: firefox -P "work profile"`, "CA file: /etc/corp/ca.pem"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("details lack %q:\n%s", want, all)
+		}
 	}
 }
 
@@ -767,6 +785,26 @@ func TestAddAccountPresetFields(t *testing.T) {
 	got := h.svc.added[0]
 	if got.Kind != auth.KindAuth0 || got.URL != "example.eu.auth0.com" || got.Params["audience"] != "https://api.example.com" || got.NoOfflineAccess {
 		t.Errorf("added spec = %+v", got)
+	}
+
+	// The advanced browser and CA file go into the spec; an error about
+	// one opens Advanced and marks it.
+	f = h.ui.newAddAccountForm()
+	f.dlg.Show()
+	test.Type(f.name, "corp")
+	test.Type(f.entryFor(auth.FieldURL), "https://erp.corp.example")
+	test.Type(f.clientID, "tk")
+	test.Type(f.browser, "firefox -P work")
+	test.Type(f.caFile, "/etc/corp-ca.pem")
+	h.svc.validateErr = &auth.InputError{Field: "CA file", Key: auth.FieldCAFile, Value: "/etc/corp-ca.pem", Msg: "holds no certificate"}
+	test.Tap(f.addBtn)
+	if !f.caFile.AlwaysShowValidationError || !f.advanced.Items[0].Open {
+		t.Error("the CA file error did not open Advanced and mark the CA file entry")
+	}
+	h.svc.validateErr = nil
+	test.Tap(f.addBtn)
+	if got := h.svc.added[len(h.svc.added)-1]; got.Browser != "firefox -P work" || got.CAFile != "/etc/corp-ca.pem" {
+		t.Errorf("added spec browser %q, CA file %q", got.Browser, got.CAFile)
 	}
 
 	f = h.ui.newAddAccountForm()

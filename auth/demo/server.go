@@ -10,6 +10,7 @@ package demo
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -71,6 +72,9 @@ type Options struct {
 	// response's scope (RFC 6749 §5.1) and answers invalid_scope to a
 	// refresh that asks for more than was granted (§6).
 	Withhold []string
+	// TLS, when set, makes the provider serve HTTPS with it, e.g. a
+	// PrivateCA's Server: URL and Issuer are then https.
+	TLS *tls.Config
 	// Logger receives request summaries, never tokens or secrets. Default
 	// discards. (The OP library logs its own request errors to
 	// slog.Default.)
@@ -124,8 +128,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("demo provider: listen: %w", err)
 	}
 	host := ln.Addr().String()
+	ln, scheme := withTLS(ln, opts.TLS)
 	s := &Server{
-		base: "http://" + host,
+		base: scheme + "://" + host,
 		host: host,
 		log:  opts.Logger,
 		done: make(chan struct{}),

@@ -63,6 +63,17 @@ func (s *Service) prepare(ctx context.Context, spec AccountSpec) (storage.Accoun
 		RedirectHost:    spec.RedirectHost,
 		RedirectPort:    spec.RedirectPort,
 	}
+	if a.Browser, err = checkBrowser(spec.Browser); err != nil {
+		return a, err
+	}
+	// Before discovery, which must already trust the account's CA.
+	if a.CAFile, err = s.checkCAFile(spec.CAFile); err != nil {
+		return a, err
+	}
+	hc, err := s.httpFor(&a)
+	if err != nil {
+		return a, err
+	}
 	if a.Scopes == nil {
 		a.Scopes = slices.Clone(ks.Scopes)
 	}
@@ -75,9 +86,9 @@ func (s *Service) prepare(ctx context.Context, spec AccountSpec) (storage.Accoun
 	if a.RedirectPort < 0 || a.RedirectPort > 65535 {
 		return a, &auth.InputError{Field: "redirect port", Key: auth.FieldRedirectPort, Msg: fmt.Sprintf("%d: must be 0 (any free port) to 65535", a.RedirectPort)}
 	}
-	ep, err := ks.Resolve(ctx, s.hc, in)
+	ep, err := ks.Resolve(ctx, hc, in)
 	if err != nil {
-		return a, err
+		return a, untrustedHint(err, a.CAFile)
 	}
 	a.URL = accountURL(in, ep)
 	a.Issuer, a.AuthURL, a.TokenURL = ep.Issuer, ep.AuthURL, ep.TokenURL

@@ -184,12 +184,18 @@ func (e *providerWaitError) Error() string {
 	return "waiting for the provider to recover: " + e.last
 }
 
-// gateKey identifies an account's provider for gating: its token endpoint.
+// gateKey identifies an account's provider for gating: its token endpoint,
+// as reached with the account's CA file. An account that cannot verify the
+// provider's certificate must not hold back one that can.
 func gateKey(a *storage.Account) string {
+	key := a.URL
 	if a.TokenURL != "" {
-		return a.TokenURL
+		key = a.TokenURL
 	}
-	return a.URL
+	if a.CAFile != "" {
+		key += "\x00" + a.CAFile
+	}
+	return key
 }
 
 // gateClosed returns a *providerWaitError while name's provider is gated,

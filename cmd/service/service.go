@@ -32,7 +32,11 @@ type Options struct {
 	// OpenBrowser opens the authorization URL; nil means the system
 	// browser (pkg/browser, its output kept off stdout).
 	OpenBrowser func(url string) error
-	Logger      *slog.Logger // nil: discard
+	// StartBrowser starts an account's own browser command (AccountSpec.
+	// Browser) with the URL already in argv; nil means auth.StartBrowser
+	// (no shell, output discarded).
+	StartBrowser func(argv []string) error
+	Logger       *slog.Logger // nil: discard
 }
 
 // Service is safe for concurrent use.
@@ -42,8 +46,11 @@ type Service struct {
 	hc          *http.Client
 	clock       Clock
 	openBrowser func(string) error
-	log         *slog.Logger
-	cfgPath     string // the config file, stat'ed by every Token call
+	// opened is told the URL once a browser was opened with it.
+	opened       func(string)
+	startBrowser func([]string) error
+	log          *slog.Logger
+	cfgPath      string // the config file, stat'ed by every Token call
 
 	mu  sync.Mutex
 	cfg *storage.Config // last config read or written by this process
@@ -62,6 +69,9 @@ type Service struct {
 	subs    []subscription
 	nextSub int
 	sched   *Scheduler // set while Run is running
+
+	caMu sync.Mutex
+	cas  map[string]caClient // by CA file path; see caHTTP
 }
 
 // liveState is what only the running process knows about an account.
@@ -82,21 +92,26 @@ func New(opts Options) (*Service, error) {
 		return nil, errors.New("service: Store and Keyring are required")
 	}
 	s := &Service{
-		store:       opts.Store,
-		hc:          opts.HTTP,
-		clock:       opts.Clock,
-		openBrowser: opts.OpenBrowser,
-		log:         opts.Logger,
-		live:        map[string]*liveState{},
-		gates:       map[string]*providerGate{},
-		tokens:      map[string]cachedToken{},
-		cfgPath:     opts.Store.Path(),
+		store:        opts.Store,
+		hc:           opts.HTTP,
+		clock:        opts.Clock,
+		openBrowser:  opts.OpenBrowser,
+		startBrowser: opts.StartBrowser,
+		log:          opts.Logger,
+		cas:          map[string]caClient{},
+		live:         map[string]*liveState{},
+		gates:        map[string]*providerGate{},
+		tokens:       map[string]cachedToken{},
+		cfgPath:      opts.Store.Path(),
 	}
 	if s.hc == nil {
 		s.hc = &http.Client{Timeout: auth.DefaultTimeout}
 	}
 	if s.clock == nil {
 		s.clock = SystemClock()
+	}
+	if s.startBrowser == nil {
+		s.startBrowser = auth.StartBrowser
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -208,6 +223,10 @@ func (s *Service) account(name string) (storage.Account, error) {
 // provider builds the protocol view of an account, with its client secret
 // from the keyring when it has one.
 func (s *Service) provider(a *storage.Account) (auth.Provider, error) {
+	hc, err := s.httpFor(a)
+	if err != nil {
+		return auth.Provider{}, err
+	}
 	p := auth.Provider{
 		Kind: auth.Kind(a.Kind),
 		Endpoints: auth.Endpoints{
@@ -226,7 +245,7 @@ func (s *Service) provider(a *storage.Account) (auth.Provider, error) {
 		Scopes:  requestScopes(a),
 		Granted: strings.Fields(a.Session.Scope),
 		Params:  requestParams(a),
-		HTTP:    s.hc,
+		HTTP:    hc,
 		Now:     s.clock.Now,
 	}
 	if a.HasClientSecret {
@@ -330,6 +349,8 @@ func (s *Service) statusLocked() Status {
 			Kind:     a.Kind,
 			URL:      a.URL,
 			ClientID: a.ClientID,
+			Browser:  a.Browser,
+			CAFile:   a.CAFile,
 			// Cleaned again here: a config written before display strings
 			// were cleaned at sign-in may still hold terminal escapes.
 			User:          auth.CleanDisplay(a.Session.User),
@@ -394,9 +415,19 @@ func (s *Service) liveFor(name string) *liveState {
 	return l
 }
 
-// SetBrowser replaces the browser opener (the CLI's --no-browser).
+// SetBrowser replaces the system browser opener. Accounts with a browser
+// command of their own (AccountSpec.Browser) do not use it.
 func (s *Service) SetBrowser(open func(url string) error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.openBrowser = open
+}
+
+// OnBrowserOpened sets fn to be told the authorization URL once a sign-in
+// opened a browser with it (the system's or the account's own), so the
+// CLI can say so and print the URL in case it opened somewhere unseen.
+func (s *Service) OnBrowserOpened(fn func(url string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opened = fn
 }

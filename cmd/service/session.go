@@ -78,23 +78,22 @@ func refreshExpiry(a *storage.Account, tok *auth.Token, prev time.Time) time.Tim
 }
 
 // SignIn runs the interactive sign-in (SPEC §2) for an existing account and
-// stores the session. showURL is called when the browser cannot be opened.
+// stores the session. It opens the account's own browser command when it
+// has one, else the system browser; showURL is called when the browser
+// cannot be opened.
 func (s *Service) SignIn(ctx context.Context, name string, showURL func(authURL string)) error {
-	s.mu.Lock()
-	open := s.openBrowser
-	s.mu.Unlock()
-	return s.signIn(ctx, name, open, showURL)
+	return s.signIn(ctx, name, true, showURL)
 }
 
 // SignInNoBrowser is SignIn that opens no browser: the authorization URL
-// only goes to showURL (`login --no-browser` through the agent).
+// only goes to showURL (`login --no-browser`).
 func (s *Service) SignInNoBrowser(ctx context.Context, name string, showURL func(authURL string)) error {
-	return s.signIn(ctx, name, func(string) error { return errNoBrowser }, showURL)
+	return s.signIn(ctx, name, false, showURL)
 }
 
 var errNoBrowser = errors.New("no browser: the URL is shown instead")
 
-func (s *Service) signIn(ctx context.Context, name string, open func(string) error, showURL func(authURL string)) error {
+func (s *Service) signIn(ctx context.Context, name string, browse bool, showURL func(authURL string)) error {
 	a, err := s.account(name)
 	if err != nil {
 		return err
@@ -102,6 +101,24 @@ func (s *Service) signIn(ctx context.Context, name string, open func(string) err
 	p, err := s.provider(&a)
 	if err != nil {
 		return err
+	}
+	s.mu.Lock()
+	open, opened := s.accountOpener(&a, s.openBrowser), s.opened
+	s.mu.Unlock()
+	if open == nil {
+		open = auth.OpenBrowser
+	}
+	if !browse {
+		open = func(string) error { return errNoBrowser }
+	} else if opened != nil {
+		inner := open
+		open = func(u string) error {
+			if err := inner(u); err != nil {
+				return err // showURL shows it
+			}
+			opened(u)
+			return nil
+		}
 	}
 	res, err := auth.SignIn(ctx, p, auth.SignInOptions{
 		AccountName: name,
@@ -111,7 +128,7 @@ func (s *Service) signIn(ctx context.Context, name string, open func(string) err
 		ShowURL:     showURL,
 	})
 	if err != nil {
-		return fmt.Errorf("sign-in to %q: %w", name, err)
+		return fmt.Errorf("sign-in to %q: %w", name, untrustedHint(err, a.CAFile))
 	}
 	tok := res.Token
 	// RFC 6749 §5.1: a response without scope granted what was asked for.
@@ -401,7 +418,7 @@ func (s *Service) refresh(ctx context.Context, name string, need func(*storage.A
 	}
 	tok, err := auth.NewDialect(p).Refresh(ctx, auth.Secret(ss.Refresh))
 	if err != nil {
-		return nil, s.refreshFailed(name, ss, err)
+		return nil, s.refreshFailed(name, ss, untrustedHint(err, a.CAFile))
 	}
 	// Rotation (seed 000: "Always store the latest one, as older tokens
 	// will be revoked"): the new refresh token is in the keyring before the

@@ -81,6 +81,8 @@ type Snapshot struct {
 	Kind      string // auth.Kind
 	URL       string
 	ClientID  string
+	Browser   string // the account's own browser command; "" = the system's
+	CAFile    string // the account's CA bundle (absolute path); "" = system roots only
 	User      string // signed-in user's display name
 	Scope     string
 	AutoRenew bool

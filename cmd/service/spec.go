@@ -26,6 +26,16 @@ type AccountSpec struct {
 
 	RedirectHost string // "" = 127.0.0.1; "localhost" for providers that need it
 	RedirectPort int    // 0 = random free port
+
+	// Browser is the command the account's sign-in opens instead of the
+	// system browser, e.g. `firefox -P work`: split like a shell would,
+	// never run by one; the URL replaces an argument "%s" or is appended
+	// (auth.BrowserArgv). "" = the system browser.
+	Browser string
+	// CAFile is a PEM bundle of CA certificates that this account's
+	// provider requests trust besides the system roots (a provider behind
+	// a private CA). Stored absolute. "" = the system roots only.
+	CAFile string
 }
 
 // SetInput stores v as the value of a kind's field f: the CLI's flags and

@@ -16,6 +16,7 @@ import (
 // commonAddFlags are the add flags every provider kind takes.
 type commonAddFlags struct {
 	kind, clientID, scopes, clientAuth, redirectHost *string
+	browser, caFile                                  *string
 	secretStdin, noOffline                           *bool
 	redirectPort                                     *int
 	params                                           multiFlag
@@ -32,6 +33,8 @@ func cmdAdd(ctx context.Context, e *env, args []string) error {
 		clientAuth:   fs.String("client-auth", "", "none, client_secret_post or client_secret_basic"),
 		redirectHost: fs.String("redirect-host", "", "loopback redirect host: 127.0.0.1 (default) or localhost"),
 		redirectPort: fs.Int("redirect-port", 0, "fixed loopback redirect port (default: any free port)"),
+		browser:      fs.String("browser", "", "browser command for this account's sign-in, e.g. 'firefox -P work' (no shell; the URL replaces %s or is appended)"),
+		caFile:       fs.String("ca-file", "", "PEM bundle of CA certificates this account's provider requests trust besides the system roots"),
 		params:       multiFlag{},
 	}
 	fs.Var(c.params, "param", "extra authorization parameter key=value (repeatable)")
@@ -65,6 +68,7 @@ func cmdAdd(ctx context.Context, e *env, args []string) error {
 	spec := service.AccountSpec{
 		Name: pos[0], Kind: ks.Kind, ClientID: *c.clientID, AuthStyle: auth.AuthStyle(*c.clientAuth),
 		NoOfflineAccess: *c.noOffline, RedirectHost: *c.redirectHost, RedirectPort: *c.redirectPort,
+		Browser: *c.browser, CAFile: *c.caFile,
 	}
 	if *c.scopes != "" {
 		spec.Scopes = strings.Fields(*c.scopes)

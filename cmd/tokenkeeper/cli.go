@@ -318,20 +318,16 @@ func cmdLogin(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	open := auth.OpenBrowser
+	sign := svc.SignIn
 	if *noBrowser {
-		open = func(string) error { return errNoBrowser }
+		sign = svc.SignInNoBrowser
 	}
 	// Print the URL even when the browser opened: it may have opened on
 	// another screen, or in a profile the user does not want.
-	svc.SetBrowser(func(u string) error {
-		if err := open(u); err != nil {
-			return err // showURL prints it
-		}
+	svc.OnBrowserOpened(func(u string) {
 		fmt.Fprintf(e.stderr, "Opened your browser to sign in to %q. If it did not open, visit:\n\n  %s\n\nWaiting for the sign-in to finish (Ctrl-C to cancel)...\n", pos[0], u)
-		return nil
 	})
-	if err := svc.SignIn(ctx, pos[0], showURL); err != nil {
+	if err := sign(ctx, pos[0], showURL); err != nil {
 		return err
 	}
 	signedIn(e, pos[0], svc.Status())
@@ -345,8 +341,6 @@ func signedIn(e *env, name string, st service.Status) {
 		}
 	}
 }
-
-var errNoBrowser = errors.New("--no-browser")
 
 func cmdToken(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
@@ -481,6 +475,8 @@ type accountJSON struct {
 	AccessExpiry  *time.Time `json:"access_expiry,omitempty"`
 	RefreshExpiry *time.Time `json:"refresh_expiry,omitempty"`
 	LastRenewal   *time.Time `json:"last_renewal,omitempty"`
+	Browser       string     `json:"browser,omitempty"`
+	CAFile        string     `json:"ca_file,omitempty"`
 }
 
 type tokenJSON struct {
@@ -517,6 +513,7 @@ func cmdList(ctx context.Context, e *env, args []string) error {
 				Name: a.Name, Provider: a.Kind, URL: a.URL, User: a.User, State: a.State.String(),
 				Error: a.LastError, AutoRenew: a.AutoRenew, AccessExpiry: timePtr(a.AccessExpiry),
 				RefreshExpiry: timePtr(a.RefreshExpiry), LastRenewal: timePtr(a.LastRenewal),
+				Browser: a.Browser, CAFile: a.CAFile,
 			})
 		}
 		for _, t := range st.Tokens {

@@ -28,6 +28,10 @@ import (
 var binary, binDir string
 
 func TestMain(m *testing.M) {
+	if out := os.Getenv(fakeBrowserEnv); out != "" {
+		// Started by tokenkeeper as an account's browser command.
+		os.Exit(fakeBrowser(out))
+	}
 	// The in-process demo providers' OP library logs request errors (such
 	// as the invalid_grant the tests provoke) to slog's default.
 	slog.SetDefault(slog.New(slog.DiscardHandler))

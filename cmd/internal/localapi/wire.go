@@ -138,6 +138,8 @@ type accountSpec struct {
 	Params          map[string]string `json:"params,omitempty"`
 	RedirectHost    string            `json:"redirect_host,omitempty"`
 	RedirectPort    int               `json:"redirect_port,omitempty"`
+	Browser         string            `json:"browser,omitempty"`
+	CAFile          string            `json:"ca_file,omitempty"`
 }
 
 func specToWire(s service.AccountSpec) accountSpec {
@@ -146,6 +148,7 @@ func specToWire(s service.AccountSpec) accountSpec {
 		ClientID: s.ClientID, ClientSecret: s.ClientSecret.Reveal(), AuthStyle: s.AuthStyle,
 		Scopes: s.Scopes, NoOfflineAccess: s.NoOfflineAccess, Params: s.Params,
 		RedirectHost: s.RedirectHost, RedirectPort: s.RedirectPort,
+		Browser: s.Browser, CAFile: s.CAFile,
 	}
 }
 
@@ -155,6 +158,7 @@ func (w accountSpec) spec() service.AccountSpec {
 		ClientID: w.ClientID, ClientSecret: auth.Secret(w.ClientSecret), AuthStyle: w.AuthStyle,
 		Scopes: w.Scopes, NoOfflineAccess: w.NoOfflineAccess, Params: w.Params,
 		RedirectHost: w.RedirectHost, RedirectPort: w.RedirectPort,
+		Browser: w.Browser, CAFile: w.CAFile,
 	}
 }
 

@@ -1,0 +1,39 @@
+package localapi
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+
+	"github.com/tokenkeeper/tokenkeeper/auth"
+	"github.com/tokenkeeper/tokenkeeper/cmd/service"
+)
+
+// TestAccountSpecOnTheWire: every field of an account spec reaches the
+// agent, so an account added from the window is the one the CLI adds.
+func TestAccountSpecOnTheWire(t *testing.T) {
+	in := service.AccountSpec{
+		Name: "a", Kind: auth.KindOIDC, URL: "https://idp.example", Tenant: "contoso", AuthURL: "https://idp.example/auth",
+		TokenURL: "https://idp.example/token", ClientID: "c", ClientSecret: "s", AuthStyle: auth.AuthPost,
+		Scopes: []string{"openid"}, NoOfflineAccess: true, Params: map[string]string{"prompt": "consent"},
+		RedirectHost: "localhost", RedirectPort: 8400,
+		Browser: `firefox -P "work profile"`, CAFile: "/etc/corp/ca.pem",
+	}
+	v := reflect.ValueOf(in)
+	for i := range v.NumField() {
+		if v.Field(i).IsZero() {
+			t.Fatalf("the test leaves AccountSpec.%s zero: set it", v.Type().Field(i).Name)
+		}
+	}
+	b, err := json.Marshal(specToWire(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w accountSpec
+	if err := json.Unmarshal(b, &w); err != nil {
+		t.Fatal(err)
+	}
+	if out := w.spec(); !reflect.DeepEqual(out, in) {
+		t.Errorf("after the wire:\n%+v\nwant\n%+v", out, in)
+	}
+}
