@@ -102,6 +102,9 @@ func (u *UI) newDetailsView(d service.Details) *detailsView {
 	add("Next renewal", when(s.NextRenewal))
 	scopes := strings.Join(d.Scopes, " ")
 	add("Scopes", orUnknown(scopes))
+	for _, n := range d.Notes {
+		add("Note", n)
+	}
 
 	parts := []fyne.CanvasObject{kv, widget.NewSeparator()}
 	switch {

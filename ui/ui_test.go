@@ -369,6 +369,16 @@ func TestDetailsBrowserAndCAFile(t *testing.T) {
 	}
 }
 
+func TestDetailsNotes(t *testing.T) {
+	h := newHarness(t, sampleStatus(), Options{})
+	s, _ := h.ui.account("keycloak-dev")
+	note := "The provider does not list offline_access among its scopes, so it is not requested."
+	all := strings.Join(textsShown(h.ui.newDetailsView(service.Details{Snapshot: s, Notes: []string{note}}).content), "\n")
+	if !strings.Contains(all, "Note: "+note) {
+		t.Errorf("details lack the note:\n%s", all)
+	}
+}
+
 func TestDetailsOpaqueToken(t *testing.T) {
 	h := newHarness(t, sampleStatus(), Options{})
 	s, _ := h.ui.account("keycloak-dev")
