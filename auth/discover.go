@@ -79,6 +79,7 @@ func Discover(ctx context.Context, hc *http.Client, kind Kind, rawURL string) (E
 		{"revocation_endpoint", ep.RevocationURL, false},
 		{"userinfo_endpoint", ep.UserinfoURL, false},
 		{"jwks_uri", ep.JWKSURL, false},
+		{"device_authorization_endpoint", ep.DeviceAuthURL, false},
 	} {
 		if f.value == "" {
 			if f.required {
@@ -135,6 +136,7 @@ func discover(ctx context.Context, hc *http.Client, issuer string) (Endpoints, e
 		RevocationURL string   `json:"revocation_endpoint"`
 		UserinfoURL   string   `json:"userinfo_endpoint"`
 		JWKSURL       string   `json:"jwks_uri"`
+		DeviceAuthURL string   `json:"device_authorization_endpoint"`
 		AuthMethods   []string `json:"token_endpoint_auth_methods_supported"`
 		IssParameter  bool     `json:"authorization_response_iss_parameter_supported"`
 	}
@@ -148,6 +150,7 @@ func discover(ctx context.Context, hc *http.Client, issuer string) (Endpoints, e
 		RevocationURL: doc.RevocationURL,
 		UserinfoURL:   doc.UserinfoURL,
 		JWKSURL:       doc.JWKSURL,
+		DeviceAuthURL: doc.DeviceAuthURL,
 		AuthMethods:   doc.AuthMethods,
 
 		IssParameterSupported: doc.IssParameter,

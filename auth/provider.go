@@ -38,6 +38,9 @@ type Endpoints struct {
 	RevocationURL string `json:"revocation_endpoint,omitempty"`
 	UserinfoURL   string `json:"userinfo_endpoint,omitempty"`
 	JWKSURL       string `json:"jwks_uri,omitempty"`
+	// DeviceAuthURL is the RFC 8628 §4 device_authorization_endpoint:
+	// where a device sign-in starts; empty when the provider has none.
+	DeviceAuthURL string `json:"device_authorization_endpoint,omitempty"`
 	// AuthMethods is token_endpoint_auth_methods_supported from discovery.
 	AuthMethods []string `json:"token_endpoint_auth_methods_supported,omitempty"`
 	// IssParameterSupported is discovery's
