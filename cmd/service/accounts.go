@@ -121,6 +121,7 @@ func (s *Service) prepare(ctx context.Context, spec AccountSpec) (storage.Accoun
 	a.Issuer, a.AuthURL, a.TokenURL = ep.Issuer, ep.AuthURL, ep.TokenURL
 	a.RevocationURL, a.UserinfoURL, a.JWKSURL, a.AuthMethods = ep.RevocationURL, ep.UserinfoURL, ep.JWKSURL, ep.AuthMethods
 	a.IssParameterSupported = ep.IssParameterSupported
+	a.DeviceAuthURL = ep.DeviceAuthURL
 
 	style := spec.AuthStyle
 	if style == "" {

@@ -216,6 +216,7 @@ func (s *Service) provider(a *storage.Account) (auth.Provider, error) {
 			RevocationURL: a.RevocationURL,
 			UserinfoURL:   a.UserinfoURL,
 			JWKSURL:       a.JWKSURL,
+			DeviceAuthURL: a.DeviceAuthURL,
 			AuthMethods:   a.AuthMethods,
 
 			IssParameterSupported: a.IssParameterSupported,
