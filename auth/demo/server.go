@@ -77,6 +77,9 @@ type Options struct {
 	// DeviceLifetime is how long a device code lives; default
 	// DefaultDeviceLifetime. Server.ExpireDeviceCodes ends them early.
 	DeviceLifetime time.Duration
+	// NoDevice leaves device_authorization_endpoint out of discovery, as
+	// providers without device sign-in do.
+	NoDevice bool
 	// DeviceSlowDown makes the token endpoint answer slow_down to the
 	// first poll of every device code, and again to a next poll that
 	// comes before the interval plus 5 s (RFC 8628 §3.5).
@@ -102,6 +105,8 @@ type Server struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	noDevice bool // Options.NoDevice
 
 	refreshCount  atomic.Int64
 	tokenRequests atomic.Int64
@@ -145,6 +150,8 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		host: host,
 		log:  opts.Logger,
 		done: make(chan struct{}),
+
+		noDevice: opts.NoDevice,
 	}
 	s.issuer = s.base + issuerPath
 
@@ -339,6 +346,9 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 		var m map[string]json.RawMessage
 		if json.Unmarshal(body, &m) == nil {
 			m["authorization_response_iss_parameter_supported"] = json.RawMessage("true")
+			if s.noDevice {
+				delete(m, "device_authorization_endpoint")
+			}
 			if out, err := json.Marshal(m); err == nil {
 				body = out
 			}
