@@ -315,6 +315,7 @@ func (s *Service) statusLocked() Status {
 			User:          auth.CleanDisplay(a.Session.User),
 			Scope:         a.Session.Scope,
 			AutoRenew:     !a.NoAutoRenew,
+			DeviceSignIn:  a.DeviceAuthURL != "" && auth.Kind(a.Kind) != auth.KindTokenIDP,
 			IssuedAt:      a.Session.IssuedAt,
 			AccessExpiry:  a.Session.AccessExpiry,
 			RefreshExpiry: a.Session.RefreshExpiry,
