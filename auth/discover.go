@@ -155,9 +155,9 @@ func discover(ctx context.Context, hc *http.Client, issuer string) (Endpoints, e
 		RevocationURL string   `json:"revocation_endpoint"`
 		UserinfoURL   string   `json:"userinfo_endpoint"`
 		JWKSURL       string   `json:"jwks_uri"`
+		DeviceAuthURL string   `json:"device_authorization_endpoint"`
 		AuthMethods   []string `json:"token_endpoint_auth_methods_supported"`
 		IssParameter  bool     `json:"authorization_response_iss_parameter_supported"`
-		DeviceAuthURL string   `json:"device_authorization_endpoint"`
 		Scopes        []string `json:"scopes_supported"`
 	}
 	if err := prov.Claims(&doc); err != nil {
@@ -170,10 +170,10 @@ func discover(ctx context.Context, hc *http.Client, issuer string) (Endpoints, e
 		RevocationURL: doc.RevocationURL,
 		UserinfoURL:   doc.UserinfoURL,
 		JWKSURL:       doc.JWKSURL,
+		DeviceAuthURL: doc.DeviceAuthURL,
 		AuthMethods:   doc.AuthMethods,
 
 		IssParameterSupported: doc.IssParameter,
-		DeviceAuthURL:         doc.DeviceAuthURL,
 		ScopesSupported:       doc.Scopes,
 	}, nil
 }

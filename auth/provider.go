@@ -35,6 +35,9 @@ type Endpoints struct {
 	RevocationURL string `json:"revocation_endpoint,omitempty"`
 	UserinfoURL   string `json:"userinfo_endpoint,omitempty"`
 	JWKSURL       string `json:"jwks_uri,omitempty"`
+	// DeviceAuthURL is the RFC 8628 §4 device_authorization_endpoint:
+	// where a device sign-in starts; empty when the provider has none.
+	DeviceAuthURL string `json:"device_authorization_endpoint,omitempty"`
 	// AuthMethods is token_endpoint_auth_methods_supported from discovery.
 	AuthMethods []string `json:"token_endpoint_auth_methods_supported,omitempty"`
 	// IssParameterSupported is discovery's
@@ -42,8 +45,6 @@ type Endpoints struct {
 	// "iss" in every authorization response, so one without it is refused
 	// (RFC 9207 §2.4, §3).
 	IssParameterSupported bool `json:"authorization_response_iss_parameter_supported,omitempty"`
-	// DeviceAuthURL is the RFC 8628 device authorization endpoint.
-	DeviceAuthURL string `json:"device_authorization_endpoint,omitempty"`
 	// ScopesSupported is discovery's scopes_supported; it is read when an
 	// account is added and not kept.
 	ScopesSupported []string `json:"-"`

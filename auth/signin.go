@@ -22,6 +22,11 @@ import (
 // redirect within SignInOptions.Timeout.
 var ErrSignInTimeout = errors.New("sign-in timed out waiting for the browser")
 
+// ErrBrowserFailed is wrapped when the system browser could not be opened
+// and SignInOptions.ShowURL was not given, so the caller may try another
+// way (a device sign-in, RFC 8628) or show the error.
+var ErrBrowserFailed = errors.New("cannot open the browser")
+
 // DefaultSignInTimeout is how long SignIn waits for the browser (SPEC §2).
 const DefaultSignInTimeout = 5 * time.Minute
 
@@ -285,7 +290,7 @@ func showAuthURL(opts SignInOptions, authURL string) error {
 	}
 	if err := open(authURL); err != nil {
 		if opts.ShowURL == nil {
-			return fmt.Errorf("sign-in: cannot open the browser: %w", err)
+			return fmt.Errorf("sign-in: %w: %w", ErrBrowserFailed, err)
 		}
 		opts.ShowURL(authURL)
 	}
@@ -298,6 +303,13 @@ func complete(ctx context.Context, p Provider, code, verifier, redirectURI, nonc
 	if err != nil {
 		return nil, err
 	}
+	return identify(ctx, p, tok, nonce)
+}
+
+// identify verifies tok's ID token (against nonce; "" when the flow has
+// none, as the device flow) and establishes who signed in.
+func identify(ctx context.Context, p Provider, tok *Token, nonce string) (*Result, error) {
+	var err error
 	res := &Result{Token: tok}
 	if tok.IDToken != "" {
 		var claims map[string]any

@@ -54,9 +54,11 @@ func oauthConfig(p Provider, redirectURI string) *oauth2.Config {
 		RedirectURL: redirectURI,
 		Scopes:      p.Scopes,
 		Endpoint: oauth2.Endpoint{
-			AuthURL:   p.Endpoints.AuthURL,
-			TokenURL:  p.Endpoints.TokenURL,
-			AuthStyle: oauth2.AuthStyleInParams, // public: client_id in the body
+			AuthURL:  p.Endpoints.AuthURL,
+			TokenURL: p.Endpoints.TokenURL,
+			// RFC 8628 §3.1; empty when the provider has no device flow.
+			DeviceAuthURL: p.Endpoints.DeviceAuthURL,
+			AuthStyle:     oauth2.AuthStyleInParams, // public: client_id in the body
 		},
 	}
 	switch effectiveStyle(p) {
@@ -123,29 +125,39 @@ func (d *standard) result(op string, rec *recorder, err error, secrets ...string
 // came from the provider.
 func parseStandardResponse(op string, r *rawResponse, now time.Time, secrets []string) (*Token, error) {
 	m := decodeStandardBody(r)
-	code := ""
-	if m != nil {
-		code = stringOf(m["error"])
-	}
-	if r.Status < 200 || r.Status > 299 || code != "" {
-		// Some servers answer errors with 200 (x/oauth2 notes the same).
-		pe := &ProviderError{
-			Op:         op,
-			Status:     r.Status,
-			Code:       cleanText(code, secrets),
-			RetryAfter: retryAfter(r.Header, now),
-		}
-		if m != nil {
-			pe.Description = cleanText(stringOf(m["error_description"]), secrets)
-		} else {
-			pe.Description = r.notJSON("token endpoint")
-		}
+	if pe := standardError(op, r, m, "token endpoint", now, secrets); pe != nil {
 		return nil, pe
 	}
 	if m == nil {
 		return nil, &ResponseError{Op: op, Msg: r.notJSON("token endpoint")}
 	}
 	return tokenFromMap(op, m, standardFields, now)
+}
+
+// standardError is the RFC 6749 §5.2 error that r (decoded as m, nil when
+// not decodable) carries, or nil when it is a success. what names the
+// endpoint in the description of a body that is not JSON.
+func standardError(op string, r *rawResponse, m map[string]any, what string, now time.Time, secrets []string) *ProviderError {
+	code := ""
+	if m != nil {
+		code = stringOf(m["error"])
+	}
+	if r.Status >= 200 && r.Status <= 299 && code == "" {
+		return nil
+	}
+	// Some servers answer errors with 200 (x/oauth2 notes the same).
+	pe := &ProviderError{
+		Op:         op,
+		Status:     r.Status,
+		Code:       cleanText(code, secrets),
+		RetryAfter: retryAfter(r.Header, now),
+	}
+	if m != nil {
+		pe.Description = cleanText(stringOf(m["error_description"]), secrets)
+	} else {
+		pe.Description = r.notJSON(what)
+	}
+	return pe
 }
 
 // decodeStandardBody decodes a JSON object, or a form-encoded body where

@@ -46,17 +46,19 @@ type Account struct {
 	URL  string `json:"url"`  // instance, issuer or TokenIDP base URL
 
 	// Endpoints, discovered when the account was added or entered by hand.
-	Issuer        string   `json:"issuer,omitempty"`
-	AuthURL       string   `json:"authorization_endpoint,omitempty"`
-	TokenURL      string   `json:"token_endpoint,omitempty"`
-	RevocationURL string   `json:"revocation_endpoint,omitempty"`
-	UserinfoURL   string   `json:"userinfo_endpoint,omitempty"`
-	JWKSURL       string   `json:"jwks_uri,omitempty"`
+	Issuer        string `json:"issuer,omitempty"`
+	AuthURL       string `json:"authorization_endpoint,omitempty"`
+	TokenURL      string `json:"token_endpoint,omitempty"`
+	RevocationURL string `json:"revocation_endpoint,omitempty"`
+	UserinfoURL   string `json:"userinfo_endpoint,omitempty"`
+	JWKSURL       string `json:"jwks_uri,omitempty"`
+	// DeviceAuthURL is the RFC 8628 device_authorization_endpoint; empty
+	// when the provider offers no device sign-in.
+	DeviceAuthURL string   `json:"device_authorization_endpoint,omitempty"`
 	AuthMethods   []string `json:"auth_methods_supported,omitempty"`
 	// IssParameterSupported: discovery promised RFC 9207 iss in every
 	// authorization response (auth.Endpoints.IssParameterSupported).
-	IssParameterSupported bool   `json:"authorization_response_iss_parameter_supported,omitempty"`
-	DeviceAuthURL         string `json:"device_authorization_endpoint,omitempty"` // RFC 8628
+	IssParameterSupported bool `json:"authorization_response_iss_parameter_supported,omitempty"`
 
 	ClientID        string            `json:"client_id"`
 	HasClientSecret bool              `json:"has_client_secret,omitempty"` // the secret itself is in the keyring

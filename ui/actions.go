@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/tokenkeeper/tokenkeeper/auth"
 	"github.com/tokenkeeper/tokenkeeper/cmd/service"
 )
 
@@ -33,6 +34,10 @@ func (u *UI) accountMenu(s service.Snapshot) *fyne.Menu {
 	}
 	signIn := fyne.NewMenuItem(signInLabel, func() { u.signIn(s.Name) })
 	signIn.Icon = theme.LoginIcon()
+	items := []*fyne.MenuItem{refresh, signIn}
+	if s.DeviceSignIn {
+		items = append(items, u.deviceMenuItem(s.Name))
+	}
 	signOut := fyne.NewMenuItem("Sign out…", func() { u.confirmSignOut(s.Name) })
 	signOut.Icon, signOut.Disabled = theme.LogoutIcon(), !in
 	auto := fyne.NewMenuItem("Renew automatically", func() { u.setAutoRenew(s.Name, !s.AutoRenew) })
@@ -41,9 +46,9 @@ func (u *UI) accountMenu(s service.Snapshot) *fyne.Menu {
 	details.Icon = theme.InfoIcon()
 	remove := fyne.NewMenuItem("Remove…", func() { u.confirmRemove(s.Name) })
 	remove.Icon = theme.DeleteIcon()
-	return fyne.NewMenu("", refresh, signIn, signOut, auto,
+	return fyne.NewMenu("", append(items, signOut, auto,
 		fyne.NewMenuItemSeparator(), details,
-		fyne.NewMenuItemSeparator(), remove)
+		fyne.NewMenuItemSeparator(), remove)...)
 }
 
 // primaryAction is the row's middle button: refresh when signed in, else
@@ -153,11 +158,16 @@ func (u *UI) signIn(name string) {
 	d.Resize(fyne.NewSize(500, 0))
 	d.Show()
 
-	showURL := func(authURL string) {
-		fyne.Do(func() { u.showAuthURL(urlBox, msg, authURL) })
+	prompts := service.Prompts{
+		URL: func(authURL string) {
+			fyne.Do(func() { u.showAuthURL(urlBox, msg, authURL) })
+		},
+		Device: func(c auth.DeviceCode) {
+			fyne.Do(func() { u.showDeviceCode(urlBox, msg, c, true) })
+		},
 	}
 	u.async(func() {
-		err := u.svc.SignIn(ctx, name, showURL)
+		err := u.svc.SignInWith(ctx, name, prompts)
 		fyne.Do(func() {
 			d.Hide()
 			cancel()

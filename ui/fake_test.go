@@ -28,6 +28,9 @@ type fakeService struct {
 	tokens      map[string]auth.Secret
 	details     service.Details
 	signInURL   string // SignIn calls showURL with it when set
+	// signInDevice, when set, is the device code SignInWith and
+	// SignInDevice show (SignInWith: in place of the URL).
+	signInDevice *auth.DeviceCode
 	// duringSignIn, when set, runs in SignIn after showURL, while the
 	// window's sign-in dialog is up.
 	duringSignIn func()
@@ -113,6 +116,29 @@ func (f *fakeService) SignIn(_ context.Context, name string, showURL func(string
 	f.record("signin " + name)
 	if f.signInURL != "" {
 		showURL(f.signInURL)
+	}
+	if f.duringSignIn != nil {
+		f.duringSignIn()
+	}
+	return nil
+}
+
+func (f *fakeService) SignInWith(ctx context.Context, name string, p service.Prompts) error {
+	if f.signInDevice != nil && p.Device != nil {
+		f.record("signin " + name)
+		p.Device(*f.signInDevice)
+		if f.duringSignIn != nil {
+			f.duringSignIn()
+		}
+		return nil
+	}
+	return f.SignIn(ctx, name, p.URL)
+}
+
+func (f *fakeService) SignInDevice(_ context.Context, name string, show func(auth.DeviceCode)) error {
+	f.record("signin-device " + name)
+	if f.signInDevice != nil {
+		show(*f.signInDevice)
 	}
 	if f.duringSignIn != nil {
 		f.duringSignIn()

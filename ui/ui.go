@@ -44,6 +44,12 @@ type Service interface {
 	// SignIn blocks until done or ctx is cancelled; showURL is called when
 	// the browser cannot be opened.
 	SignIn(ctx context.Context, name string, showURL func(authURL string)) error
+	// SignInWith is SignIn that, when the browser cannot be opened and the
+	// provider offers it, signs in with a device code (RFC 8628) shown
+	// through p.Device instead of the URL.
+	SignInWith(ctx context.Context, name string, p service.Prompts) error
+	// SignInDevice signs in with a device code; show gets the code.
+	SignInDevice(ctx context.Context, name string, show func(auth.DeviceCode)) error
 	SignOut(ctx context.Context, name string) error
 	RemoveAccount(ctx context.Context, name string) error
 	RefreshNow(ctx context.Context, name string) error

@@ -75,6 +75,19 @@ type Options struct {
 	// TLS, when set, makes the provider serve HTTPS with it, e.g. a
 	// PrivateCA's Server: URL and Issuer are then https.
 	TLS *tls.Config
+	// DeviceInterval is the device grant's polling interval (RFC 8628
+	// §3.2), whole seconds; default DefaultDeviceInterval. Tests use 1 s.
+	DeviceInterval time.Duration
+	// DeviceLifetime is how long a device code lives; default
+	// DefaultDeviceLifetime. Server.ExpireDeviceCodes ends them early.
+	DeviceLifetime time.Duration
+	// NoDevice leaves device_authorization_endpoint out of discovery, as
+	// providers without device sign-in do.
+	NoDevice bool
+	// DeviceSlowDown makes the token endpoint answer slow_down to the
+	// first poll of every device code, and again to a next poll that
+	// comes before the interval plus 5 s (RFC 8628 §3.5).
+	DeviceSlowDown bool
 	// Logger receives request summaries, never tokens or secrets. Default
 	// discards. (The OP library logs its own request errors to
 	// slog.Default.)
@@ -96,6 +109,8 @@ type Server struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	noDevice bool // Options.NoDevice
 
 	refreshCount  atomic.Int64
 	tokenRequests atomic.Int64
@@ -121,6 +136,12 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.DeviceInterval < time.Second {
+		opts.DeviceInterval = DefaultDeviceInterval
+	}
+	if opts.DeviceLifetime <= 0 {
+		opts.DeviceLifetime = DefaultDeviceLifetime
+	}
 
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", opts.Addr)
@@ -134,6 +155,8 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		host: host,
 		log:  opts.Logger,
 		done: make(chan struct{}),
+
+		noDevice: opts.NoDevice,
 	}
 	s.issuer = s.base + issuerPath
 
@@ -147,7 +170,8 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("demo provider: %w", err)
 	}
 	s.store.withheld = slices.Clone(opts.Withhold)
-	provider, err := s.newProvider()
+	s.store.dev.interval, s.store.dev.slowDown = opts.DeviceInterval, opts.DeviceSlowDown
+	provider, err := s.newProvider(deviceConfig(opts))
 	if err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("demo provider: %w", err)
@@ -191,13 +215,14 @@ func checkLoopback(addr string) error {
 	return fmt.Errorf("demo provider: address %q is not loopback (use 127.0.0.1, [::1] or localhost)", addr)
 }
 
-func (s *Server) newProvider() (*op.Provider, error) {
+func (s *Server) newProvider(device op.DeviceAuthorizationConfig) (*op.Provider, error) {
 	cfg := &op.Config{
 		DefaultLogoutRedirectURI: s.base + loggedOutPath,
 		CodeMethodS256:           true,
 		AuthMethodPost:           true,
 		GrantTypeRefreshToken:    true,
 		SupportedScopes:          Scopes(),
+		DeviceAuthorization:      device,
 	}
 	if _, err := rand.Read(cfg.CryptoKey[:]); err != nil {
 		return nil, err
@@ -215,6 +240,7 @@ func (s *Server) newProvider() (*op.Provider, error) {
 			op.NewEndpoint(".well-known/openid-configuration/jwks"),
 		),
 		op.WithCustomIntrospectionEndpoint(op.NewEndpoint("connect/introspect")),
+		op.WithCustomDeviceAuthorizationEndpoint(op.NewEndpoint("connect/deviceauthorization")),
 	)
 }
 
@@ -226,6 +252,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc(issuerPath+"/connect/token", s.handleToken)
 	mux.HandleFunc(issuerPath+"/.well-known/openid-configuration", s.handleDiscovery)
 	mux.HandleFunc(loginPath, s.handleLogin)
+	mux.HandleFunc(devicePath, s.handleDevice)
 	mux.HandleFunc(loggedOutPath, s.handleLoggedOut)
 	mux.HandleFunc(tokenIDPPath+"/authorize", s.handleTokenIDPAuthorize)
 	mux.HandleFunc(tokenIDPPath+"/token", s.handleTokenIDPToken)
@@ -324,6 +351,9 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 		var m map[string]json.RawMessage
 		if json.Unmarshal(body, &m) == nil {
 			m["authorization_response_iss_parameter_supported"] = json.RawMessage("true")
+			if s.noDevice {
+				delete(m, "device_authorization_endpoint")
+			}
 			if out, err := json.Marshal(m); err == nil {
 				body = out
 			}

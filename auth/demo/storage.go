@@ -35,7 +35,8 @@ type store struct {
 	refreshTTL time.Duration
 	signing    signingKey
 	clients    map[string]*client
-	withheld   []string // scopes never granted (Options.Withhold)
+	withheld   []string    // scopes never granted (Options.Withhold)
+	dev        deviceCodes // RFC 8628 grants in progress (device.go)
 
 	mu       sync.Mutex
 	disabled map[string]bool
@@ -358,6 +359,14 @@ func (s *store) CreateAccessAndRefreshTokens(_ context.Context, req op.TokenRequ
 			subject:  r.subject,
 			scopes:   slices.Clone(r.scopes),
 			authTime: r.authTime,
+		}
+	case *op.DeviceAuthorizationState: // RFC 8628, confirmed at /device
+		rt = refreshToken{
+			grantID:  newID(),
+			clientID: r.ClientID,
+			subject:  r.Subject,
+			scopes:   slices.Clone(r.Scopes),
+			authTime: r.AuthTime,
 		}
 	case *refreshRequest:
 		old, ok := s.refresh[current]

@@ -80,20 +80,28 @@ func refreshExpiry(a *storage.Account, tok *auth.Token, prev time.Time) time.Tim
 // SignIn runs the interactive sign-in (SPEC §2) for an existing account and
 // stores the session. It opens the account's own browser command when it
 // has one, else the system browser; showURL is called when the browser
-// cannot be opened.
+// cannot be opened. SignInWith also falls back to a device sign-in.
 func (s *Service) SignIn(ctx context.Context, name string, showURL func(authURL string)) error {
-	return s.signIn(ctx, name, true, showURL)
+	return s.SignInWith(ctx, name, Prompts{URL: showURL})
+}
+
+// SignInWith is SignIn with every way of reaching the user: when the
+// browser cannot be opened and the account's provider offers device
+// sign-in (RFC 8628) and p.Device is set, it signs in with a device code
+// instead of showing the URL (SPEC §2).
+func (s *Service) SignInWith(ctx context.Context, name string, p Prompts) error {
+	return s.signIn(ctx, name, true, p)
 }
 
 // SignInNoBrowser is SignIn that opens no browser: the authorization URL
 // only goes to showURL (`login --no-browser`).
 func (s *Service) SignInNoBrowser(ctx context.Context, name string, showURL func(authURL string)) error {
-	return s.signIn(ctx, name, false, showURL)
+	return s.signIn(ctx, name, false, Prompts{URL: showURL})
 }
 
 var errNoBrowser = errors.New("no browser: the URL is shown instead")
 
-func (s *Service) signIn(ctx context.Context, name string, browse bool, showURL func(authURL string)) error {
+func (s *Service) signIn(ctx context.Context, name string, browse bool, prompts Prompts) error {
 	a, err := s.account(name)
 	if err != nil {
 		return err
@@ -120,6 +128,13 @@ func (s *Service) signIn(ctx context.Context, name string, browse bool, showURL 
 			return nil
 		}
 	}
+	// Without a URL prompt auth.SignIn reports a browser that did not
+	// open (auth.ErrBrowserFailed), and the device flow takes over.
+	device := prompts.Device != nil && a.DeviceAuthURL != ""
+	showURL := prompts.URL
+	if device {
+		showURL = nil
+	}
 	res, err := auth.SignIn(ctx, p, auth.SignInOptions{
 		AccountName: name,
 		Host:        a.RedirectHost,
@@ -127,9 +142,19 @@ func (s *Service) signIn(ctx context.Context, name string, browse bool, showURL 
 		OpenBrowser: open,
 		ShowURL:     showURL,
 	})
+	if device && errors.Is(err, auth.ErrBrowserFailed) {
+		s.log.Info("no browser could be opened; signing in with a device code", "account", name, "err", err)
+		res, err = auth.DeviceSignIn(ctx, p, prompts.Device)
+	}
 	if err != nil {
 		return fmt.Errorf("sign-in to %q: %w", name, untrustedHint(err, a.CAFile))
 	}
+	return s.storeSignIn(ctx, name, p, res)
+}
+
+// storeSignIn stores a completed sign-in's session, whichever flow
+// produced it: the keyring first, then the account's record.
+func (s *Service) storeSignIn(ctx context.Context, name string, p auth.Provider, res *auth.Result) error {
 	tok := res.Token
 	// RFC 6749 §5.1: a response without scope granted what was asked for.
 	granted := tok.Scope

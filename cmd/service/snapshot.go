@@ -86,6 +86,9 @@ type Snapshot struct {
 	User      string // signed-in user's display name
 	Scope     string
 	AutoRenew bool
+	// DeviceSignIn: the provider offers device sign-in (RFC 8628), so
+	// SignInDevice can be offered.
+	DeviceSignIn bool
 
 	State     State
 	LastError string // reason for StateFailing / StateSignInRequired

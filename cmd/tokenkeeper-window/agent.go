@@ -105,6 +105,14 @@ func (l *agentLink) SignIn(ctx context.Context, name string, showURL func(authUR
 	return l.client().SignIn(ctx, name, showURL)
 }
 
+func (l *agentLink) SignInWith(ctx context.Context, name string, p service.Prompts) error {
+	return l.client().SignInWith(ctx, name, p)
+}
+
+func (l *agentLink) SignInDevice(ctx context.Context, name string, show func(auth.DeviceCode)) error {
+	return l.client().SignInDevice(ctx, name, show)
+}
+
 func (l *agentLink) SignOut(ctx context.Context, name string) error {
 	return l.client().SignOut(ctx, name)
 }

@@ -29,6 +29,9 @@ const (
 	exitFailure        = 1
 	exitUsage          = 2
 	exitSignInRequired = 3
+	// exitInterrupted: SIGINT or SIGTERM ended the command (Ctrl-C during a
+	// sign-in); 128+SIGINT, as shells report it.
+	exitInterrupted = 130
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -143,7 +146,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"add", "NAME --provider KIND --client-id ID [flags]", "add an account (add --provider KIND --help: that kind's flags)", cmdAdd},
-		{"login", "NAME [--no-browser]", "sign in through the system browser", cmdLogin},
+		{"login", "NAME [--no-browser | --device]", "sign in through the system browser, or with a code on another device", cmdLogin},
 		{"token", "NAME [--min-valid 60s] [--format raw|header|json|exec-credential]", "print a valid access token", cmdToken},
 		{"refresh", "NAME", "refresh the access token now", cmdRefresh},
 		{"list", "[--json]", "list accounts and reference tokens (no secrets)", cmdList},
@@ -177,7 +180,7 @@ func usage(w io.Writer) {
 		fmt.Fprintf(tw, "  %s %s\t%s\n", c.name, c.args, c.help)
 	}
 	tw.Flush()
-	fmt.Fprintln(w, "\nExit codes: 0 ok, 1 failure, 2 usage error, 3 sign-in required.")
+	fmt.Fprintln(w, "\nExit codes: 0 ok, 1 failure, 2 usage error, 3 sign-in required, 130 interrupted (Ctrl-C).")
 }
 
 // run is main without the process: it returns the exit code.
@@ -211,6 +214,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			err := c.run(ctx, e, args[1:])
 			if err == nil && changesConfig[commandKey(args)] {
 				e.changed(ctx)
+			}
+			if err != nil && ctx.Err() != nil {
+				// Ctrl-C: the sign-in (the agent's too) was canceled;
+				// nothing half-done is left behind.
+				fmt.Fprintln(stderr, "tokenkeeper: interrupted")
+				return exitInterrupted
 			}
 			return exitCode(stderr, err)
 		}
@@ -289,17 +298,25 @@ func inputAsUsage(err error) error {
 func cmdLogin(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("login", flag.ContinueOnError)
 	noBrowser := fs.Bool("no-browser", false, "print the sign-in URL instead of opening a browser")
+	device := fs.Bool("device", false, "sign in with a code confirmed on another device (RFC 8628)")
 	pos, err := parse(fs, args, "NAME")
 	if err != nil {
 		return err
 	}
+	if *device && *noBrowser {
+		return usagef("login: --device and --no-browser are two ways to sign in; choose one")
+	}
 	showURL := func(u string) {
 		fmt.Fprintf(e.stderr, "Open this URL in a browser to sign in to %q:\n\n  %s\n\nWaiting for the sign-in to finish (Ctrl-C to cancel)...\n", pos[0], u)
+	}
+	prompts := service.Prompts{URL: showURL, Device: func(c auth.DeviceCode) { showDeviceCode(e.stderr, pos[0], c) }}
+	if *device {
+		return loginDevice(ctx, e, pos[0], prompts.Device)
 	}
 	// SPEC §13: with an agent running, the sign-in is the agent's, one flow
 	// per account whoever asked (a second `login` or the window joins it).
 	if c := e.agentClient(ctx); c != nil {
-		sign := c.SignIn
+		sign := func(ctx context.Context, name string, _ func(string)) error { return c.SignInWith(ctx, name, prompts) }
 		if *noBrowser {
 			sign = c.SignInNoBrowser
 		} else {
@@ -318,16 +335,17 @@ func cmdLogin(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	sign := svc.SignIn
-	if *noBrowser {
-		sign = svc.SignInNoBrowser
-	}
 	// Print the URL even when the browser opened: it may have opened on
 	// another screen, or in a profile the user does not want.
 	svc.OnBrowserOpened(func(u string) {
 		fmt.Fprintf(e.stderr, "Opened your browser to sign in to %q. If it did not open, visit:\n\n  %s\n\nWaiting for the sign-in to finish (Ctrl-C to cancel)...\n", pos[0], u)
 	})
-	if err := sign(ctx, pos[0], showURL); err != nil {
+	if *noBrowser {
+		err = svc.SignInNoBrowser(ctx, pos[0], showURL)
+	} else {
+		err = svc.SignInWith(ctx, pos[0], prompts)
+	}
+	if err != nil {
 		return err
 	}
 	signedIn(e, pos[0], svc.Status())

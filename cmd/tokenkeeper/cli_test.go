@@ -218,9 +218,14 @@ func (c *cli) session(name string) (access, refresh string) {
 	return ss.Access, ss.Refresh
 }
 
-func startDemo(t *testing.T) *demo.Server {
+// startDemo starts the demo provider, configured by opts when given.
+func startDemo(t *testing.T, opts ...demo.Options) *demo.Server {
 	t.Helper()
-	srv, err := demo.Start(context.Background(), demo.Options{})
+	var o demo.Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	srv, err := demo.Start(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -393,13 +393,29 @@ func (c *Client) SignIn(ctx context.Context, name string, showURL func(authURL s
 	return c.signIn(ctx, name, signInBody{}, showURL)
 }
 
+// SignInWith is SignIn that also shows a device code (RFC 8628) when the
+// agent could not open a browser and signs in with one instead.
+func (c *Client) SignInWith(ctx context.Context, name string, p service.Prompts) error {
+	return c.signInPrompts(ctx, name, signInBody{}, p)
+}
+
 // SignInNoBrowser is SignIn without opening a browser in the agent: the URL
 // only goes to showURL (the CLI's login --no-browser).
 func (c *Client) SignInNoBrowser(ctx context.Context, name string, showURL func(authURL string)) error {
 	return c.signIn(ctx, name, signInBody{NoBrowser: true}, showURL)
 }
 
+// SignInDevice runs a device sign-in (RFC 8628) in the agent, or joins the
+// sign-in in progress for name; show gets the code to confirm.
+func (c *Client) SignInDevice(ctx context.Context, name string, show func(auth.DeviceCode)) error {
+	return c.signInPrompts(ctx, name, signInBody{Device: true}, service.Prompts{Device: show})
+}
+
 func (c *Client) signIn(ctx context.Context, name string, body signInBody, showURL func(string)) error {
+	return c.signInPrompts(ctx, name, body, service.Prompts{URL: showURL})
+}
+
+func (c *Client) signInPrompts(ctx context.Context, name string, body signInBody, p service.Prompts) error {
 	path := "/v1/accounts/" + escape(name) + "/signin"
 	resp, err := c.send(ctx, http.MethodPost, path, body)
 	if err == nil {
@@ -409,8 +425,10 @@ func (c *Client) signIn(ctx context.Context, name string, body signInBody, showU
 				return fromWire(ev.Error)
 			case ev.Done:
 				return errStreamDone
-			case ev.URL != "" && showURL != nil:
-				showURL(ev.URL)
+			case ev.URL != "" && p.URL != nil:
+				p.URL(ev.URL)
+			case ev.Device != nil && p.Device != nil:
+				p.Device(ev.Device.code())
 			}
 			return nil
 		})

@@ -34,7 +34,8 @@
 //	                                           "redirect_host","redirect_port"}
 //	POST   /v1/accounts/validate               same body; validates (with discovery), saves nothing
 //	DELETE /v1/accounts/{name}                 sign out (revoking) and remove
-//	POST   /v1/accounts/{name}/signin          NDJSON sign-in stream (below); body {"no_browser":true} optional
+//	POST   /v1/accounts/{name}/signin          NDJSON sign-in stream (below); body optional: {"no_browser":true}
+//	                                           (show the URL, open nothing) or {"device":true} (device sign-in)
 //	POST   /v1/accounts/{name}/signin/cancel   cancel the account's sign-in in progress
 //	POST   /v1/accounts/{name}/signout         revoke and delete the tokens
 //	POST   /v1/accounts/{name}/refresh         refresh now
@@ -68,9 +69,13 @@
 // 100 ms and always the newest; with ?window=1 the connection is also
 // registered as the window and gets {"show":true} when the agent is asked
 // to show it. The sign-in stream sends {"url":"…"} when the agent could not
-// open a browser (or was asked not to), then {"done":true} or
-// {"error":{…}}. The agent runs one sign-in per account: a second request
-// for the same account joins the flow in progress. A client that
+// open a browser (or was asked not to), or, for a device sign-in (RFC
+// 8628: asked for, or in place of the URL when the agent's browser cannot
+// be opened and the provider has a device_authorization_endpoint),
+// {"device":{"user_code","verification_uri","verification_uri_complete",
+// "expires_at"}}; then {"done":true} or {"error":{…}}. The agent runs one
+// sign-in per account, of whatever kind: a second request for the same
+// account joins the flow in progress and gets its events. A client that
 // disconnects does not cancel it (it survives the window closing); the
 // cancel route does, for everyone joined, and Client.SignIn sends it when
 // its context ends first.
@@ -88,6 +93,8 @@
 //	input             400  *auth.InputError; field, key and value are its Field, Key and Value
 //	canceled          409  context.Canceled (a canceled sign-in)
 //	insecure          403  storage.ErrInsecure
+//	device_denied     409  auth.ErrDeviceDenied (the user denied a device sign-in)
+//	device_expired    409  auth.ErrDeviceExpired (its code expired first)
 //	failed            500  anything else
 //
 // The Client turns them back into an *Error whose Error() is the message

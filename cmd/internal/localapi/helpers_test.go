@@ -83,7 +83,9 @@ type envOptions struct {
 	demo demo.Options
 }
 
-func newEnv(t testing.TB) *env { return newEnvWith(t, envOptions{}) }
+// newEnv's provider offers no device sign-in, so a browser that cannot be
+// opened shows the URL (the device tests use newEnvWith).
+func newEnv(t testing.TB) *env { return newEnvWith(t, envOptions{demo: demo.Options{NoDevice: true}}) }
 
 func newEnvWith(t testing.TB, opts envOptions) *env {
 	t.Helper()

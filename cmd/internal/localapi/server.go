@@ -59,6 +59,15 @@ type browserless interface {
 	SignInNoBrowser(ctx context.Context, name string, showURL func(authURL string)) error
 }
 
+// deviceSigner is a Backend that can sign in with a device code (RFC
+// 8628): on request ({"device":true}), and in place of showing the URL
+// when the agent's browser cannot be opened. Without it, flows are
+// browser sign-ins only.
+type deviceSigner interface {
+	SignInWith(ctx context.Context, name string, p service.Prompts) error
+	SignInDevice(ctx context.Context, name string, show func(auth.DeviceCode)) error
+}
+
 // ServerOptions configure a Server.
 type ServerOptions struct {
 	Logger *slog.Logger // nil: discard
@@ -107,22 +116,26 @@ type flow struct {
 	err    error
 
 	mu      sync.Mutex
-	urls    []string
-	changed chan struct{} // closed and replaced when a URL is added
+	events  []event       // URLs and device codes to show, in order
+	changed chan struct{} // closed and replaced when an event is added
 }
 
-func (f *flow) addURL(u string) {
+func (f *flow) add(ev event) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.urls = append(f.urls, u)
+	f.events = append(f.events, ev)
 	close(f.changed)
 	f.changed = make(chan struct{})
 }
 
-func (f *flow) since(n int) ([]string, <-chan struct{}) {
+func (f *flow) addURL(u string) { f.add(event{URL: u}) }
+
+func (f *flow) addDevice(c auth.DeviceCode) { f.add(event{Device: deviceToWire(c)}) }
+
+func (f *flow) since(n int) ([]event, <-chan struct{}) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.urls[n:], f.changed
+	return f.events[n:], f.changed
 }
 
 // NewServer returns a Server for b; call Serve with a listener from Listen.
@@ -243,6 +256,8 @@ var httpStatus = map[string]int{
 	CodeInput:          http.StatusBadRequest,
 	CodeCanceled:       http.StatusConflict,
 	CodeInsecure:       http.StatusForbidden,
+	CodeDeviceDenied:   http.StatusConflict,
+	CodeDeviceExpired:  http.StatusConflict,
 	CodeFailed:         http.StatusInternalServerError,
 }
 
@@ -402,15 +417,30 @@ func (s *Server) removeAccount(w http.ResponseWriter, r *http.Request) {
 	s.done(w, r, s.b.RemoveAccount(work(r), r.PathValue("name")))
 }
 
-// startFlow returns the account's sign-in in progress, or starts one.
-func (s *Server) startFlow(name string, noBrowser bool) (*flow, error) {
-	signIn := s.b.SignIn
-	if noBrowser {
+// startFlow returns the account's sign-in in progress, whatever kind it
+// is, or starts one.
+func (s *Server) startFlow(name string, body signInBody) (*flow, error) {
+	var signIn func(ctx context.Context, f *flow) error
+	ds, hasDevice := s.b.(deviceSigner)
+	switch {
+	case body.Device:
+		if !hasDevice {
+			return nil, errors.New("this agent cannot sign in with a device code; run: tokenkeeper login " + name + " --device with no agent running")
+		}
+		signIn = func(ctx context.Context, f *flow) error { return ds.SignInDevice(ctx, name, f.addDevice) }
+	case body.NoBrowser:
 		bl, ok := s.b.(browserless)
 		if !ok {
 			return nil, errors.New("this agent cannot sign in without opening a browser; run: tokenkeeper login " + name + " --no-browser with no agent running")
 		}
-		signIn = bl.SignInNoBrowser
+		signIn = func(ctx context.Context, f *flow) error { return bl.SignInNoBrowser(ctx, name, f.addURL) }
+	case hasDevice:
+		// A browser the agent cannot open falls back to a device code.
+		signIn = func(ctx context.Context, f *flow) error {
+			return ds.SignInWith(ctx, name, service.Prompts{URL: f.addURL, Device: f.addDevice})
+		}
+	default:
+		signIn = func(ctx context.Context, f *flow) error { return s.b.SignIn(ctx, name, f.addURL) }
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -427,7 +457,7 @@ func (s *Server) startFlow(name string, noBrowser bool) (*flow, error) {
 	go func() {
 		defer s.flowWG.Done()
 		s.log.Info("sign-in started", "account", name)
-		err := signIn(ctx, name, f.addURL)
+		err := signIn(ctx, f)
 		cancel()
 		s.mu.Lock()
 		if s.flows[name] == f {
@@ -441,8 +471,8 @@ func (s *Server) startFlow(name string, noBrowser bool) (*flow, error) {
 	return f, nil
 }
 
-// signIn joins or starts the account's flow and streams its URL events and
-// outcome. A client going away leaves the flow running (it survives the
+// signIn joins or starts the account's flow and streams its URL and device
+// code events and outcome. A client going away leaves the flow running (it survives the
 // window closing); only /signin/cancel or Shutdown cancel it.
 func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	var body signInBody
@@ -450,7 +480,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	f, err := s.startFlow(r.PathValue("name"), body.NoBrowser)
+	f, err := s.startFlow(r.PathValue("name"), body)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -465,13 +495,13 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	enc := json.NewEncoder(w)
 	sent := 0
 	for {
-		urls, changed := f.since(sent)
-		for _, u := range urls {
-			if enc.Encode(event{URL: u}) != nil {
+		evs, changed := f.since(sent)
+		for _, ev := range evs {
+			if enc.Encode(ev) != nil {
 				return
 			}
 		}
-		sent += len(urls)
+		sent += len(evs)
 		if fl != nil {
 			fl.Flush()
 		}
@@ -483,8 +513,8 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 			return
 		case <-f.done:
 		}
-		// Done: any URL added before SignIn returned goes first.
-		if urls, _ := f.since(sent); len(urls) > 0 {
+		// Done: any event added before SignIn returned goes first.
+		if evs, _ := f.since(sent); len(evs) > 0 {
 			continue
 		}
 		final := event{Done: true}

@@ -20,6 +20,8 @@ const (
 	CodeInput          = "input"            // *auth.InputError
 	CodeCanceled       = "canceled"         // context.Canceled
 	CodeInsecure       = "insecure"         // storage.ErrInsecure
+	CodeDeviceDenied   = "device_denied"    // auth.ErrDeviceDenied (RFC 8628 access_denied)
+	CodeDeviceExpired  = "device_expired"   // auth.ErrDeviceExpired (RFC 8628 expired_token)
 	CodeFailed         = "failed"           // anything else
 )
 
@@ -54,6 +56,10 @@ func toWire(err error) *wireError {
 		we.Code = CodeCanceled
 	case errors.Is(err, storage.ErrInsecure):
 		we.Code = CodeInsecure
+	case errors.Is(err, auth.ErrDeviceDenied):
+		we.Code = CodeDeviceDenied
+	case errors.Is(err, auth.ErrDeviceExpired):
+		we.Code = CodeDeviceExpired
 	}
 	return we
 }
@@ -85,6 +91,10 @@ func (e *Error) Unwrap() error {
 		return context.Canceled
 	case CodeInsecure:
 		return storage.ErrInsecure
+	case CodeDeviceDenied:
+		return auth.ErrDeviceDenied
+	case CodeDeviceExpired:
+		return auth.ErrDeviceExpired
 	case CodeInput:
 		return &auth.InputError{Field: e.Field, Key: e.Key, Value: e.Value, Msg: inputMsg(e.Message, e.Field, e.Value)}
 	}
@@ -193,12 +203,33 @@ type event struct {
 	Status *service.Status `json:"status,omitempty"`
 	Show   bool            `json:"show,omitempty"`
 	URL    string          `json:"url,omitempty"`
+	Device *deviceBody     `json:"device,omitempty"`
 	Done   bool            `json:"done,omitempty"`
 	Error  *wireError      `json:"error,omitempty"`
 }
 
+// deviceBody is an auth.DeviceCode on the sign-in stream: what the user
+// confirms on another device (RFC 8628 §3.2 names). No secret: the
+// device_code stays in the agent.
+type deviceBody struct {
+	UserCode                string    `json:"user_code"`
+	VerificationURI         string    `json:"verification_uri"`
+	VerificationURIComplete string    `json:"verification_uri_complete,omitempty"`
+	Expiry                  time.Time `json:"expires_at,omitzero"`
+}
+
+func deviceToWire(c auth.DeviceCode) *deviceBody {
+	return &deviceBody{UserCode: c.UserCode, VerificationURI: c.VerificationURI, VerificationURIComplete: c.VerificationURIComplete, Expiry: c.Expiry}
+}
+
+func (b *deviceBody) code() auth.DeviceCode {
+	return auth.DeviceCode{UserCode: b.UserCode, VerificationURI: b.VerificationURI, VerificationURIComplete: b.VerificationURIComplete, Expiry: b.Expiry}
+}
+
 type signInBody struct {
 	NoBrowser bool `json:"no_browser,omitempty"`
+	// Device asks for a device sign-in (RFC 8628) instead of the browser.
+	Device bool `json:"device,omitempty"`
 }
 
 type autoRenewBody struct {

@@ -1,0 +1,241 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tokenkeeper/tokenkeeper/auth/demo"
+)
+
+// deviceRun is one running `tokenkeeper login` that signs in with a device
+// code: it prints the code on stderr and waits for the user.
+type deviceRun struct {
+	c      *cli
+	cmd    *exec.Cmd
+	stdout bytes.Buffer
+	stderr syncBuffer
+	codes  chan shownCode
+	done   chan struct{}
+	code   int // exit code, once done is closed
+}
+
+// shownCode is what the CLI printed for the user.
+type shownCode struct{ uri, userCode, complete string }
+
+var indented = regexp.MustCompile(`^  (\S+)$`)
+
+// startDeviceLogin runs `tokenkeeper ARGS` (a login) in c's profile with
+// extraEnv and reads the device code it prints.
+func (c *cli) startDeviceLogin(extraEnv []string, args ...string) *deviceRun {
+	c.t.Helper()
+	r := &deviceRun{c: c, codes: make(chan shownCode, 1), done: make(chan struct{})}
+	r.cmd = exec.Command(binary, args...)
+	r.cmd.Env = append(append([]string{}, c.env...), extraEnv...)
+	r.cmd.Stdout = &r.stdout
+	pipe, err := r.cmd.StderrPipe()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if err := r.cmd.Start(); err != nil {
+		c.t.Fatal(err)
+	}
+	go func() {
+		var vals []string
+		sc := bufio.NewScanner(io.TeeReader(pipe, &r.stderr))
+		for sc.Scan() {
+			line := sc.Text()
+			if m := indented.FindStringSubmatch(line); m != nil {
+				vals = append(vals, m[1])
+			}
+			if strings.HasPrefix(line, "The code expires") || strings.HasPrefix(line, "Waiting for") {
+				if len(vals) == 3 {
+					r.codes <- shownCode{uri: vals[0], userCode: vals[1], complete: vals[2]}
+				}
+				vals = nil
+			}
+		}
+		io.Copy(io.Discard, pipe)
+		err := r.cmd.Wait()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			r.code = ee.ExitCode()
+		} else if err != nil {
+			r.code = -1
+		}
+		c.mu.Lock()
+		c.seen.WriteString(r.stderr.String() + r.stdout.String())
+		c.mu.Unlock()
+		close(r.done)
+	}()
+	c.t.Cleanup(func() {
+		select {
+		case <-r.done:
+		default:
+			r.cmd.Process.Kill()
+			<-r.done
+		}
+	})
+	return r
+}
+
+// shown waits for the device code on stderr.
+func (r *deviceRun) shown() shownCode {
+	r.c.t.Helper()
+	select {
+	case s := <-r.codes:
+		return s
+	case <-r.done:
+		r.c.t.Fatalf("login exited %d without showing a device code:\n%s", r.code, r.stderr.String())
+	case <-time.After(agentLimit):
+		r.c.t.Fatalf("no device code within %v:\n%s", agentLimit, r.stderr.String())
+	}
+	return shownCode{}
+}
+
+// wait waits for the exit code; the limit only turns a hang into a failure.
+func (r *deviceRun) wait() int {
+	r.c.t.Helper()
+	select {
+	case <-r.done:
+	case <-time.After(agentLimit):
+		r.c.t.Fatalf("login did not end within %v:\n%s", agentLimit, r.stderr.String())
+	}
+	if r.stdout.Len() != 0 {
+		r.c.t.Errorf("login wrote to stdout: %q", r.stdout.String())
+	}
+	return r.code
+}
+
+// decide is the user at the demo's verification page.
+func decide(t *testing.T, s shownCode, allow bool) {
+	t.Helper()
+	if err := demo.BrowseDevice(context.Background(), &http.Client{Timeout: 10 * time.Second}, s.uri, s.userCode, demo.DemoUser, demo.DemoPassword, allow); err != nil {
+		t.Fatalf("browse device: %v", err)
+	}
+}
+
+// deviceEnds checks a device login against every end (SPEC §2: expiry,
+// denial and cancel end it cleanly), with or without an agent; each ends
+// with the session from before untouched.
+func deviceEnds(t *testing.T, c *cli, srv *demo.Server, name string) {
+	t.Helper()
+	access, _ := c.session(name)
+
+	r := c.startDeviceLogin(nil, "login", name, "--device")
+	decide(t, r.shown(), false)
+	if got := r.wait(); got != exitFailure || !strings.Contains(r.stderr.String(), "access was denied") {
+		t.Errorf("denied: exit %d, want %d with the reason:\n%s", got, exitFailure, r.stderr.String())
+	}
+
+	r = c.startDeviceLogin(nil, "login", name, "--device")
+	first := r.shown()
+	srv.ExpireDeviceCodes()
+	if got := r.wait(); got != exitFailure || !strings.Contains(r.stderr.String(), "code expired") {
+		t.Errorf("expired: exit %d, want %d with the reason:\n%s", got, exitFailure, r.stderr.String())
+	}
+
+	r = c.startDeviceLogin(nil, "login", name, "--device")
+	s := r.shown()
+	if s.userCode == first.userCode {
+		t.Errorf("a new login showed the old code %s", s.userCode)
+	}
+	r.cmd.Process.Signal(os.Interrupt) // Ctrl-C
+	if got := r.wait(); got != exitInterrupted || !strings.Contains(r.stderr.String(), "tokenkeeper: interrupted") {
+		t.Errorf("Ctrl-C: exit %d, want %d:\n%s", got, exitInterrupted, r.stderr.String())
+	}
+	// The canceled sign-in is gone, the agent's flow too: the next login
+	// starts its own (a flow still running would be joined, its code shown).
+	r = c.startDeviceLogin(nil, "login", name, "--device")
+	if next := r.shown(); next.userCode == s.userCode {
+		t.Errorf("after Ctrl-C the next login joined the canceled sign-in (code %s)", s.userCode)
+	} else {
+		decide(t, next, false)
+	}
+	r.wait()
+	if a, _ := c.session(name); a != access {
+		t.Errorf("a device login that did not finish changed the stored session")
+	}
+}
+
+func TestCLILoginDevice(t *testing.T) {
+	start := time.Now()
+	srv := startDemo(t, demo.Options{DeviceInterval: time.Second})
+	c := newCLI(t)
+	c.ok("add", "erp", "--provider", "erpnet", "--url", srv.URL(), "--client-id", demo.ClientID)
+
+	if r := c.run("", "login", "erp", "--device", "--no-browser"); r.code != exitUsage {
+		t.Errorf("--device with --no-browser: exit %d, want %d", r.code, exitUsage)
+	}
+	r := c.startDeviceLogin(nil, "login", "erp", "--device")
+	s := r.shown()
+	if !strings.HasPrefix(s.uri, srv.URL()+"/device") || s.userCode == "" || !strings.Contains(s.complete, "user_code=") {
+		t.Fatalf("shown %+v:\n%s", s, r.stderr.String())
+	}
+	decide(t, shownCode{uri: s.complete}, true) // the address with the code in it
+	if got := r.wait(); got != exitOK || !strings.Contains(r.stderr.String(), `Signed in to "erp" as `) {
+		t.Fatalf("login --device: exit %d:\n%s", got, r.stderr.String())
+	}
+	access, _ := c.session("erp")
+	if got := strings.TrimSpace(c.ok("token", "erp").stdout); got != access {
+		t.Errorf("token after a device sign-in is not the stored one")
+	}
+	deviceEnds(t, c, srv, "erp")
+
+	// No browser can be opened (no opener on PATH): plain `login` falls
+	// back to a device code, as the provider offers one.
+	r = c.startDeviceLogin([]string{"PATH=" + t.TempDir()}, "login", "erp")
+	decide(t, r.shown(), true)
+	if got := r.wait(); got != exitOK {
+		t.Fatalf("login with no browser: exit %d:\n%s", got, r.stderr.String())
+	}
+	access2, _ := c.session("erp")
+	if access2 == access {
+		t.Error("the fallback sign-in stored no new session")
+	}
+	c.mu.Lock()
+	out := c.seen.String()
+	c.mu.Unlock()
+	scanSecrets(t, []string{access, access2}, out, []string{c.dir, c.runtime}, start)
+}
+
+func TestCLILoginDeviceThroughTheAgent(t *testing.T) {
+	start := time.Now()
+	srv := startDemo(t, demo.Options{DeviceInterval: time.Second})
+	c := newCLI(t)
+	c.ok("add", "erp", "--provider", "erpnet", "--url", srv.URL(), "--client-id", demo.ClientID)
+	// No browser for the agent either: its `login` falls back to a code.
+	a := c.startAgent("PATH=" + t.TempDir())
+
+	r := c.startDeviceLogin(nil, "login", "erp", "--device")
+	decide(t, r.shown(), true)
+	if got := r.wait(); got != exitOK || !strings.Contains(r.stderr.String(), `Signed in to "erp" as `) {
+		t.Fatalf("login --device through the agent: exit %d:\n%s", got, r.stderr.String())
+	}
+	access, _ := c.session("erp")
+	if got := strings.TrimSpace(c.ok("token", "erp").stdout); got != access {
+		t.Errorf("token through the agent after a device sign-in is not the stored one")
+	}
+	deviceEnds(t, c, srv, "erp")
+
+	r = c.startDeviceLogin(nil, "login", "erp")
+	decide(t, r.shown(), true)
+	if got := r.wait(); got != exitOK {
+		t.Fatalf("login through an agent with no browser: exit %d:\n%s", got, r.stderr.String())
+	}
+	access2, _ := c.session("erp")
+	a.stop()
+	c.mu.Lock()
+	out := c.seen.String() + a.out.String()
+	c.mu.Unlock()
+	scanSecrets(t, []string{access, access2}, out, []string{c.dir, c.runtime}, start)
+}
