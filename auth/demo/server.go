@@ -71,6 +71,12 @@ type Options struct {
 	// response's scope (RFC 6749 §5.1) and answers invalid_scope to a
 	// refresh that asks for more than was granted (§6).
 	Withhold []string
+	// Like makes the provider behave like a real one where Tokenkeeper's
+	// presets depend on it (like.go); "" is the plain demo.
+	Like Like
+	// Audience, with LikeAuth0, is the one API identifier the provider
+	// knows; "" accepts any audience.
+	Audience string
 	// Logger receives request summaries, never tokens or secrets. Default
 	// discards. (The OP library logs its own request errors to
 	// slog.Default.)
@@ -95,6 +101,8 @@ type Server struct {
 
 	refreshCount  atomic.Int64
 	tokenRequests atomic.Int64
+
+	likeState
 }
 
 // Start listens on opts.Addr and serves until Close or until ctx is done.
@@ -103,6 +111,10 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		opts.Addr = DefaultAddr
 	}
 	if err := checkLoopback(opts.Addr); err != nil {
+		return nil, err
+	}
+	like, err := newLikeRules(opts)
+	if err != nil {
 		return nil, err
 	}
 	if opts.AccessTTL <= 0 {
@@ -142,13 +154,14 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("demo provider: %w", err)
 	}
 	s.store.withheld = slices.Clone(opts.Withhold)
+	s.store.likeRules = like
 	provider, err := s.newProvider()
 	if err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("demo provider: %w", err)
 	}
 	s.op = http.StripPrefix(issuerPath, provider)
-	s.authz = s.withIss(s.op)
+	s.authz = s.likeAuthorize(s.withIss(s.op))
 
 	var h http.Handler = s.routes()
 	if opts.Middleware != nil {
@@ -226,6 +239,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc(tokenIDPPath+"/token", s.handleTokenIDPToken)
 	mux.HandleFunc(tokenIDPPath+"/revoke", s.handleTokenIDPRevoke)
 	mux.HandleFunc("/{$}", s.handleIndex)
+	s.likeRoutes(mux)
 	return mux
 }
 
@@ -319,6 +333,7 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 		var m map[string]json.RawMessage
 		if json.Unmarshal(body, &m) == nil {
 			m["authorization_response_iss_parameter_supported"] = json.RawMessage("true")
+			s.likeDiscovery(m)
 			if out, err := json.Marshal(m); err == nil {
 				body = out
 			}
@@ -352,6 +367,7 @@ func (s *Server) adjustTokenResponse(body []byte) []byte {
 			m["refresh_expires_in"] = json.RawMessage(strconv.FormatInt(int64(exp.Sub(s.store.now()).Seconds()), 10))
 		}
 	}
+	s.likeTokenResponse(m)
 	out, err := json.Marshal(m)
 	if err != nil {
 		return body

@@ -36,6 +36,7 @@ type store struct {
 	signing    signingKey
 	clients    map[string]*client
 	withheld   []string // scopes never granted (Options.Withhold)
+	likeRules
 
 	mu       sync.Mutex
 	disabled map[string]bool
@@ -212,6 +213,9 @@ func (s *store) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, us
 		responseMode: req.ResponseMode,
 		challenge:    challenge,
 		tokenIDP:     ctx.Value(tokenIDPKey{}) != nil,
+	}
+	if err := s.likeAuthRequest(ctx, a); err != nil {
+		return nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
