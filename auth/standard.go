@@ -77,7 +77,7 @@ func (d *standard) Exchange(ctx context.Context, code, verifier, redirectURI str
 	if d.p.Endpoints.TokenURL == "" {
 		return nil, fmt.Errorf("%s: no token endpoint configured", op)
 	}
-	hc, rec := recordingClient(httpClient(d.p))
+	hc, rec := recordingClient(tokenClient(d.p))
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, hc)
 	_, err := oauthConfig(d.p, redirectURI).Exchange(ctx, code, oauth2.VerifierOption(verifier))
 	return d.result(op, rec, err, code, verifier)
@@ -92,11 +92,35 @@ func (d *standard) Refresh(ctx context.Context, refreshToken Secret) (*Token, er
 	if d.p.Endpoints.TokenURL == "" {
 		return nil, fmt.Errorf("%s: no token endpoint configured", op)
 	}
-	hc, rec := recordingClient(httpClient(d.p))
+	hc, rec := recordingClient(tokenClient(d.p))
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, hc)
 	ts := oauthConfig(d.p, "").TokenSource(ctx, &oauth2.Token{RefreshToken: refreshToken.Reveal()})
 	_, err := ts.Token()
 	return d.result(op, rec, err, refreshToken.Reveal())
+}
+
+// tokenClient is httpClient(p) asking for a JSON answer: x/oauth2 sends
+// no Accept header, and GitHub's token endpoint then answers form-encoded
+// (https://docs.github.com/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps#2-users-are-redirected-back-to-your-site-by-github).
+// The form-encoded fallback in decodeStandardBody stays for providers that
+// ignore the header.
+func tokenClient(p Provider) *http.Client {
+	c := httpClient(p) // a copy
+	base := c.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	c.Transport = acceptJSON{base}
+	return c
+}
+
+// acceptJSON sets Accept: application/json on every request.
+type acceptJSON struct{ base http.RoundTripper }
+
+func (t acceptJSON) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context()) // a RoundTripper must not change the request
+	r.Header.Set("Accept", "application/json")
+	return t.base.RoundTrip(r)
 }
 
 // result judges the recorded response itself instead of trusting x/oauth2's

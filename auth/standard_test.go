@@ -268,6 +268,35 @@ func TestStandardExchangeRequest(t *testing.T) {
 	}
 }
 
+// TestStandardAsksForJSON: exchange and refresh send Accept:
+// application/json, without which GitHub answers form-encoded, and a
+// form-encoded answer in GitHub's shape is still read.
+func TestStandardAsksForJSON(t *testing.T) {
+	srv, reqs := cannedServer(t, canned{ctype: "application/x-www-form-urlencoded; charset=utf-8",
+		body: "access_token=at&expires_in=28800&refresh_token=rt2&refresh_token_expires_in=15897600&scope=&token_type=bearer"})
+	d := NewDialect(standardProvider(srv.URL))
+	tok, err := d.Exchange(t.Context(), testCode, "the-verifier", "http://127.0.0.1:5/callback")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.AccessToken != "at" || tok.RefreshToken != "rt2" || !tok.Expiry.Equal(testNow.Add(8*time.Hour)) ||
+		!tok.RefreshExpiry.Equal(testNow.Add(15897600*time.Second)) {
+		t.Errorf("form-encoded answer read as expiry %v, refresh expiry %v", tok.Expiry, tok.RefreshExpiry)
+	}
+	if _, err := d.Refresh(t.Context(), testRefreshToken); err != nil {
+		t.Fatal(err)
+	}
+	got := reqs()
+	if len(got) != 2 {
+		t.Fatalf("%d requests, want 2", len(got))
+	}
+	for i, r := range got {
+		if a := r.Header.Get("Accept"); a != "application/json" {
+			t.Errorf("request %d: Accept = %q, want application/json", i, a)
+		}
+	}
+}
+
 func TestStandardRevoke(t *testing.T) {
 	tests := []struct {
 		name    string

@@ -88,6 +88,12 @@ type Options struct {
 	// first poll of every device code, and again to a next poll that
 	// comes before the interval plus 5 s (RFC 8628 §3.5).
 	DeviceSlowDown bool
+	// Like makes the provider behave like a real one where Tokenkeeper's
+	// presets depend on it (like.go); "" is the plain demo.
+	Like Like
+	// Audience, with LikeAuth0, is the one API identifier the provider
+	// knows; "" accepts any audience.
+	Audience string
 	// Logger receives request summaries, never tokens or secrets. Default
 	// discards. (The OP library logs its own request errors to
 	// slog.Default.)
@@ -114,6 +120,8 @@ type Server struct {
 
 	refreshCount  atomic.Int64
 	tokenRequests atomic.Int64
+
+	likeState
 }
 
 // Start listens on opts.Addr and serves until Close or until ctx is done.
@@ -122,6 +130,10 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		opts.Addr = DefaultAddr
 	}
 	if err := checkLoopback(opts.Addr); err != nil {
+		return nil, err
+	}
+	like, err := newLikeRules(opts)
+	if err != nil {
 		return nil, err
 	}
 	if opts.AccessTTL <= 0 {
@@ -171,13 +183,14 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	s.store.withheld = slices.Clone(opts.Withhold)
 	s.store.dev.interval, s.store.dev.slowDown = opts.DeviceInterval, opts.DeviceSlowDown
+	s.store.likeRules = like
 	provider, err := s.newProvider(deviceConfig(opts))
 	if err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("demo provider: %w", err)
 	}
 	s.op = http.StripPrefix(issuerPath, provider)
-	s.authz = s.withIss(s.op)
+	s.authz = s.likeAuthorize(s.withIss(s.op))
 
 	var h http.Handler = s.routes()
 	if opts.Middleware != nil {
@@ -258,6 +271,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc(tokenIDPPath+"/token", s.handleTokenIDPToken)
 	mux.HandleFunc(tokenIDPPath+"/revoke", s.handleTokenIDPRevoke)
 	mux.HandleFunc("/{$}", s.handleIndex)
+	s.likeRoutes(mux)
 	return mux
 }
 
@@ -354,6 +368,7 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 			if s.noDevice {
 				delete(m, "device_authorization_endpoint")
 			}
+			s.likeDiscovery(m)
 			if out, err := json.Marshal(m); err == nil {
 				body = out
 			}
@@ -387,6 +402,7 @@ func (s *Server) adjustTokenResponse(body []byte) []byte {
 			m["refresh_expires_in"] = json.RawMessage(strconv.FormatInt(int64(exp.Sub(s.store.now()).Seconds()), 10))
 		}
 	}
+	s.likeTokenResponse(m)
 	out, err := json.Marshal(m)
 	if err != nil {
 		return body

@@ -37,6 +37,7 @@ type store struct {
 	clients    map[string]*client
 	withheld   []string    // scopes never granted (Options.Withhold)
 	dev        deviceCodes // RFC 8628 grants in progress (device.go)
+	likeRules
 
 	mu       sync.Mutex
 	disabled map[string]bool
@@ -213,6 +214,9 @@ func (s *store) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, us
 		responseMode: req.ResponseMode,
 		challenge:    challenge,
 		tokenIDP:     ctx.Value(tokenIDPKey{}) != nil,
+	}
+	if err := s.likeAuthRequest(ctx, a); err != nil {
+		return nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -94,9 +94,11 @@ func (s *Service) prepare(ctx context.Context, spec AccountSpec) (storage.Accoun
 	a.Issuer, a.AuthURL, a.TokenURL = ep.Issuer, ep.AuthURL, ep.TokenURL
 	a.RevocationURL, a.UserinfoURL, a.JWKSURL, a.AuthMethods = ep.RevocationURL, ep.UserinfoURL, ep.JWKSURL, ep.AuthMethods
 	a.IssParameterSupported, a.DeviceAuthURL = ep.IssParameterSupported, ep.DeviceAuthURL
-	if ks.OfflineAccess && !a.NoOfflineAccess && len(ep.ScopesSupported) > 0 && !slices.Contains(ep.ScopesSupported, "offline_access") {
+	asks := ks.OfflineAccess || slices.Contains(a.Scopes, "offline_access")
+	if asks && !a.NoOfflineAccess && len(ep.ScopesSupported) > 0 && !slices.Contains(ep.ScopesSupported, "offline_access") {
 		// SPEC §1: a provider that does not list offline_access may refuse
-		// the whole request over it (Google does).
+		// the whole request over it (Google does), whether the kind adds
+		// it or the user named it.
 		a.NoOfflineAccess = true
 		a.Notes = append(a.Notes, offlineNote(ks))
 	}

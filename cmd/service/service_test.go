@@ -94,14 +94,20 @@ func newHarness(t *testing.T) *harness {
 	return newHarnessWith(t, demo.Options{})
 }
 
-// newHarnessWith is newHarness with a demo provider configured by opts
-// (its Middleware is the harness's fault injector).
+// newHarnessWith is newHarness with a demo provider configured by opts;
+// the harness's fault injector wraps opts.Middleware, when set.
 func newHarnessWith(t *testing.T, opts demo.Options) *harness {
 	t.Helper()
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	t.Setenv("HOME", t.TempDir())
 	h := &harness{t: t, faults: &faults{}, logs: &syncBuffer{}}
-	opts.Middleware = h.faults.wrap
+	inner := opts.Middleware
+	opts.Middleware = func(next http.Handler) http.Handler {
+		if inner != nil {
+			next = inner(next)
+		}
+		return h.faults.wrap(next)
+	}
 	srv, err := demo.Start(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
