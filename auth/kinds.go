@@ -84,6 +84,10 @@ type KindSpec struct {
 	OfflineAccess bool
 	// Params are authorization parameters every account of the kind sends.
 	Params map[string]string
+	// ClientAuth is how a confidential client authenticates when the user
+	// does not say and discovery does not list methods; "" is
+	// client_secret_basic, the RFC 6749 §2.3.1 default.
+	ClientAuth AuthStyle
 	// RefreshNote tells the user how this provider issues refresh tokens
 	// when offline_access is not the way.
 	RefreshNote string
@@ -312,6 +316,8 @@ var kinds = []KindSpec{
 			return Endpoints{AuthURL: base + "/login/oauth/authorize", TokenURL: base + "/login/oauth/access_token",
 				DeviceAuthURL: base + "/login/device/code"}, nil
 		},
+		// The client secret is a body parameter in GitHub's documentation.
+		ClientAuth:  AuthPost,
 		RefreshNote: "GitHub issues refresh tokens only for apps with expiring user tokens (GitHub Apps by default).",
 		GitUsername: "x-access-token",
 		Notes: []string{

@@ -104,7 +104,11 @@ func (s *Service) prepare(ctx context.Context, spec AccountSpec) (storage.Accoun
 	}
 
 	style := spec.AuthStyle
-	if style == "" {
+	switch {
+	case style != "":
+	case a.HasClientSecret && len(ep.AuthMethods) == 0 && ks.ClientAuth != "":
+		style = ks.ClientAuth
+	default:
 		style = auth.PickAuthStyle(a.HasClientSecret, ep.AuthMethods)
 	}
 	switch style {

@@ -216,6 +216,10 @@ func TestPresetConfidentialGitHub(t *testing.T) {
 		t.Fatal(err)
 	}
 	a, _ := h.svc.account("gh")
+	// GitHub documents client_secret as a body parameter.
+	if auth.AuthStyle(a.AuthStyle) != auth.AuthPost {
+		t.Errorf("client authentication = %q, want %q (the GitHub kind's default)", a.AuthStyle, auth.AuthPost)
+	}
 	for _, r := range tr.all() {
 		var ok bool
 		switch auth.AuthStyle(a.AuthStyle) {
