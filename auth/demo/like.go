@@ -51,6 +51,7 @@ const (
 const (
 	GitHubAuthorizePath = "/login/oauth/authorize"
 	GitHubTokenPath     = "/login/oauth/access_token"
+	GitHubDevicePath    = "/login/device/code"
 )
 
 const offlineAccess = oidc.ScopeOfflineAccess
@@ -203,6 +204,30 @@ func (s *Server) likeRoutes(mux *http.ServeMux) {
 	}
 	mux.HandleFunc(GitHubAuthorizePath, s.handleGitHubAuthorize)
 	mux.HandleFunc(GitHubTokenPath, s.handleGitHubToken)
+	mux.HandleFunc(GitHubDevicePath, s.handleGitHubDevice)
+}
+
+// handleGitHubDevice is GitHub's device authorization endpoint (RFC 8628
+// §3.1): the OP's, at GitHub's path. The device code is then polled for at
+// GitHub's token endpoint. GitHub needs no scope; the library does.
+func (s *Server) handleGitHubDevice(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+	if err := r.ParseForm(); err != nil {
+		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "unreadable form")
+		return
+	}
+	form := cloneValues(r.PostForm)
+	if strings.TrimSpace(form.Get("scope")) == "" {
+		form.Set("scope", offlineAccess)
+	}
+	r2 := r.Clone(r.Context())
+	r2.URL.Path = issuerPath + "/connect/deviceauthorization"
+	r2.URL.RawPath = ""
+	body := form.Encode()
+	r2.Body = io.NopCloser(strings.NewReader(body))
+	r2.ContentLength = int64(len(body))
+	r2.PostForm, r2.Form = nil, nil
+	s.op.ServeHTTP(w, r2)
 }
 
 // handleGitHubAuthorize runs the OP's authorize endpoint in-process, marked

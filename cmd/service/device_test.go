@@ -78,6 +78,30 @@ func TestSignInDevice(t *testing.T) {
 	}
 }
 
+// TestGitHubDeviceSignIn: the GitHub kind's fixed device endpoint
+// (/login/device/code) against the GitHub-like demo; the code is polled for
+// at GitHub's token endpoint.
+func TestGitHubDeviceSignIn(t *testing.T) {
+	h := newHarnessWith(t, demo.Options{Like: demo.LikeGitHub, DeviceInterval: time.Second})
+	spec := AccountSpec{Name: "gh", Kind: auth.KindGitHub, URL: h.srv.URL(), ClientID: demo.ClientID}
+	if err := h.svc.AddAccount(context.Background(), spec); err != nil {
+		t.Fatal(err)
+	}
+	if snap := h.snapshot("gh"); !snap.DeviceSignIn {
+		t.Fatal("the GitHub account does not offer device sign-in")
+	}
+	u := &deviceUser{t: t, allow: true}
+	if err := h.svc.SignInDevice(context.Background(), "gh", u.show); err != nil {
+		t.Fatalf("SignInDevice: %v", err)
+	}
+	if n, err := u.wait(); n != 1 || err != nil {
+		t.Fatalf("codes shown %d, browser: %v", n, err)
+	}
+	if snap := h.snapshot("gh"); snap.State != StateValid || snap.RefreshExpiry.IsZero() {
+		t.Errorf("after device sign-in: %+v", snap)
+	}
+}
+
 // SPEC §2: "automatically when the browser cannot be opened and discovery
 // has a device_authorization_endpoint".
 func TestSignInFallsBackToDevice(t *testing.T) {
