@@ -154,6 +154,7 @@ func commands() []command {
 		{"logout", "NAME", "revoke and delete the account's tokens", cmdLogout},
 		{"remove", "NAME", "sign out and delete the account", cmdRemove},
 		{"pat", "add|list|show|copy|remove|check ...", "manage reference tokens (PAT/SAT)", cmdPAT},
+		{"exec", "NAME [--env VAR | --env VAR=NAME ...] -- COMMAND [ARGS...]", "run COMMAND with a valid access token in its environment", cmdExec},
 		{"agent", "", "run the agent in the foreground: renewer, tray, local API (SPEC §13)", cmdAgent},
 		{"demo", "[--no-gui] [--addr 127.0.0.1:8765]", "start the embedded demo provider with demo accounts", cmdDemo},
 		{"version", "", "print the version", cmdVersion},
@@ -180,7 +181,7 @@ func usage(w io.Writer) {
 		fmt.Fprintf(tw, "  %s %s\t%s\n", c.name, c.args, c.help)
 	}
 	tw.Flush()
-	fmt.Fprintln(w, "\nExit codes: 0 ok, 1 failure, 2 usage error, 3 sign-in required, 130 interrupted (Ctrl-C).")
+	fmt.Fprintln(w, "\nExit codes: 0 ok, 1 failure, 2 usage error, 3 sign-in required, 130 interrupted (Ctrl-C).\nexec: COMMAND's exit status (128+N when signal N killed it); 126 COMMAND not executable, 127 not found.")
 }
 
 // run is main without the process: it returns the exit code.
@@ -215,9 +216,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			if err == nil && changesConfig[commandKey(args)] {
 				e.changed(ctx)
 			}
-			if err != nil && ctx.Err() != nil {
+			var child *statusError
+			if err != nil && ctx.Err() != nil && !errors.As(err, &child) {
 				// Ctrl-C: the sign-in (the agent's too) was canceled;
-				// nothing half-done is left behind.
+				// nothing half-done is left behind. (exec's COMMAND
+				// got the signal too, and its status is ours.)
 				fmt.Fprintln(stderr, "tokenkeeper: interrupted")
 				return exitInterrupted
 			}
@@ -236,6 +239,13 @@ func exitCode(stderr io.Writer, err error) int {
 	if errors.Is(err, flag.ErrHelp) {
 		return exitUsage
 	}
+	var se *statusError
+	if errors.As(err, &se) {
+		if se.err != nil {
+			fmt.Fprintf(stderr, "tokenkeeper: %v\n", se.err)
+		}
+		return se.code
+	}
 	fmt.Fprintf(stderr, "tokenkeeper: %v\n", err)
 	var ue *usageError
 	switch {
@@ -251,12 +261,25 @@ func exitCode(stderr io.Writer, err error) int {
 // ("add NAME --url X" and "add --url X NAME" both work) and checks the
 // positional count.
 func parse(fs *flag.FlagSet, args []string, positional ...string) ([]string, error) {
+	pos, err := parseAny(fs, args, strings.Join(positional, " "))
+	if err != nil {
+		return nil, err
+	}
+	if len(pos) != len(positional) {
+		return nil, usagef("%s: expected %s, got %d argument(s)", fs.Name(), strings.Join(positional, " "), len(pos))
+	}
+	return pos, nil
+}
+
+// parseAny is parse for a command that checks its positional arguments
+// itself; synopsis is what --help shows after the command's name.
+func parseAny(fs *flag.FlagSet, args []string, synopsis string) ([]string, error) {
 	fs.SetOutput(io.Discard)
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				return nil, usagef("usage: tokenkeeper %s %s", fs.Name(), strings.Join(positional, " "))
+				return nil, helpText(fs, synopsis)
 			}
 			return nil, usagef("%s: %v", fs.Name(), err)
 		}
@@ -267,10 +290,18 @@ func parse(fs *flag.FlagSet, args []string, positional ...string) ([]string, err
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
-	if len(pos) != len(positional) {
-		return nil, usagef("%s: expected %s, got %d argument(s)", fs.Name(), strings.Join(positional, " "), len(pos))
-	}
 	return pos, nil
+}
+
+// helpText is a command's --help: its synopsis and its flags (exit 2, as
+// for every usage error).
+func helpText(fs *flag.FlagSet, synopsis string) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "usage: tokenkeeper %s %s\n", fs.Name(), synopsis)
+	fs.SetOutput(&b)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+	return &usageError{msg: strings.TrimRight(b.String(), "\n")}
 }
 
 // multiFlag collects repeated key=value flags.

@@ -110,6 +110,10 @@ func (c *Client) Close() error {
 	return nil
 }
 
+// Socket is the path of the agent's socket, as TOKENKEEPER_AGENT names it
+// for `tokenkeeper exec`'s child.
+func (c *Client) Socket() string { return c.socket }
+
 // Agent describes the agent, as it answered at Dial.
 func (c *Client) Agent() AgentInfo { return c.info }
 
