@@ -22,8 +22,9 @@ type commonAddFlags struct {
 	params                                           multiFlag
 }
 
-func cmdAdd(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("add", flag.ContinueOnError)
+// addFlags defines add's flags: those every kind takes, and each kind's
+// own fields once (which kind uses which is checked after parsing).
+func addFlags(fs *flag.FlagSet) (commonAddFlags, map[string]*string) {
 	c := commonAddFlags{
 		kind:         fs.String("provider", "", "provider kind: "+auth.KindNames()),
 		clientID:     fs.String("client-id", "", "client ID"),
@@ -38,8 +39,6 @@ func cmdAdd(ctx context.Context, e *env, args []string) error {
 		params:       multiFlag{},
 	}
 	fs.Var(c.params, "param", "extra authorization parameter key=value (repeatable)")
-	// The kinds' own fields, each flag once: which kind uses which is
-	// checked after parsing.
 	kindFlags := map[string]*string{}
 	for _, ks := range auth.Kinds() {
 		for _, f := range ks.Fields {
@@ -48,6 +47,12 @@ func cmdAdd(ctx context.Context, e *env, args []string) error {
 			}
 		}
 	}
+	return c, kindFlags
+}
+
+func cmdAdd(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("add", flag.ContinueOnError)
+	c, kindFlags := addFlags(fs)
 	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args); err == flag.ErrHelp || slices.Contains(args, "--help") || slices.Contains(args, "-h") {
 		// --help after --provider describes that kind (flag stops at -h,

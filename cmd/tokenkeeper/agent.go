@@ -45,9 +45,13 @@ func (e *AgentRunningError) Error() string {
 // cmdAgent runs the agent in the foreground (SPEC §13): the renewer, the
 // local API and the resume watcher, until SIGINT/SIGTERM or an API quit,
 // then waits for in-flight refreshes and exits 0.
+func agentFlags(fs *flag.FlagSet) (noTray *bool) {
+	return fs.Bool("no-tray", false, "show no tray icon even when a tray host exists")
+}
+
 func cmdAgent(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("agent", flag.ContinueOnError)
-	noTray := fs.Bool("no-tray", false, "show no tray icon even when a tray host exists")
+	noTray := agentFlags(fs)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}

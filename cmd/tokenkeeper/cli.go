@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -141,23 +142,45 @@ func (e *env) target(cmd, arg string, args []string) (*service.Service, string, 
 type command struct {
 	name, args, help string
 	run              func(ctx context.Context, e *env, args []string) error
+	// flags defines the command's flags on a flag set, as run does, for
+	// completion to list them (nil: none).
+	flags func(*flag.FlagSet)
+	// operand lists what the command's one operand may be, for completion
+	// (nil: it takes none, or nothing to offer).
+	operand func(*storage.Config) []string
+	// values lists what some flags' values may be, for completion.
+	values map[string]func(*storage.Config) []string
+	subs   []command // pat's subcommands
+	hidden bool      // not in usage or completion
+}
+
+// defines turns a command's flag-defining function into command.flags.
+func defines[T any](f func(*flag.FlagSet) T) func(*flag.FlagSet) {
+	return func(fs *flag.FlagSet) { f(fs) }
 }
 
 func commands() []command {
 	return []command{
-		{"add", "NAME --provider KIND --client-id ID [flags]", "add an account (add --provider KIND --help: that kind's flags)", cmdAdd},
-		{"login", "NAME [--no-browser | --device]", "sign in through the system browser, or with a code on another device", cmdLogin},
-		{"token", "NAME [--min-valid 60s] [--format raw|header|json|exec-credential]", "print a valid access token", cmdToken},
-		{"refresh", "NAME", "refresh the access token now", cmdRefresh},
-		{"list", "[--json]", "list accounts and reference tokens (no secrets)", cmdList},
-		{"status", "[--json]", "same as list", cmdList},
-		{"logout", "NAME", "revoke and delete the account's tokens", cmdLogout},
-		{"remove", "NAME", "sign out and delete the account", cmdRemove},
-		{"pat", "add|list|show|copy|remove|check ...", "manage reference tokens (PAT/SAT)", cmdPAT},
-		{"exec", "NAME [--env VAR | --env VAR=NAME ...] -- COMMAND [ARGS...]", "run COMMAND with a valid access token in its environment", cmdExec},
-		{"agent", "", "run the agent in the foreground: renewer, tray, local API (SPEC §13)", cmdAgent},
-		{"demo", "[--no-gui] [--addr 127.0.0.1:8765]", "start the embedded demo provider with demo accounts", cmdDemo},
-		{"version", "", "print the version", cmdVersion},
+		{name: "add", args: "NAME --provider KIND --client-id ID [flags]", help: "add an account (add --provider KIND --help: that kind's flags)", run: cmdAdd,
+			flags: func(fs *flag.FlagSet) { addFlags(fs) }, values: map[string]func(*storage.Config) []string{
+				"provider": words(kindNames()...), "client-auth": words(string(auth.AuthNone), string(auth.AuthPost), string(auth.AuthBasic)),
+				"redirect-host": words("127.0.0.1", "localhost")}},
+		{name: "login", args: "NAME [--no-browser | --device]", help: "sign in through the system browser, or with a code on another device", run: cmdLogin, flags: defines(loginFlags), operand: accountNames},
+		{name: "token", args: "NAME [--min-valid 60s] [--format raw|header|json|exec-credential]", help: "print a valid access token", run: cmdToken,
+			flags: defines(tokenFlags), operand: accountNames, values: map[string]func(*storage.Config) []string{"format": words(tokenFormats...)}},
+		{name: "refresh", args: "NAME", help: "refresh the access token now", run: cmdRefresh, operand: accountNames},
+		{name: "list", args: "[--json]", help: "list accounts and reference tokens (no secrets)", run: cmdList, flags: defines(listFlags)},
+		{name: "status", args: "[--json]", help: "same as list", run: cmdList, flags: defines(listFlags)},
+		{name: "logout", args: "NAME", help: "revoke and delete the account's tokens", run: cmdLogout, operand: accountNames},
+		{name: "remove", args: "NAME", help: "sign out and delete the account", run: cmdRemove, operand: accountNames},
+		{name: "pat", args: "add|list|show|copy|remove|check ...", help: "manage reference tokens (PAT/SAT)", run: cmdPAT, subs: patCommands()},
+		{name: "exec", args: "NAME [--env VAR | --env VAR=NAME ...] -- COMMAND [ARGS...]", help: "run COMMAND with a valid access token in its environment", run: cmdExec,
+			flags: defines(execFlags), operand: accountNames},
+		{name: "agent", help: "run the agent in the foreground: renewer, tray, local API (SPEC §13)", run: cmdAgent, flags: defines(agentFlags)},
+		{name: "demo", args: "[--no-gui] [--addr 127.0.0.1:8765]", help: "start the embedded demo provider with demo accounts", run: cmdDemo, flags: defines(demoFlags)},
+		{name: "completion", args: "bash|zsh|fish", help: "print a shell completion script", run: cmdCompletion, operand: words(shells...)},
+		{name: "version", help: "print the version", run: cmdVersion},
+		{name: completeCommand, run: cmdComplete, hidden: true},
 	}
 }
 
@@ -178,7 +201,9 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: tokenkeeper [COMMAND] [ARGS]\n\nWithout a command, opens the window (tokenkeeper-window, which starts the agent if none runs).\n\nCommands:")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, c := range commands() {
-		fmt.Fprintf(tw, "  %s %s\t%s\n", c.name, c.args, c.help)
+		if !c.hidden {
+			fmt.Fprintf(tw, "  %s %s\t%s\n", c.name, c.args, c.help)
+		}
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "\nExit codes: 0 ok, 1 failure, 2 usage error, 3 sign-in required, 130 interrupted (Ctrl-C).\nexec: COMMAND's exit status (128+N when signal N killed it); 126 COMMAND not executable, 127 not found.")
@@ -326,10 +351,20 @@ func inputAsUsage(err error) error {
 	return err
 }
 
+// loginOpts are login's flags.
+type loginOpts struct{ noBrowser, device *bool }
+
+func loginFlags(fs *flag.FlagSet) loginOpts {
+	return loginOpts{
+		noBrowser: fs.Bool("no-browser", false, "print the sign-in URL instead of opening a browser"),
+		device:    fs.Bool("device", false, "sign in with a code confirmed on another device (RFC 8628)"),
+	}
+}
+
 func cmdLogin(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("login", flag.ContinueOnError)
-	noBrowser := fs.Bool("no-browser", false, "print the sign-in URL instead of opening a browser")
-	device := fs.Bool("device", false, "sign in with a code confirmed on another device (RFC 8628)")
+	o := loginFlags(fs)
+	noBrowser, device := o.noBrowser, o.device
 	pos, err := parse(fs, args, "NAME")
 	if err != nil {
 		return err
@@ -391,17 +426,31 @@ func signedIn(e *env, name string, st service.Status) {
 	}
 }
 
+// tokenFormats are token's --format values.
+var tokenFormats = []string{"raw", "header", "json", "exec-credential"}
+
+// tokenOpts are token's flags.
+type tokenOpts struct {
+	minValid *time.Duration
+	format   *string
+}
+
+func tokenFlags(fs *flag.FlagSet) tokenOpts {
+	return tokenOpts{
+		minValid: fs.Duration("min-valid", service.DefaultMinValid, "refresh first if the token expires within this"),
+		format:   fs.String("format", "raw", "raw, header, json or exec-credential"),
+	}
+}
+
 func cmdToken(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
-	minValid := fs.Duration("min-valid", service.DefaultMinValid, "refresh first if the token expires within this")
-	format := fs.String("format", "raw", "raw, header, json or exec-credential")
+	o := tokenFlags(fs)
+	minValid, format := o.minValid, o.format
 	pos, err := parse(fs, args, "NAME")
 	if err != nil {
 		return err
 	}
-	switch *format {
-	case "raw", "header", "json", "exec-credential":
-	default:
+	if !slices.Contains(tokenFormats, *format) {
 		return usagef("token: --format %q: want raw, header, json or exec-credential", *format)
 	}
 	if *minValid < 0 {
@@ -544,9 +593,13 @@ func timePtr(t time.Time) *time.Time {
 	return &t
 }
 
+func listFlags(fs *flag.FlagSet) (asJSON *bool) {
+	return fs.Bool("json", false, "print JSON")
+}
+
 func cmdList(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("list", flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "print JSON")
+	asJSON := listFlags(fs)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}

@@ -107,10 +107,23 @@ func (d *demoProvider) usedBy(st service.Status) bool {
 // The provider runs in the agent, found or started here, so it lives on
 // with renewal after the window closes. With --no-gui it runs in this
 // process until interrupted (a headless machine, the benchmarks).
+// demoOpts are demo's flags.
+type demoOpts struct {
+	noGUI *bool
+	addr  *string
+}
+
+func demoFlags(fs *flag.FlagSet) demoOpts {
+	return demoOpts{
+		noGUI: fs.Bool("no-gui", false, "only run the demo provider, in this process (until Ctrl-C)"),
+		addr:  fs.String("addr", demoAddr(), "loopback address for the demo provider (with the window: $TOKENKEEPER_DEMO_ADDR, which the agent reads)"),
+	}
+}
+
 func cmdDemo(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	noGUI := fs.Bool("no-gui", false, "only run the demo provider, in this process (until Ctrl-C)")
-	addr := fs.String("addr", demoAddr(), "loopback address for the demo provider (with the window: $TOKENKEEPER_DEMO_ADDR, which the agent reads)")
+	o := demoFlags(fs)
+	noGUI, addr := o.noGUI, o.addr
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tokenkeeper/tokenkeeper/auth"
 	"github.com/tokenkeeper/tokenkeeper/cmd/service"
+	"github.com/tokenkeeper/tokenkeeper/storage"
 )
 
 // cmdPAT manages reference tokens (SPEC §6).
@@ -19,13 +20,24 @@ func cmdPAT(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
 		return usagef("pat: expected add, list, show, copy, remove or check")
 	}
-	sub := map[string]func(context.Context, *env, []string) error{
-		"add": patAdd, "list": patList, "show": patShow, "copy": patShow, "remove": patRemove, "check": patCheck,
-	}[args[0]]
-	if sub == nil {
-		return usagef("pat: unknown subcommand %q (want add, list, show, copy, remove or check)", args[0])
+	for _, c := range patCommands() {
+		if c.name == args[0] {
+			return c.run(ctx, e, args[1:])
+		}
 	}
-	return sub(ctx, e, args[1:])
+	return usagef("pat: unknown subcommand %q (want add, list, show, copy, remove or check)", args[0])
+}
+
+func patCommands() []command {
+	return []command{
+		{name: "add", run: patAdd, flags: defines(patAddFlags), values: map[string]func(*storage.Config) []string{
+			"kind": words("pat", "sat"), "account": accountNames}},
+		{name: "list", run: patList, flags: defines(listFlags)},
+		{name: "show", run: patShow, operand: tokenLabels},
+		{name: "copy", run: patShow, operand: tokenLabels},
+		{name: "remove", run: patRemove, operand: tokenLabels},
+		{name: "check", run: patCheck, operand: tokenLabels},
+	}
 }
 
 // parseExpiry reads --expires: a date (end of that day, local time) or
@@ -41,12 +53,22 @@ func parseExpiry(v string) (time.Time, error) {
 	return d.Add(24*time.Hour - time.Second), nil
 }
 
+// patAddOpts are pat add's flags.
+type patAddOpts struct{ kind, account, expires, note *string }
+
+func patAddFlags(fs *flag.FlagSet) patAddOpts {
+	return patAddOpts{
+		kind:    fs.String("kind", "pat", "pat (personal) or sat (service)"),
+		account: fs.String("account", "", "the account/instance the token belongs to"),
+		expires: fs.String("expires", "never", "expiry date YYYY-MM-DD, or never"),
+		note:    fs.String("note", "", "free-form note"),
+	}
+}
+
 func patAdd(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("pat add", flag.ContinueOnError)
-	kind := fs.String("kind", "pat", "pat (personal) or sat (service)")
-	account := fs.String("account", "", "the account/instance the token belongs to")
-	expires := fs.String("expires", "never", "expiry date YYYY-MM-DD, or never")
-	note := fs.String("note", "", "free-form note")
+	o := patAddFlags(fs)
+	kind, account, expires, note := o.kind, o.account, o.expires, o.note
 	pos, err := parse(fs, args, "LABEL")
 	if err != nil {
 		return err
@@ -76,7 +98,7 @@ func patAdd(ctx context.Context, e *env, args []string) error {
 
 func patList(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("pat list", flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "print JSON")
+	asJSON := listFlags(fs)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
