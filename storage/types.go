@@ -78,6 +78,9 @@ type Account struct {
 	// CAFile is an absolute path to a PEM bundle trusted, besides the
 	// system roots, by this account's provider requests only.
 	CAFile string `json:"ca_file,omitempty"`
+	// GitHost is the "HOST[/PATH]" git asks this account's tokens for
+	// (tokenkeeper git-credential); "" = none.
+	GitHost string `json:"git_host,omitempty"`
 
 	Session Session `json:"session"`
 }

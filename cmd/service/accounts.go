@@ -66,6 +66,9 @@ func (s *Service) prepare(ctx context.Context, spec AccountSpec) (storage.Accoun
 	if a.Browser, err = checkBrowser(spec.Browser); err != nil {
 		return a, err
 	}
+	if a.GitHost, err = ParseGitHost(spec.GitHost); err != nil {
+		return a, err
+	}
 	// Before discovery, which must already trust the account's CA.
 	if a.CAFile, err = s.checkCAFile(spec.CAFile); err != nil {
 		return a, err

@@ -36,6 +36,9 @@ type AccountSpec struct {
 	// provider requests trust besides the system roots (a provider behind
 	// a private CA). Stored absolute. "" = the system roots only.
 	CAFile string
+	// GitHost binds the account to a git host, "HOST[/PATH]", for
+	// `tokenkeeper git-credential` (ParseGitHost). "" = none.
+	GitHost string
 }
 
 // SetInput stores v as the value of a kind's field f: the CLI's flags and

@@ -16,7 +16,7 @@ import (
 // commonAddFlags are the add flags every provider kind takes.
 type commonAddFlags struct {
 	kind, clientID, scopes, clientAuth, redirectHost *string
-	browser, caFile                                  *string
+	browser, caFile, gitHost                         *string
 	secretStdin, noOffline                           *bool
 	redirectPort                                     *int
 	params                                           multiFlag
@@ -36,6 +36,7 @@ func addFlags(fs *flag.FlagSet) (commonAddFlags, map[string]*string) {
 		redirectPort: fs.Int("redirect-port", 0, "fixed loopback redirect port (default: any free port)"),
 		browser:      fs.String("browser", "", "browser command for this account's sign-in, e.g. 'firefox -P work' (no shell; the URL replaces %s or is appended)"),
 		caFile:       fs.String("ca-file", "", "PEM bundle of CA certificates this account's provider requests trust besides the system roots"),
+		gitHost:      fs.String("git-host", "", "HOST[/PATH] whose git remotes this account's tokens are for (tokenkeeper git-credential)"),
 		params:       multiFlag{},
 	}
 	fs.Var(c.params, "param", "extra authorization parameter key=value (repeatable)")
@@ -73,7 +74,7 @@ func cmdAdd(ctx context.Context, e *env, args []string) error {
 	spec := service.AccountSpec{
 		Name: pos[0], Kind: ks.Kind, ClientID: *c.clientID, AuthStyle: auth.AuthStyle(*c.clientAuth),
 		NoOfflineAccess: *c.noOffline, RedirectHost: *c.redirectHost, RedirectPort: *c.redirectPort,
-		Browser: *c.browser, CAFile: *c.caFile,
+		Browser: *c.browser, CAFile: *c.caFile, GitHost: *c.gitHost,
 	}
 	if *c.scopes != "" {
 		spec.Scopes = strings.Fields(*c.scopes)

@@ -176,6 +176,8 @@ func commands() []command {
 		{name: "pat", args: "add|list|show|copy|remove|check ...", help: "manage reference tokens (PAT/SAT)", run: cmdPAT, subs: patCommands()},
 		{name: "exec", args: "NAME [--env VAR | --env VAR=NAME ...] -- COMMAND [ARGS...]", help: "run COMMAND with a valid access token in its environment", run: cmdExec,
 			flags: defines(execFlags), operand: accountNames},
+		{name: "git-credential", args: "get|store|erase", help: "git's credential helper: tokens for the account bound to the host", run: cmdGitCredential,
+			operand: words("get", "store", "erase")},
 		{name: "agent", help: "run the agent in the foreground: renewer, tray, local API (SPEC §13)", run: cmdAgent, flags: defines(agentFlags)},
 		{name: "demo", args: "[--no-gui] [--addr 127.0.0.1:8765]", help: "start the embedded demo provider with demo accounts", run: cmdDemo, flags: defines(demoFlags)},
 		{name: "completion", args: "bash|zsh|fish", help: "print a shell completion script", run: cmdCompletion, operand: words(shells...)},
@@ -187,11 +189,11 @@ func commands() []command {
 // changesConfig names the commands (with pat's subcommand) that change
 // accounts or tokens on the direct path; a running agent is told after
 // they succeed. Read-only ones (list, token, pat list/show/check) are not.
-var changesConfig = map[string]bool{"add": true, "refresh": true, "logout": true, "remove": true, "pat add": true, "pat remove": true}
+var changesConfig = map[string]bool{"add": true, "refresh": true, "logout": true, "remove": true, "pat add": true, "pat remove": true, "git-credential erase": true}
 
 // commandKey is args' command as changesConfig names it.
 func commandKey(args []string) string {
-	if args[0] == "pat" && len(args) > 1 {
+	if (args[0] == "pat" || args[0] == "git-credential") && len(args) > 1 {
 		return "pat " + args[1]
 	}
 	return args[0]

@@ -22,7 +22,7 @@ func TestComplete(t *testing.T) {
 		words []string
 		want  []string
 	}{
-		{[]string{""}, []string{"add", "login", "token", "refresh", "list", "status", "logout", "remove", "pat", "exec", "agent", "demo", "completion", "version", "help"}},
+		{[]string{""}, []string{"add", "login", "token", "refresh", "list", "status", "logout", "remove", "pat", "exec", "git-credential", "agent", "demo", "completion", "version", "help"}},
 		{[]string{"lo"}, []string{"login", "logout"}},
 		{[]string{"__comp"}, nil}, // hidden
 		{[]string{"token", ""}, []string{"prod", "test", "probe"}},
@@ -47,6 +47,8 @@ func TestComplete(t *testing.T) {
 		{[]string{"add", "x", "--provider", "git"}, []string{"github", "gitlab"}},
 		{[]string{"add", "--client-s"}, []string{"--client-secret-stdin"}},
 		{[]string{"completion", ""}, []string{"bash", "zsh", "fish"}},
+		{[]string{"git-credential", ""}, []string{"get", "store", "erase"}},
+		{[]string{"add", "x", "--git"}, []string{"--git-host"}},
 		{[]string{"version", ""}, nil},
 		{[]string{"nonsense", ""}, nil},
 	}

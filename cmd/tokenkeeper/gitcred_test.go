@@ -1,0 +1,252 @@
+package main
+
+import (
+	"net/http"
+	"net/http/cgi"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tokenkeeper/tokenkeeper/auth/demo"
+	"github.com/tokenkeeper/tokenkeeper/storage"
+)
+
+// gitServer is git's smart HTTP (git http-backend, run as CGI) behind
+// HTTP Basic authentication that takes a password only when the demo
+// provider's userinfo accepts it as an access token, and never one the
+// test marked rejected.
+type gitServer struct {
+	t        *testing.T
+	userinfo string // the provider's userinfo endpoint
+	backend  http.Handler
+	url      string
+
+	mu       sync.Mutex
+	seen     []string // passwords presented, in order
+	users    []string
+	rejected map[string]bool
+}
+
+func startGitServer(t *testing.T, srv *demo.Server) *gitServer {
+	t.Helper()
+	git, err := exec.LookPath("git")
+	if err != nil {
+		t.Skip("git not installed")
+	}
+	out, err := exec.Command(git, "--exec-path").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	backend := filepath.Join(strings.TrimSpace(string(out)), "git-http-backend")
+	if _, err := os.Stat(backend); err != nil {
+		t.Skipf("no git http-backend: %v", err)
+	}
+	root := t.TempDir()
+	work := filepath.Join(t.TempDir(), "work")
+	for _, args := range [][]string{
+		{"init", "-q", "-b", "main", work},
+		{"-C", work, "-c", "user.name=T", "-c", "user.email=t@example.invalid", "commit", "-q", "--allow-empty", "-m", "first"},
+		{"clone", "-q", "--bare", work, filepath.Join(root, "team", "proj.git")},
+		{"clone", "-q", "--bare", work, filepath.Join(root, "misc", "other.git")},
+	} {
+		if out, err := exec.Command(git, args...).CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	g := &gitServer{t: t, userinfo: srv.Issuer() + "/connect/userinfo", rejected: map[string]bool{}}
+	g.backend = &cgi.Handler{Path: backend, Root: "/", Env: []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"}}
+	hs := httptest.NewServer(g)
+	t.Cleanup(hs.Close)
+	g.url = hs.URL
+	return g
+}
+
+func (g *gitServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	user, pass, ok := r.BasicAuth()
+	if ok {
+		g.mu.Lock()
+		g.seen = append(g.seen, pass)
+		g.users = append(g.users, user)
+		rejected := g.rejected[pass]
+		g.mu.Unlock()
+		if !rejected && g.accepted(pass) {
+			g.backend.ServeHTTP(w, r)
+			return
+		}
+	}
+	w.Header().Set("WWW-Authenticate", `Basic realm="git"`)
+	http.Error(w, "authentication required", http.StatusUnauthorized)
+}
+
+func (g *gitServer) accepted(token string) bool {
+	req, _ := http.NewRequest("GET", g.userinfo, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// last is the last password and user name presented ("" for none).
+func (g *gitServer) last() (pass, user string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.seen) == 0 {
+		return "", ""
+	}
+	return g.seen[len(g.seen)-1], g.users[len(g.users)-1]
+}
+
+func (g *gitServer) reject(token string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.rejected[token] = true
+}
+
+// clone runs the real git with tokenkeeper as its only credential helper,
+// configured as the README says, and reports whether the clone worked.
+func (c *cli) clone(g *gitServer, repo string, useHTTPPath bool) (bool, string) {
+	c.t.Helper()
+	dest := filepath.Join(c.t.TempDir(), "clone")
+	cmd := exec.Command("git",
+		"-c", "credential.helper=", // none of the machine's helpers
+		"-c", "credential."+g.url+".helper=!tokenkeeper git-credential",
+		"-c", "credential.useHttpPath="+map[bool]string{true: "true", false: "false"}[useHTTPPath],
+		"clone", "-q", g.url+"/"+repo, dest)
+	cmd.Env = append(append([]string{}, c.env...),
+		"PATH="+binDir+string(os.PathListSeparator)+os.Getenv("PATH"),
+		"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL="+os.DevNull, "GIT_TERMINAL_PROMPT=0", "GIT_ASKPASS=", "SSH_ASKPASS=")
+	out, err := cmd.CombinedOutput()
+	c.mu.Lock()
+	c.seen.Write(out)
+	c.mu.Unlock()
+	return err == nil, string(out)
+}
+
+func TestCLIGitCredential(t *testing.T) {
+	srv := startDemo(t)
+	g := startGitServer(t, srv)
+	c := newCLI(t)
+	host := strings.TrimPrefix(g.url, "http://")
+	c.ok("add", "team", "--provider", "erpnet", "--url", srv.URL(), "--client-id", demo.ClientID, "--git-host", host+"/team/")
+	c.ok("add", "all", "--provider", "erpnet", "--url", srv.URL(), "--client-id", demo.ClientID, "--git-host", host)
+	c.login("team")
+	c.login("all")
+	if r := c.run("", "add", "x", "--provider", "erpnet", "--url", srv.URL(), "--client-id", demo.ClientID, "--git-host", "ssh://h/x"); r.code != exitUsage || !strings.Contains(r.stderr, "git host") {
+		t.Errorf("add --git-host ssh://…: exit %d %q, want a usage error naming the git host", r.code, r.stderr)
+	}
+
+	// The account bound to the longest path prefix answers, with its
+	// stored token and the provider kind's git user name.
+	team, _ := c.session("team")
+	all, _ := c.session("all")
+	for _, tc := range []struct {
+		repo    string
+		path    bool
+		account string
+		want    string
+	}{
+		{"team/proj.git", true, "team", team},
+		{"misc/other.git", true, "all", all},
+		{"team/proj.git", false, "all", all}, // git sends no path: the bare host's account
+	} {
+		ok, out := c.clone(g, tc.repo, tc.path)
+		pass, user := g.last()
+		if !ok || pass != tc.want || user != "oauth2" {
+			t.Errorf("clone %s (useHttpPath %v): ok %v, user %q, the %s token: %v\n%s", tc.repo, tc.path, ok, user, tc.account, pass == tc.want, out)
+		}
+	}
+
+	// A stale token is refreshed before git gets it.
+	c.expireStored("team")
+	n := srv.RefreshCount()
+	if ok, out := c.clone(g, "team/proj.git", true); !ok || srv.RefreshCount() != n+1 {
+		t.Fatalf("clone with an expired token: ok %v, %d refreshes\n%s", ok, srv.RefreshCount()-n, out)
+	}
+	fresh, _ := c.session("team")
+	if pass, _ := g.last(); pass != fresh || fresh == team {
+		t.Error("git was not given the refreshed token")
+	}
+
+	// The server rejects a token before its expiry: git says erase, the
+	// token is marked stale (nothing deleted), the next clone gets a new one.
+	g.reject(fresh)
+	if ok, _ := c.clone(g, "team/proj.git", true); ok {
+		t.Fatal("clone with a rejected token worked")
+	}
+	a := c.account("team")
+	if !a.Session.SignedIn || a.Session.AccessExpiry.After(time.Now()) {
+		t.Errorf("after erase: signed in %v, access expiry %v; want signed in with the token stale", a.Session.SignedIn, a.Session.AccessExpiry)
+	}
+	if ok, out := c.clone(g, "team/proj.git", true); !ok {
+		t.Fatalf("clone after erase: %s", out)
+	}
+	if pass, _ := g.last(); pass == fresh {
+		t.Error("after erase git was given the rejected token again")
+	}
+	// Erasing a password that is not the account's (another helper's)
+	// leaves its token alone.
+	cur, _ := c.session("team")
+	if r := c.run("protocol=http\nhost="+host+"\npath=team/proj.git\nusername=oauth2\npassword=not-ours\n\n", "git-credential", "erase"); r.code != 0 || r.stdout != "" {
+		t.Errorf("erase of another password: exit %d %q", r.code, r.stdout)
+	}
+	if c.account("team").Session.AccessExpiry.Before(time.Now()) {
+		t.Error("erasing another password made the account's token stale")
+	}
+
+	// Through the agent: the same answer, the token from its memory.
+	c.startAgent()
+	if ok, out := c.clone(g, "team/proj.git", true); !ok {
+		t.Errorf("clone through the agent: %s", out)
+	} else if pass, _ := g.last(); pass != cur {
+		t.Error("through the agent git got another token than the account's")
+	}
+
+	// No answer, exit 0 (git asks its next helper): unknown host, plain
+	// http off this machine, store. Nothing on stdout, nothing on stderr.
+	c.ok("add", "public", "--provider", "erpnet", "--url", srv.URL(), "--client-id", demo.ClientID, "--git-host", "git.example.com")
+	for _, tc := range []struct{ op, in string }{
+		{"get", "protocol=https\nhost=unknown.example.com\n\n"},
+		{"get", "protocol=http\nhost=git.example.com\n\n"},
+		{"get", "protocol=ssh\nhost=git.example.com\n"},
+		{"get", ""},
+		{"store", "protocol=http\nhost=" + host + "\nusername=oauth2\npassword=x\n\n"},
+		{"erase", "protocol=https\nhost=unknown.example.com\n\n"},
+	} {
+		if r := c.run(tc.in, "git-credential", tc.op); r.code != 0 || r.stdout != "" || r.stderr != "" {
+			t.Errorf("git-credential %s <<< %q: exit %d, stdout %q, stderr %q", tc.op, tc.in, r.code, r.stdout, r.stderr)
+		}
+	}
+	if r := c.run("", "git-credential", "fill"); r.code != exitUsage {
+		t.Errorf("git-credential fill: exit %d, want %d", r.code, exitUsage)
+	}
+
+	for _, s := range []string{team, all, fresh, cur} {
+		if strings.Contains(c.seen.String(), s) {
+			t.Error("a token leaked into tokenkeeper's or git's output")
+		}
+	}
+}
+
+// account reads name's record from c's config file.
+func (c *cli) account(name string) storage.Account {
+	c.t.Helper()
+	cfg, err := storage.Open(c.dir).Load()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	for _, a := range cfg.Accounts {
+		if a.Name == name {
+			return a
+		}
+	}
+	c.t.Fatalf("no account %q", name)
+	return storage.Account{}
+}
