@@ -351,6 +351,7 @@ func (s *Service) statusLocked() Status {
 			ClientID: a.ClientID,
 			Browser:  a.Browser,
 			CAFile:   a.CAFile,
+			GitHost:  a.GitHost,
 			// Cleaned again here: a config written before display strings
 			// were cleaned at sign-in may still hold terminal escapes.
 			User:          auth.CleanDisplay(a.Session.User),

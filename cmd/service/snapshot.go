@@ -83,6 +83,7 @@ type Snapshot struct {
 	ClientID  string
 	Browser   string // the account's own browser command; "" = the system's
 	CAFile    string // the account's CA bundle (absolute path); "" = system roots only
+	GitHost   string // "HOST[/PATH]" git-credential answers for; "" = none
 	User      string // signed-in user's display name
 	Scope     string
 	AutoRenew bool

@@ -577,6 +577,7 @@ type accountJSON struct {
 	LastRenewal   *time.Time `json:"last_renewal,omitempty"`
 	Browser       string     `json:"browser,omitempty"`
 	CAFile        string     `json:"ca_file,omitempty"`
+	GitHost       string     `json:"git_host,omitempty"`
 }
 
 type tokenJSON struct {
@@ -617,7 +618,7 @@ func cmdList(ctx context.Context, e *env, args []string) error {
 				Name: a.Name, Provider: a.Kind, URL: a.URL, User: a.User, State: a.State.String(),
 				Error: a.LastError, AutoRenew: a.AutoRenew, AccessExpiry: timePtr(a.AccessExpiry),
 				RefreshExpiry: timePtr(a.RefreshExpiry), LastRenewal: timePtr(a.LastRenewal),
-				Browser: a.Browser, CAFile: a.CAFile,
+				Browser: a.Browser, CAFile: a.CAFile, GitHost: a.GitHost,
 			})
 		}
 		for _, t := range st.Tokens {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
@@ -141,6 +142,11 @@ func TestCLIGitCredential(t *testing.T) {
 	c.login("all")
 	if r := c.run("", "add", "x", "--provider", "erpnet", "--url", srv.URL(), "--client-id", demo.ClientID, "--git-host", "ssh://h/x"); r.code != exitUsage || !strings.Contains(r.stderr, "git host") {
 		t.Errorf("add --git-host ssh://…: exit %d %q, want a usage error naming the git host", r.code, r.stderr)
+	}
+
+	var list listJSON
+	if err := json.Unmarshal([]byte(c.ok("list", "--json").stdout), &list); err != nil || list.Accounts[0].GitHost != host+"/team" {
+		t.Errorf("list --json: git_host %+v (%v), want %s/team, normalized", list.Accounts, err, host)
 	}
 
 	// The account bound to the longest path prefix answers, with its

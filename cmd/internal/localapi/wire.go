@@ -150,6 +150,7 @@ type accountSpec struct {
 	RedirectPort    int               `json:"redirect_port,omitempty"`
 	Browser         string            `json:"browser,omitempty"`
 	CAFile          string            `json:"ca_file,omitempty"`
+	GitHost         string            `json:"git_host,omitempty"`
 }
 
 func specToWire(s service.AccountSpec) accountSpec {
@@ -158,7 +159,7 @@ func specToWire(s service.AccountSpec) accountSpec {
 		ClientID: s.ClientID, ClientSecret: s.ClientSecret.Reveal(), AuthStyle: s.AuthStyle,
 		Scopes: s.Scopes, NoOfflineAccess: s.NoOfflineAccess, Params: s.Params,
 		RedirectHost: s.RedirectHost, RedirectPort: s.RedirectPort,
-		Browser: s.Browser, CAFile: s.CAFile,
+		Browser: s.Browser, CAFile: s.CAFile, GitHost: s.GitHost,
 	}
 }
 
@@ -168,7 +169,7 @@ func (w accountSpec) spec() service.AccountSpec {
 		ClientID: w.ClientID, ClientSecret: auth.Secret(w.ClientSecret), AuthStyle: w.AuthStyle,
 		Scopes: w.Scopes, NoOfflineAccess: w.NoOfflineAccess, Params: w.Params,
 		RedirectHost: w.RedirectHost, RedirectPort: w.RedirectPort,
-		Browser: w.Browser, CAFile: w.CAFile,
+		Browser: w.Browser, CAFile: w.CAFile, GitHost: w.GitHost,
 	}
 }
 

@@ -17,7 +17,7 @@ func TestAccountSpecOnTheWire(t *testing.T) {
 		TokenURL: "https://idp.example/token", ClientID: "c", ClientSecret: "s", AuthStyle: auth.AuthPost,
 		Scopes: []string{"openid"}, NoOfflineAccess: true, Params: map[string]string{"prompt": "consent"},
 		RedirectHost: "localhost", RedirectPort: 8400,
-		Browser: `firefox -P "work profile"`, CAFile: "/etc/corp/ca.pem",
+		Browser: `firefox -P "work profile"`, CAFile: "/etc/corp/ca.pem", GitHost: "gitlab.example.com/group",
 	}
 	v := reflect.ValueOf(in)
 	for i := range v.NumField() {
