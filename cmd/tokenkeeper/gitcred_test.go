@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/cgi"
@@ -237,6 +238,35 @@ func TestCLIGitCredential(t *testing.T) {
 	for _, s := range []string{team, all, fresh, cur} {
 		if strings.Contains(c.seen.String(), s) {
 			t.Error("a token leaked into tokenkeeper's or git's output")
+		}
+	}
+}
+
+// TestCLIGitCredentialUsername: the user name is the provider kind's
+// (auth.KindSpec.GitUsername), here GitHub's, against the GitHub-like demo;
+// one in the remote's URL wins.
+func TestCLIGitCredentialUsername(t *testing.T) {
+	gh, err := demo.Start(context.Background(), demo.Options{Like: demo.LikeGitHub})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { gh.Close() })
+	c := newCLI(t)
+	c.ok("add", "gh", "--provider", "github", "--url", gh.URL(), "--client-id", demo.ClientID, "--git-host", "github.example.com")
+	c.login("gh")
+	access, _ := c.session("gh")
+	for in, want := range map[string]string{
+		"protocol=https\nhost=github.example.com\npath=o/r.git\n\n":                "username=x-access-token\npassword=" + access + "\n",
+		"url=https://me@github.example.com/o/r.git\n\n":                            "username=me\npassword=" + access + "\n",
+		"protocol=https\nhost=GitHub.example.com\nwwwauth[]=Basic realm=\"x\"\n\n": "username=x-access-token\npassword=" + access + "\n",
+	} {
+		cmd := exec.Command(binary, "git-credential", "get")
+		cmd.Env, cmd.Stdin = c.env, strings.NewReader(in)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil || !strings.HasPrefix(string(out), want) || stderr.Len() > 0 {
+			t.Errorf("get <<< %q: %v, stderr %q; the answer does not start with the user name and the account's token", in, err, stderr.String())
 		}
 	}
 }
