@@ -33,6 +33,7 @@ const (
 	FieldRedirectPort Field = "redirect_port"
 	FieldBrowser      Field = "browser"
 	FieldCAFile       Field = "ca_file"
+	FieldGitHost      Field = "git_host"
 	// FieldParam is a field whose value is sent as an authorization
 	// parameter (FieldSpec.Param), such as Auth0's audience.
 	FieldParam Field = "param"

@@ -31,7 +31,7 @@ type addAccountForm struct {
 	name, clientID, secret      *widget.Entry
 	scopes, params              *widget.Entry
 	redirectPort                *widget.Entry
-	browser, caFile             *widget.Entry
+	browser, caFile, gitHost    *widget.Entry
 	kindEntries                 map[string]*widget.Entry // by fieldID, across the kinds seen
 	offline                     *widget.Check
 	refreshNote, notes          *widget.Label
@@ -83,6 +83,7 @@ func (u *UI) newAddAccountForm() *addAccountForm {
 	f.redirectPort = newEntry("any free port")
 	f.browser = newEntry("e.g. firefox -P work")
 	f.caFile = newEntry("/path/to/ca.pem")
+	f.gitHost = newEntry("e.g. gitlab.example.com or github.com/myorg")
 
 	f.form = widget.NewForm()
 	f.advancedForm = widget.NewForm()
@@ -197,7 +198,8 @@ func (f *addAccountForm) setKind(k auth.KindSpec) {
 		item("Redirect host", f.redirectHost, "loopback only (RFC 8252)"),
 		item("Redirect port", f.redirectPort, "blank: any free port"),
 		item("Browser", f.browser, "blank: the system browser; no shell, the URL replaces %s or is appended"),
-		item("CA file", f.caFile, "PEM; trusted besides the system roots, for this account only"))
+		item("CA file", f.caFile, "PEM; trusted besides the system roots, for this account only"),
+		item("Git host", f.gitHost, "git-credential answers git for HOST[/PATH] with this account's token"))
 	f.advancedForm = widget.NewForm(adv...)
 	f.advanced.Items[0].Detail = f.advancedForm
 	f.advanced.Refresh()
@@ -259,6 +261,7 @@ func (f *addAccountForm) spec() (service.AccountSpec, error) {
 	}
 	s.NoOfflineAccess = f.kind.OfflineAccess && !f.offline.Checked
 	s.Browser, s.CAFile = strings.TrimSpace(f.browser.Text), strings.TrimSpace(f.caFile.Text)
+	s.GitHost = strings.TrimSpace(f.gitHost.Text)
 	if sc := strings.Fields(f.scopes.Text); len(sc) > 0 {
 		s.Scopes = sc
 	}
@@ -330,6 +333,8 @@ func (f *addAccountForm) fieldEntry(ie *auth.InputError) (*widget.Entry, bool) {
 		return f.browser, true
 	case auth.FieldCAFile:
 		return f.caFile, true
+	case auth.FieldGitHost:
+		return f.gitHost, true
 	case auth.FieldRedirectHost, auth.FieldClientAuth:
 		return nil, true
 	}
@@ -337,7 +342,7 @@ func (f *addAccountForm) fieldEntry(ie *auth.InputError) (*widget.Entry, bool) {
 }
 
 func (f *addAccountForm) allEntries() []*widget.Entry {
-	es := []*widget.Entry{f.name, f.clientID, f.secret, f.scopes, f.params, f.redirectPort, f.browser, f.caFile}
+	es := []*widget.Entry{f.name, f.clientID, f.secret, f.scopes, f.params, f.redirectPort, f.browser, f.caFile, f.gitHost}
 	for _, e := range f.kindEntries {
 		es = append(es, e)
 	}

@@ -90,6 +90,7 @@ func (u *UI) newDetailsView(d service.Details) *detailsView {
 	add("Client ID", s.ClientID)
 	add("Browser", orDefault(s.Browser, "the system browser"))
 	add("CA file", orDefault(s.CAFile, "none (the system's roots)"))
+	add("Git host", orDefault(s.GitHost, "none (tokenkeeper git-credential answers no host)"))
 	add("User", orUnknown(s.User))
 	add("State", stateText)
 	if s.LastError != "" {

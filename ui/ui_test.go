@@ -130,21 +130,21 @@ func TestAddAccountShowsFieldsPerKind(t *testing.T) {
 		scopes   string
 	}{
 		{auth.KindERPNet, "Name, Instance URL, Client ID, Client secret, Scopes",
-			"Extra parameters, Redirect host, Redirect port, Browser, CA file", "openid profile offline_access DomainApi"},
+			"Extra parameters, Redirect host, Redirect port, Browser, CA file, Git host", "openid profile offline_access DomainApi"},
 		{auth.KindOIDC, "Name, Issuer URL, Client ID, Client secret, Scopes",
-			"Extra parameters, Redirect host, Redirect port, Browser, CA file", "openid profile offline_access"},
+			"Extra parameters, Redirect host, Redirect port, Browser, CA file, Git host", "openid profile offline_access"},
 		{auth.KindTokenIDP, "Name, Base URL, Client ID, Client secret, Scopes",
-			"Authorization URL, Token URL, Extra parameters, Redirect host, Redirect port, Browser, CA file", "openid profile offline_access"},
+			"Authorization URL, Token URL, Extra parameters, Redirect host, Redirect port, Browser, CA file, Git host", "openid profile offline_access"},
 		{auth.KindOAuth2, "Name, Authorization URL, Token URL, Client ID, Client secret, Scopes",
-			"Extra parameters, Redirect host, Redirect port, Browser, CA file", ""},
+			"Extra parameters, Redirect host, Redirect port, Browser, CA file, Git host", ""},
 		{auth.KindEntra, "Name, Tenant, Client ID, Client secret, Scopes",
-			"Extra parameters, Redirect host, Redirect port, Browser, CA file", "openid profile offline_access"},
+			"Extra parameters, Redirect host, Redirect port, Browser, CA file, Git host", "openid profile offline_access"},
 		{auth.KindGoogle, "Name, Client ID, Client secret, Scopes",
-			"Extra parameters, Redirect host, Redirect port, Browser, CA file", "openid profile email"},
+			"Extra parameters, Redirect host, Redirect port, Browser, CA file, Git host", "openid profile email"},
 		{auth.KindGitHub, "Name, Client ID, Client secret, Scopes",
-			"GitHub URL, Extra parameters, Redirect host, Redirect port, Browser, CA file", ""},
+			"GitHub URL, Extra parameters, Redirect host, Redirect port, Browser, CA file, Git host", ""},
 		{auth.KindAuth0, "Name, Domain, Audience, Client ID, Client secret, Scopes",
-			"Extra parameters, Redirect host, Redirect port, Browser, CA file", "openid profile offline_access"},
+			"Extra parameters, Redirect host, Redirect port, Browser, CA file, Git host", "openid profile offline_access"},
 	}
 	for _, tt := range tests {
 		f.kindSelect.SetSelected(KindLabel(tt.kind))
@@ -806,6 +806,7 @@ func TestAddAccountPresetFields(t *testing.T) {
 	test.Type(f.clientID, "tk")
 	test.Type(f.browser, "firefox -P work")
 	test.Type(f.caFile, "/etc/corp-ca.pem")
+	test.Type(f.gitHost, "gitlab.corp.example/team")
 	h.svc.validateErr = &auth.InputError{Field: "CA file", Key: auth.FieldCAFile, Value: "/etc/corp-ca.pem", Msg: "holds no certificate"}
 	test.Tap(f.addBtn)
 	if !f.caFile.AlwaysShowValidationError || !f.advanced.Items[0].Open {
@@ -813,8 +814,8 @@ func TestAddAccountPresetFields(t *testing.T) {
 	}
 	h.svc.validateErr = nil
 	test.Tap(f.addBtn)
-	if got := h.svc.added[len(h.svc.added)-1]; got.Browser != "firefox -P work" || got.CAFile != "/etc/corp-ca.pem" {
-		t.Errorf("added spec browser %q, CA file %q", got.Browser, got.CAFile)
+	if got := h.svc.added[len(h.svc.added)-1]; got.Browser != "firefox -P work" || got.CAFile != "/etc/corp-ca.pem" || got.GitHost != "gitlab.corp.example/team" {
+		t.Errorf("added spec browser %q, CA file %q, git host %q", got.Browser, got.CAFile, got.GitHost)
 	}
 
 	f = h.ui.newAddAccountForm()

@@ -10,10 +10,6 @@ import (
 	"github.com/tokenkeeper/tokenkeeper/storage"
 )
 
-// fieldGitHost keys git-host input errors, as auth's Field constants key
-// the other fields.
-const fieldGitHost auth.Field = "git_host"
-
 // ParseGitHost checks and normalizes the git host an account answers git
 // for: "HOST[:PORT][/PATH]" (an https:// in front is dropped), the host
 // lower-cased, the path without surrounding slashes or a final ".git".
@@ -24,7 +20,7 @@ func ParseGitHost(v string) (string, error) {
 		return "", nil
 	}
 	bad := func(msg string) error {
-		return &auth.InputError{Field: "git host", Key: fieldGitHost, Msg: fmt.Sprintf("%q: %s", v, msg)}
+		return &auth.InputError{Field: "git host", Key: auth.FieldGitHost, Msg: fmt.Sprintf("%q: %s", v, msg)}
 	}
 	rest := strings.TrimPrefix(v, "https://")
 	if strings.Contains(rest, "://") {

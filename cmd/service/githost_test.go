@@ -25,7 +25,7 @@ func TestParseGitHost(t *testing.T) {
 	for _, bad := range []string{"ssh://git@host/x", "user@host", "host/x?y=1", "host#frag", "/just/a/path", "http://host"} {
 		_, err := ParseGitHost(bad)
 		var ie *auth.InputError
-		if !errors.As(err, &ie) || ie.Key != fieldGitHost {
+		if !errors.As(err, &ie) || ie.Key != auth.FieldGitHost {
 			t.Errorf("ParseGitHost(%q) = %v, want an InputError for the git host", bad, err)
 		}
 	}
