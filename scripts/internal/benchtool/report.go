@@ -26,6 +26,9 @@ const (
 	fileIdleStorm  = "idle-offline.json" // the agent, 1,000 expired accounts, provider down
 	fileRefresh    = "refresh.json"      // hyperfine: tokenkeeper refresh, benchtool oauth2-refresh
 	fileStart      = "start.json"        // hyperfine: tokenkeeper version, benchtool nop
+	fileExec       = "exec.json"         // hyperfine: tokenkeeper exec -- true, tokenkeeper token (agent)
+	fileGitCred    = "gitcred.json"      // hyperfine: tokenkeeper git-credential get, gh auth git-credential get
+	fileComplete   = "complete.json"     // hyperfine: tokenkeeper __complete, gh __complete
 	fileGoService  = "go-service.txt"    // go test -bench: TokenCached, Refresh, BareOAuth2Refresh
 	fileGoAuth     = "go-auth.txt"       // go test -bench: auth dialect vs bare x/oauth2 (canned server)
 	fileGoSched    = "go-scheduler.txt"  // go test -bench: scheduler
@@ -172,6 +175,30 @@ func cmdReport(_ context.Context, args []string, stdout, _ io.Writer) error {
 		}
 	} else {
 		missing = append(missing, fileToken)
+	}
+	for _, p := range []struct {
+		file, ours, peer, what, target string
+	}{
+		{fileExec, "tokenkeeper exec", "tokenkeeper token", "`tokenkeeper exec NAME -- true`, agent running", "info"},
+		{fileGitCred, "tokenkeeper git-credential", "gh auth git-credential", "`tokenkeeper git-credential get` (request on stdin through sh), agent running", "≤ gh"},
+		{fileComplete, "tokenkeeper __complete", "gh __complete", "completion of `tokenkeeper token <TAB>` (`__complete`, config file only)", "≤ gh"},
+	} {
+		rs, err := readHyperfine(*dir, p.file)
+		if err != nil {
+			missing = append(missing, p.file)
+			continue
+		}
+		a, ok1 := find(rs, p.ours)
+		b, ok2 := find(rs, p.peer)
+		if !ok1 || !ok2 {
+			continue
+		}
+		v := "info"
+		if p.target != "info" {
+			v = verdict(a.Median <= b.Median)
+		}
+		add(row{fmt.Sprintf("%s: median wall, %d runs", p.what, len(a.Times)), ms(a.Median),
+			"`" + b.Command + "`: " + ms(b.Median), fmt.Sprintf("%.2f×", a.Median/b.Median), p.target, v})
 	}
 	if gb, _, err := readGoBench(*dir, fileGoLocalAPI); err == nil {
 		if v := gb["BenchmarkClientToken"]["ns/op"]; len(v) > 0 {
