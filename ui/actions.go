@@ -163,7 +163,7 @@ func (u *UI) signIn(name string) {
 			fyne.Do(func() { u.showAuthURL(urlBox, msg, authURL) })
 		},
 		Device: func(c auth.DeviceCode) {
-			fyne.Do(func() { u.showDeviceCode(urlBox, msg, c, true) })
+			fyne.Do(func() { u.showDeviceCode(d, urlBox, msg, c, true) })
 		},
 	}
 	u.async(func() {

@@ -21,7 +21,7 @@ import (
 // the code in it, to scan with a phone.
 
 // qrSize is the QR code's edge on screen and in pixels.
-const qrSize = 200
+const qrSize = 160
 
 // deviceMenuItem is the account menu's "Sign in with a code…".
 func (u *UI) deviceMenuItem(name string) *fyne.MenuItem {
@@ -43,7 +43,7 @@ func (u *UI) signInDevice(name string) {
 	d.Resize(fyne.NewSize(500, 0))
 	d.Show()
 	show := func(c auth.DeviceCode) {
-		fyne.Do(func() { u.showDeviceCode(codeBox, msg, c, false) })
+		fyne.Do(func() { u.showDeviceCode(d, codeBox, msg, c, false) })
 	}
 	u.async(func() {
 		err := u.svc.SignInDevice(ctx, name, show)
@@ -59,10 +59,10 @@ func (u *UI) signInDevice(name string) {
 	})
 }
 
-// showDeviceCode fills a sign-in dialog with a device code: the page, the
+// showDeviceCode fills sign-in dialog d with a device code: the page, the
 // code, each with a copy button, and the QR code. fallback says the
 // browser could not be opened, which is why a code is shown.
-func (u *UI) showDeviceCode(box *fyne.Container, msg *widget.Label, c auth.DeviceCode, fallback bool) {
+func (u *UI) showDeviceCode(d dialog.Dialog, box *fyne.Container, msg *widget.Label, c auth.DeviceCode, fallback bool) {
 	text := "On your phone or another computer, open this page and enter the code:"
 	if fallback {
 		text = "No browser could be opened here. " + text
@@ -83,7 +83,10 @@ func (u *UI) showDeviceCode(box *fyne.Container, msg *widget.Label, c auth.Devic
 		u.app.Clipboard().SetContent(c.UserCode)
 		u.flash("Copied the code", flashCopied)
 	})
-	objs := []fyne.CanvasObject{page, code, container.NewHBox(copyPage, copyCode)}
+	objs := []fyne.CanvasObject{
+		container.NewBorder(nil, nil, nil, copyPage, page),
+		container.NewCenter(container.NewHBox(code, copyCode)),
+	}
 	if img := qrImage(deviceQRContent(c)); img != nil {
 		qr := canvas.NewImageFromImage(img)
 		qr.FillMode, qr.ScaleMode = canvas.ImageFillContain, canvas.ImageScalePixels
@@ -95,6 +98,8 @@ func (u *UI) showDeviceCode(box *fyne.Container, msg *widget.Label, c auth.Devic
 	}
 	box.Objects = objs
 	box.Refresh()
+	// A shown dialog keeps its size: grow it to what it now holds.
+	d.Resize(fyne.NewSize(max(500, d.MinSize().Width), d.MinSize().Height))
 }
 
 // deviceQRContent is what the QR code carries: the page with the code in

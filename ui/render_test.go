@@ -64,3 +64,15 @@ func TestRenderEmptyState(t *testing.T) {
 	h := renderHarness(t, service.Status{})
 	test.AssertRendersToImage(t, "empty.png", h.ui.Window().Canvas())
 }
+
+func TestRenderDeviceSignIn(t *testing.T) {
+	st := sampleStatus()
+	st.Accounts[0].DeviceSignIn = true
+	h := renderHarness(t, st)
+	c := sampleDevice
+	h.svc.signInDevice = &c
+	h.svc.duringSignIn = func() {
+		test.AssertRendersToImage(t, "device_sign_in.png", h.ui.Window().Canvas())
+	}
+	h.ui.signInDevice(st.Accounts[0].Name)
+}
