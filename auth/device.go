@@ -160,20 +160,7 @@ func DeviceSignIn(ctx context.Context, p Provider, show func(DeviceCode)) (*Resu
 		// earlier authorization_pending.
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	r := rec.response()
-	if r == nil {
-		if err == nil {
-			err = errors.New("no response")
-		}
-		return nil, fmt.Errorf("%s: %w", op, err)
-	}
-	if err := asRedirect(op, r, ""); err != nil {
-		return nil, err
-	}
-	if r.ReadErr != nil {
-		return nil, fmt.Errorf("%s: reading response: %w", op, r.ReadErr)
-	}
-	tok, err := parseStandardResponse(op, r, now(p), []string{deviceCode, p.Client.Secret.Reveal()})
+	tok, err := judgeStandard(op, p, rec, err, deviceCode)
 	if pe, ok := errors.AsType[*ProviderError](err); ok {
 		switch pe.Code {
 		case "access_denied":

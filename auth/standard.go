@@ -128,6 +128,14 @@ func (t acceptJSON) RoundTrip(r *http.Request) (*http.Response, error) {
 // response is bad, fills in the old refresh token when none was returned,
 // and puts the raw body into RetrieveError.Error().
 func (d *standard) result(op string, rec *recorder, err error, secrets ...string) (*Token, error) {
+	return judgeStandard(op, d.p, rec, err, secrets...)
+}
+
+// judgeStandard judges a recorded standard-dialect token response (code
+// exchange, refresh, device polling): the request's own error, a refused
+// redirect, an unreadable body, else the response as RFC 6749 §5 reads.
+// secrets and the client secret are cut out of any provider text.
+func judgeStandard(op string, p Provider, rec *recorder, err error, secrets ...string) (*Token, error) {
 	r := rec.response()
 	if r == nil {
 		if err == nil {
@@ -141,7 +149,7 @@ func (d *standard) result(op string, rec *recorder, err error, secrets ...string
 	if r.ReadErr != nil {
 		return nil, fmt.Errorf("%s: reading response: %w", op, r.ReadErr)
 	}
-	return parseStandardResponse(op, r, now(d.p), append(secrets, d.p.Client.Secret.Reveal()))
+	return parseStandardResponse(op, r, now(p), append(secrets, p.Client.Secret.Reveal()))
 }
 
 // parseStandardResponse turns an RFC 6749 §5.1/§5.2 response into a Token

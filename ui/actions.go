@@ -166,8 +166,14 @@ func (u *UI) signIn(name string) {
 			fyne.Do(func() { u.showDeviceCode(d, urlBox, msg, c, true) })
 		},
 	}
+	u.runSignIn(name, d, cancel, func() error { return u.svc.SignInWith(ctx, name, prompts) })
+}
+
+// runSignIn runs a sign-in off the UI goroutine behind its progress
+// dialog d, then closes d and says how it ended.
+func (u *UI) runSignIn(name string, d dialog.Dialog, cancel func(), sign func() error) {
 	u.async(func() {
-		err := u.svc.SignInWith(ctx, name, prompts)
+		err := sign()
 		fyne.Do(func() {
 			d.Hide()
 			cancel()

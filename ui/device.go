@@ -45,18 +45,7 @@ func (u *UI) signInDevice(name string) {
 	show := func(c auth.DeviceCode) {
 		fyne.Do(func() { u.showDeviceCode(d, codeBox, msg, c, false) })
 	}
-	u.async(func() {
-		err := u.svc.SignInDevice(ctx, name, show)
-		fyne.Do(func() {
-			d.Hide()
-			cancel()
-			if err != nil {
-				u.showError("signing in to "+name, err)
-				return
-			}
-			u.flash("Signed in to "+name, flashCopied)
-		})
-	})
+	u.runSignIn(name, d, cancel, func() error { return u.svc.SignInDevice(ctx, name, show) })
 }
 
 // showDeviceCode fills sign-in dialog d with a device code: the page, the
