@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	stdlog "log"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -46,15 +47,7 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tokenkeeper-window: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	// Libraries that log through slog's default (the demo provider's OP
-	// library) stay quiet unless asked; our own logger goes to stderr.
-	level := slog.LevelWarn
-	if os.Getenv("TOKENKEEPER_DEBUG") != "" {
-		level = slog.LevelDebug
-	} else {
-		slog.SetDefault(slog.New(slog.DiscardHandler))
-	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	log := setupLogging(stderr, os.Getenv("TOKENKEEPER_DEBUG") != "")
 	if !*hidden && (runtime.GOOS == "linux" || runtime.GOOS == "freebsd") && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
 		// GLFW would panic; the command line needs no display.
 		fmt.Fprintln(stderr, "tokenkeeper-window: no display (DISPLAY and WAYLAND_DISPLAY are unset); the command line (tokenkeeper token, list, login …) works without one")
@@ -65,4 +58,20 @@ func run(args []string, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// setupLogging returns the window's logger, writing to stderr. Libraries
+// that log through slog's default stay quiet unless debug is set; the log
+// package's output, where Fyne reports its own errors ("failed to
+// initialise GLFW"), still reaches stderr: slog.SetDefault would send it
+// to the discarding handler too.
+func setupLogging(stderr io.Writer, debug bool) *slog.Logger {
+	level := slog.LevelWarn
+	if debug {
+		level = slog.LevelDebug
+	} else {
+		slog.SetDefault(slog.New(slog.DiscardHandler))
+		stdlog.SetOutput(stderr)
+	}
+	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 }
