@@ -44,10 +44,12 @@ func (u *UI) accountMenu(s service.Snapshot) *fyne.Menu {
 	auto.Checked = s.AutoRenew
 	details := fyne.NewMenuItem("Details…", func() { u.showDetails(s.Name) })
 	details.Icon = theme.InfoIcon()
+	edit := fyne.NewMenuItem("Edit…", func() { u.editAccount(s.Name) })
+	edit.Icon = theme.DocumentCreateIcon()
 	remove := fyne.NewMenuItem("Remove…", func() { u.confirmRemove(s.Name) })
 	remove.Icon = theme.DeleteIcon()
 	return fyne.NewMenu("", append(items, signOut, auto,
-		fyne.NewMenuItemSeparator(), details,
+		fyne.NewMenuItemSeparator(), details, edit,
 		fyne.NewMenuItemSeparator(), remove)...)
 }
 

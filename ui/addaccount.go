@@ -351,11 +351,7 @@ func (f *addAccountForm) allEntries() []*widget.Entry {
 
 func (f *addAccountForm) clearErrors() {
 	for _, e := range f.allEntries() {
-		if e.AlwaysShowValidationError {
-			e.SetValidationError(nil)
-			e.AlwaysShowValidationError = false
-			e.Refresh()
-		}
+		unmark(e)
 	}
 	f.errLabel.SetText("")
 	f.errLabel.Hide()
@@ -377,9 +373,22 @@ func (f *addAccountForm) showError(err error) {
 		f.advanced.Open(0)
 	}
 	if e != nil {
-		e.AlwaysShowValidationError = true
-		e.SetValidationError(errors.New(ie.Msg))
+		mark(e, ie.Msg)
 		f.u.win.Canvas().Focus(e)
+	}
+}
+
+// mark shows msg as e's validation error until unmark.
+func mark(e *widget.Entry, msg string) {
+	e.AlwaysShowValidationError = true
+	e.SetValidationError(errors.New(msg))
+}
+
+func unmark(e *widget.Entry) {
+	if e.AlwaysShowValidationError {
+		e.SetValidationError(nil)
+		e.AlwaysShowValidationError = false
+		e.Refresh()
 	}
 }
 

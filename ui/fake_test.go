@@ -25,6 +25,8 @@ type fakeService struct {
 
 	validateErr error
 	added       []service.AccountSpec
+	updateErr   error
+	updates     []service.AccountUpdate
 	tokens      map[string]auth.Secret
 	details     service.Details
 	signInURL   string // SignIn calls showURL with it when set
@@ -109,6 +111,17 @@ func (f *fakeService) AddAccount(_ context.Context, spec service.AccountSpec) er
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.added = append(f.added, spec)
+	return nil
+}
+
+func (f *fakeService) UpdateAccount(_ context.Context, name string, u service.AccountUpdate) error {
+	f.record("update " + name)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.updateErr != nil {
+		return f.updateErr
+	}
+	f.updates = append(f.updates, u)
 	return nil
 }
 

@@ -41,6 +41,9 @@ type Service interface {
 	// *auth.InputError.
 	ValidateAccount(ctx context.Context, spec service.AccountSpec) error
 	AddAccount(ctx context.Context, spec service.AccountSpec) error
+	// UpdateAccount changes an account's client settings, keeping its
+	// session; a field's problem is an *auth.InputError.
+	UpdateAccount(ctx context.Context, name string, u service.AccountUpdate) error
 	// SignIn blocks until done or ctx is cancelled; showURL is called when
 	// the browser cannot be opened.
 	SignIn(ctx context.Context, name string, showURL func(authURL string)) error

@@ -80,14 +80,8 @@ func (s *Service) prepare(ctx context.Context, spec AccountSpec) (storage.Accoun
 	if a.Scopes == nil {
 		a.Scopes = slices.Clone(ks.Scopes)
 	}
-	switch a.RedirectHost {
-	case "", "127.0.0.1", "localhost", "[::1]", "::1":
-	default:
-		// RFC 8252 §7.3/§8.3: native apps redirect to the loopback interface only.
-		return a, &auth.InputError{Field: "redirect host", Key: auth.FieldRedirectHost, Msg: fmt.Sprintf("%q: must be 127.0.0.1, [::1] or localhost", a.RedirectHost)}
-	}
-	if a.RedirectPort < 0 || a.RedirectPort > 65535 {
-		return a, &auth.InputError{Field: "redirect port", Key: auth.FieldRedirectPort, Msg: fmt.Sprintf("%d: must be 0 (any free port) to 65535", a.RedirectPort)}
+	if err := checkRedirect(a.RedirectHost, a.RedirectPort); err != nil {
+		return a, err
 	}
 	ep, err := ks.Resolve(ctx, hc, in)
 	if err != nil {
@@ -128,6 +122,20 @@ func (s *Service) prepare(ctx context.Context, spec AccountSpec) (storage.Accoun
 	}
 	a.AuthStyle = string(style)
 	return a, nil
+}
+
+// checkRedirect validates an account's loopback redirect host and port.
+func checkRedirect(host string, port int) error {
+	switch host {
+	case "", "127.0.0.1", "localhost", "[::1]", "::1":
+	default:
+		// RFC 8252 §7.3/§8.3: native apps redirect to the loopback interface only.
+		return &auth.InputError{Field: "redirect host", Key: auth.FieldRedirectHost, Msg: fmt.Sprintf("%q: must be 127.0.0.1, [::1] or localhost", host)}
+	}
+	if port < 0 || port > 65535 {
+		return &auth.InputError{Field: "redirect port", Key: auth.FieldRedirectPort, Msg: fmt.Sprintf("%d: must be 0 (any free port) to 65535", port)}
+	}
+	return nil
 }
 
 // kindInputs reads the kind's fields from spec, applying defaults; a

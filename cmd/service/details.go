@@ -24,7 +24,7 @@ func (s *Service) Details(ctx context.Context, name string) (Details, error) {
 	}
 	d.Scopes = strings.Fields(d.Snapshot.Scope)
 	if a, err := s.account(name); err == nil {
-		d.Notes = a.Notes
+		d.Notes, d.Settings = a.Notes, clientSettings(&a)
 	}
 	if d.Snapshot.State == StateSignedOut || d.Snapshot.State == StateSignInRequired {
 		return d, nil

@@ -102,6 +102,8 @@ type Details struct {
 	// Notes are what was learned about the provider when the account was
 	// added (storage.Account.Notes).
 	Notes []string
+	// Settings are the account's client settings as stored.
+	Settings ClientSettings
 }
 
 // Settings are the user's preferences as the service applies them.

@@ -101,6 +101,10 @@ func (l *agentLink) AddAccount(ctx context.Context, spec service.AccountSpec) er
 	return l.client().AddAccount(ctx, spec)
 }
 
+func (l *agentLink) UpdateAccount(ctx context.Context, name string, u service.AccountUpdate) error {
+	return l.client().UpdateAccount(ctx, name, u)
+}
+
 func (l *agentLink) SignIn(ctx context.Context, name string, showURL func(authURL string)) error {
 	return l.client().SignIn(ctx, name, showURL)
 }

@@ -173,6 +173,9 @@ func commands() []command {
 		{name: "status", args: "[--json]", help: "same as list", run: cmdList, flags: defines(listFlags)},
 		{name: "logout", args: "NAME", help: "revoke and delete the account's tokens", run: cmdLogout, operand: accountNames},
 		{name: "remove", args: "NAME", help: "sign out and delete the account", run: cmdRemove, operand: accountNames},
+		{name: "set", args: "NAME [--browser CMD] [--ca-file PATH] [--git-host HOST[/PATH]] [--scopes S] [flags]", help: "change an account's client settings, keeping its session ('' clears one)", run: cmdSet,
+			flags: defines(setFlags), operand: accountNames, values: map[string]func(*storage.Config) []string{
+				"redirect-host": words("127.0.0.1", "localhost")}},
 		{name: "pat", args: "add|list|show|copy|remove|check ...", help: "manage reference tokens (PAT/SAT)", run: cmdPAT, subs: patCommands()},
 		{name: "exec", args: "NAME [--env VAR | --env VAR=NAME ...] -- COMMAND [ARGS...]", help: "run COMMAND with a valid access token in its environment", run: cmdExec,
 			flags: defines(execFlags), operand: accountNames},
@@ -189,7 +192,7 @@ func commands() []command {
 // changesConfig names the commands (with pat's subcommand) that change
 // accounts or tokens on the direct path; a running agent is told after
 // they succeed. Read-only ones (list, token, pat list/show/check) are not.
-var changesConfig = map[string]bool{"add": true, "refresh": true, "logout": true, "remove": true, "pat add": true, "pat remove": true, "git-credential erase": true}
+var changesConfig = map[string]bool{"add": true, "set": true, "refresh": true, "logout": true, "remove": true, "pat add": true, "pat remove": true, "git-credential erase": true}
 
 // commandKey is args' command as changesConfig names it.
 func commandKey(args []string) string {

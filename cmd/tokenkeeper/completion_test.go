@@ -22,7 +22,7 @@ func TestComplete(t *testing.T) {
 		words []string
 		want  []string
 	}{
-		{[]string{""}, []string{"add", "login", "token", "refresh", "list", "status", "logout", "remove", "pat", "exec", "git-credential", "agent", "demo", "completion", "version", "help"}},
+		{[]string{""}, []string{"add", "login", "token", "refresh", "list", "status", "logout", "remove", "set", "pat", "exec", "git-credential", "agent", "demo", "completion", "version", "help"}},
 		{[]string{"lo"}, []string{"login", "logout"}},
 		{[]string{"__comp"}, nil}, // hidden
 		{[]string{"token", ""}, []string{"prod", "test", "probe"}},
@@ -49,6 +49,9 @@ func TestComplete(t *testing.T) {
 		{[]string{"completion", ""}, []string{"bash", "zsh", "fish"}},
 		{[]string{"git-credential", ""}, []string{"get", "store", "erase"}},
 		{[]string{"add", "x", "--git"}, []string{"--git-host"}},
+		{[]string{"set", "t"}, []string{"test"}},
+		{[]string{"set", "test", "--ca"}, []string{"--ca-file"}},
+		{[]string{"set", "test", "--redirect-host", "l"}, []string{"localhost"}},
 		{[]string{"version", ""}, nil},
 		{[]string{"nonsense", ""}, nil},
 	}

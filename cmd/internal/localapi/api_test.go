@@ -313,3 +313,31 @@ func TestNoSecretOnTheWire(t *testing.T) {
 		}
 	}
 }
+
+// TestUpdateAccountThroughAgent: an update sent to the agent changes the
+// account there, keeping its session, and a refused one comes back as the
+// field's InputError.
+func TestUpdateAccountThroughAgent(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	c := e.client
+	e.addAndSignIn("a")
+	host, empty := "Git.Example.com/team", ""
+	if err := c.UpdateAccount(ctx, "a", service.AccountUpdate{GitHost: &host, Scopes: &[]string{"openid"}, Browser: &empty}); err != nil {
+		t.Fatalf("UpdateAccount: %v", err)
+	}
+	st := waitStatus(t, c, "a's git host", func(st service.Status) bool { a, _ := account(st, "a"); return a.GitHost == "git.example.com/team" })
+	if a, _ := account(st, "a"); a.State != service.StateValid {
+		t.Errorf("after the update a is %v, want valid", a.State)
+	}
+	d, err := c.Details(ctx, "a")
+	if err != nil || strings.Join(d.Settings.Scopes, " ") != "openid" || d.Settings.GitHost != "git.example.com/team" {
+		t.Errorf("Details after the update: %v, settings %+v", err, d.Settings)
+	}
+	bad := "/nonexistent/ca.pem"
+	err = c.UpdateAccount(ctx, "a", service.AccountUpdate{CAFile: &bad})
+	if ie, ok := errors.AsType[*auth.InputError](err); !ok || ie.Key != auth.FieldCAFile || ie.Value != bad {
+		t.Errorf("UpdateAccount with a missing CA file = %#v, want the CA file's InputError", err)
+	}
+	wantErr(t, "UpdateAccount of a missing account", c.UpdateAccount(ctx, "nobody", service.AccountUpdate{Browser: &empty}), service.ErrNotFound, `account "nobody": not found`)
+}

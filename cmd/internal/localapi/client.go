@@ -390,6 +390,10 @@ func (c *Client) AddAccount(ctx context.Context, spec service.AccountSpec) error
 	return c.do(ctx, http.MethodPost, "/v1/accounts", specToWire(spec), nil)
 }
 
+func (c *Client) UpdateAccount(ctx context.Context, name string, u service.AccountUpdate) error {
+	return c.do(ctx, http.MethodPatch, "/v1/accounts/"+escape(name), updateToWire(u), nil)
+}
+
 // SignIn runs the sign-in in the agent, or joins the one in progress for
 // name, and waits for it; showURL gets the URL when the agent could not
 // open a browser. If ctx ends first, the agent's flow is canceled.

@@ -33,6 +33,9 @@
 //	                                           "client_secret","auth_style","scopes","no_offline_access","params",
 //	                                           "redirect_host","redirect_port"}
 //	POST   /v1/accounts/validate               same body; validates (with discovery), saves nothing
+//	PATCH  /v1/accounts/{name}                 change client settings, keeping the session: {"browser","ca_file",
+//	                                           "git_host","scopes","no_offline_access","params","redirect_host",
+//	                                           "redirect_port"}; an absent field is kept, "" / [] / {} / 0 clears
 //	DELETE /v1/accounts/{name}                 sign out (revoking) and remove
 //	POST   /v1/accounts/{name}/signin          NDJSON sign-in stream (below); body optional: {"no_browser":true}
 //	                                           (show the URL, open nothing) or {"device":true} (device sign-in)

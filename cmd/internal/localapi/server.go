@@ -24,6 +24,7 @@ type Backend interface {
 	SaveSettings(service.Settings) error
 	ValidateAccount(ctx context.Context, spec service.AccountSpec) error
 	AddAccount(ctx context.Context, spec service.AccountSpec) error
+	UpdateAccount(ctx context.Context, name string, u service.AccountUpdate) error
 	SignIn(ctx context.Context, name string, showURL func(authURL string)) error
 	SignOut(ctx context.Context, name string) error
 	RemoveAccount(ctx context.Context, name string) error
@@ -157,6 +158,7 @@ func NewServer(b Backend, opts ServerOptions) *Server {
 		{"PUT /v1/settings", s.putSettings},
 		{"POST /v1/accounts", s.addAccount},
 		{"POST /v1/accounts/validate", s.validateAccount},
+		{"PATCH /v1/accounts/{name}", s.updateAccount},
 		{"DELETE /v1/accounts/{name}", s.removeAccount},
 		{"POST /v1/accounts/{name}/signin", s.signIn},
 		{"POST /v1/accounts/{name}/signin/cancel", s.cancelSignIn},
@@ -411,6 +413,15 @@ func (s *Server) validateAccount(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.done(w, r, s.b.ValidateAccount(r.Context(), spec.spec()))
+}
+
+func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request) {
+	var body accountUpdate
+	if err := decode(r, &body); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.done(w, r, s.b.UpdateAccount(work(r), r.PathValue("name"), body.update()))
 }
 
 func (s *Server) removeAccount(w http.ResponseWriter, r *http.Request) {

@@ -173,6 +173,37 @@ func (w accountSpec) spec() service.AccountSpec {
 	}
 }
 
+// accountUpdate is service.AccountUpdate on the wire: an absent field is
+// left as it is, a present one (even "", [] or {}) is set.
+type accountUpdate struct {
+	Browser         *string            `json:"browser,omitempty"`
+	CAFile          *string            `json:"ca_file,omitempty"`
+	GitHost         *string            `json:"git_host,omitempty"`
+	Scopes          *[]string          `json:"scopes,omitempty"`
+	NoOfflineAccess *bool              `json:"no_offline_access,omitempty"`
+	Params          *map[string]string `json:"params,omitempty"`
+	RedirectHost    *string            `json:"redirect_host,omitempty"`
+	RedirectPort    *int               `json:"redirect_port,omitempty"`
+}
+
+func updateToWire(u service.AccountUpdate) accountUpdate {
+	w := accountUpdate{Browser: u.Browser, CAFile: u.CAFile, GitHost: u.GitHost, Scopes: u.Scopes,
+		NoOfflineAccess: u.NoOfflineAccess, Params: u.Params, RedirectHost: u.RedirectHost, RedirectPort: u.RedirectPort}
+	// A nil slice or map would go as null, which reads back as absent.
+	if w.Scopes != nil && *w.Scopes == nil {
+		w.Scopes = &[]string{}
+	}
+	if w.Params != nil && *w.Params == nil {
+		w.Params = &map[string]string{}
+	}
+	return w
+}
+
+func (w accountUpdate) update() service.AccountUpdate {
+	return service.AccountUpdate{Browser: w.Browser, CAFile: w.CAFile, GitHost: w.GitHost, Scopes: w.Scopes,
+		NoOfflineAccess: w.NoOfflineAccess, Params: w.Params, RedirectHost: w.RedirectHost, RedirectPort: w.RedirectPort}
+}
+
 // refTokenBody adds and edits a reference token: spec plus the value
 // (empty on edit: keep the stored one).
 type refTokenBody struct {

@@ -37,3 +37,39 @@ func TestAccountSpecOnTheWire(t *testing.T) {
 		t.Errorf("after the wire:\n%+v\nwant\n%+v", out, in)
 	}
 }
+
+// TestAccountUpdateOnTheWire: every field of an update reaches the agent,
+// an absent one stays absent, and an emptied one (clear) stays present.
+func TestAccountUpdateOnTheWire(t *testing.T) {
+	s, on, port := "x", true, 8400
+	full := service.AccountUpdate{
+		Browser: &s, CAFile: new(string), GitHost: &s, Scopes: &[]string{"openid"}, NoOfflineAccess: &on,
+		Params: &map[string]string{"prompt": "consent"}, RedirectHost: &s, RedirectPort: &port,
+	}
+	v := reflect.ValueOf(full)
+	for i := range v.NumField() {
+		if v.Field(i).IsZero() {
+			t.Fatalf("the test leaves AccountUpdate.%s nil: set it", v.Type().Field(i).Name)
+		}
+	}
+	cleared := service.AccountUpdate{Scopes: &[]string{}, Params: &map[string]string{}, RedirectPort: new(int)}
+	for _, in := range []service.AccountUpdate{full, {}, cleared} {
+		b, err := json.Marshal(updateToWire(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var w accountUpdate
+		if err := json.Unmarshal(b, &w); err != nil {
+			t.Fatal(err)
+		}
+		if out := w.update(); !reflect.DeepEqual(out, in) {
+			t.Errorf("after the wire (%s):\n%+v\nwant\n%+v", b, out, in)
+		}
+	}
+	// A nil slice or map behind the pointer still clears.
+	var w accountUpdate
+	b, _ := json.Marshal(updateToWire(service.AccountUpdate{Scopes: new([]string), Params: new(map[string]string)}))
+	if err := json.Unmarshal(b, &w); err != nil || w.Scopes == nil || w.Params == nil {
+		t.Errorf("nil scopes and params went as %s: cleared no longer", b)
+	}
+}
