@@ -509,6 +509,18 @@ func TestLockAccountContextAndIndependence(t *testing.T) {
 		t.Fatalf("lock on another account blocked: %v", err)
 	}
 	unlockOther()
+	// A reference token of the same name is independent too; its own lock
+	// is held like an account's.
+	unlockRef, err := s.LockRefToken(context.Background(), "a/b: weird name")
+	if err != nil {
+		t.Fatalf("lock on a reference token named like a held account blocked: %v", err)
+	}
+	refCtx, refCancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	if _, err := s.LockRefToken(refCtx, "a/b: weird name"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("second LockRefToken on a held label = %v, want it to wait until ctx ends", err)
+	}
+	refCancel()
+	unlockRef()
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

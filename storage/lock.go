@@ -23,6 +23,20 @@ const lockPoll = 15 * time.Millisecond
 // name is safe on any file system. unlock is idempotent. A lock directory
 // or file another user owns or can write gives a *PermissionError.
 func (s *Store) LockAccount(ctx context.Context, name string) (unlock func() error, err error) {
+	return s.lock(ctx, "account", name, name)
+}
+
+// LockRefToken is LockAccount for one reference-token label: two
+// processes adding, renaming or removing it take turns, so a rejected
+// duplicate never overwrites the token the config file names. Its lock
+// files never collide with an account's: labels and account names hold no
+// NUL.
+func (s *Store) LockRefToken(ctx context.Context, label string) (unlock func() error, err error) {
+	return s.lock(ctx, "reference token", label, "reftoken\x00"+label)
+}
+
+// lock takes the lock file for key; what and name describe it in errors.
+func (s *Store) lock(ctx context.Context, what, name, key string) (unlock func() error, err error) {
 	dir := filepath.Join(s.dir, "locks")
 	if err := ensureDir(s.dir); err != nil {
 		return nil, err
@@ -30,7 +44,7 @@ func (s *Store) LockAccount(ctx context.Context, name string) (unlock func() err
 	if err := ensureDir(dir); err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256([]byte(name))
+	sum := sha256.Sum256([]byte(key))
 	path := filepath.Join(dir, hex.EncodeToString(sum[:])[:16]+".lock")
 	if err := checkLockFile(path); err != nil {
 		return nil, err
@@ -38,10 +52,10 @@ func (s *Store) LockAccount(ctx context.Context, name string) (unlock func() err
 	lk := flock.New(path, flock.SetPermissions(filePerm))
 	ok, err := lk.TryLockContext(ctx, lockPoll)
 	if err != nil {
-		return nil, fmt.Errorf("lock account %q: %w", name, err)
+		return nil, fmt.Errorf("lock %s %q: %w", what, name, err)
 	}
 	if !ok { // not reached with a context, but TryLockContext's contract allows it
-		return nil, fmt.Errorf("lock account %q: not acquired", name)
+		return nil, fmt.Errorf("lock %s %q: not acquired", what, name)
 	}
 	var once sync.Once
 	return func() error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -81,6 +82,14 @@ func (s *Service) AddRefToken(ctx context.Context, spec RefTokenSpec, token auth
 	if err != nil {
 		return err
 	}
+	// Checked under the label's lock before the keyring write: of two
+	// processes adding one label, the second must not replace the first's
+	// token (it only gets ErrExists).
+	unlock, err := s.store.LockRefToken(ctx, spec.Label)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	cfg, err := s.load()
 	if err != nil {
 		return err
@@ -113,6 +122,11 @@ func (s *Service) UpdateRefToken(ctx context.Context, label string, spec RefToke
 	if err := s.checkRefSpec(&spec); err != nil {
 		return err
 	}
+	unlock, err := s.lockRefTokens(ctx, label, spec.Label)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	cfg, err := s.load()
 	if err != nil {
 		return err
@@ -160,6 +174,11 @@ func (s *Service) UpdateRefToken(ctx context.Context, label string, spec RefToke
 // RemoveRefToken forgets a reference token locally. It does not revoke it:
 // that happens on the provider's site (see RevocationSite).
 func (s *Service) RemoveRefToken(ctx context.Context, label string) error {
+	unlock, err := s.store.LockRefToken(ctx, label)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	cfg, err := s.load()
 	if err != nil {
 		return err
@@ -180,6 +199,31 @@ func (s *Service) RemoveRefToken(ctx context.Context, label string) error {
 		c.Tokens = out
 		return nil
 	})
+}
+
+// lockRefTokens takes the locks of a label and the label it is renamed
+// to, in one order for every process, so two renames cannot deadlock.
+func (s *Service) lockRefTokens(ctx context.Context, a, b string) (unlock func(), err error) {
+	labels := []string{a}
+	if b != a {
+		labels = append(labels, b)
+	}
+	slices.Sort(labels)
+	var unlocks []func() error
+	unlock = func() {
+		for i := len(unlocks) - 1; i >= 0; i-- {
+			unlocks[i]()
+		}
+	}
+	for _, l := range labels {
+		u, err := s.store.LockRefToken(ctx, l)
+		if err != nil {
+			unlock()
+			return nil, err
+		}
+		unlocks = append(unlocks, u)
+	}
+	return unlock, nil
 }
 
 // RefToken returns a reference token's value.
