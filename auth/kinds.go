@@ -85,6 +85,9 @@ type KindSpec struct {
 	OfflineAccess bool
 	// Params are authorization parameters every account of the kind sends.
 	Params map[string]string
+	// ScopeSeparator is what the provider puts between granted scopes
+	// instead of RFC 6749 §3.3's space; they are stored space-separated.
+	ScopeSeparator string
 	// ClientAuth is how a confidential client authenticates when the user
 	// does not say and discovery does not list methods; "" is
 	// client_secret_basic, the RFC 6749 §2.3.1 default.
@@ -318,9 +321,11 @@ var kinds = []KindSpec{
 				DeviceAuthURL: base + "/login/device/code"}, nil
 		},
 		// The client secret is a body parameter in GitHub's documentation.
-		ClientAuth:  AuthPost,
-		RefreshNote: "GitHub issues refresh tokens only for apps with expiring user tokens (GitHub Apps by default).",
-		GitUsername: "x-access-token",
+		ClientAuth: AuthPost,
+		// GitHub answers scope=repo,gist.
+		ScopeSeparator: ",",
+		RefreshNote:    "GitHub issues refresh tokens only for apps with expiring user tokens (GitHub Apps by default).",
+		GitUsername:    "x-access-token",
 		Notes: []string{
 			"The token endpoint answers form-encoded unless asked for JSON; Tokenkeeper asks for JSON.",
 			"User tokens of GitHub Apps expire after 8 hours with a 6-month refresh token (refresh_token_expires_in), rotated on use; OAuth app tokens do not expire and have no refresh token.",

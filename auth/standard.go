@@ -149,7 +149,13 @@ func judgeStandard(op string, p Provider, rec *recorder, err error, secrets ...s
 	if r.ReadErr != nil {
 		return nil, fmt.Errorf("%s: reading response: %w", op, r.ReadErr)
 	}
-	return parseStandardResponse(op, r, now(p), append(secrets, p.Client.Secret.Reveal()))
+	tok, err := parseStandardResponse(op, r, now(p), append(secrets, p.Client.Secret.Reveal()))
+	if ks, _ := KindOf(p.Kind); tok != nil && ks.ScopeSeparator != "" {
+		tok.Scope = strings.Join(strings.FieldsFunc(tok.Scope, func(c rune) bool {
+			return c == ' ' || strings.ContainsRune(ks.ScopeSeparator, c)
+		}), " ")
+	}
+	return tok, err
 }
 
 // parseStandardResponse turns an RFC 6749 §5.1/§5.2 response into a Token

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -378,4 +379,24 @@ func ExampleNewDialect() {
 	d := NewDialect(p)
 	fmt.Printf("%T\n", d)
 	// Output: *auth.standard
+}
+
+// TestGitHubScopeSeparator: GitHub grants "repo,gist"; the token carries
+// the RFC 6749 §3.3 spelling, so the granted scopes are two.
+func TestGitHubScopeSeparator(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/x-www-form-urlencoded")
+		io.WriteString(w, "access_token=gho_x&scope=repo%2Cgist&token_type=bearer")
+	}))
+	defer srv.Close()
+	p := standardProvider(srv.URL)
+	p.Kind = KindGitHub
+	tok, err := NewDialect(p).Exchange(t.Context(), testCode, "v", "http://127.0.0.1/callback")
+	if err != nil || tok.Scope != "repo gist" {
+		t.Fatalf("GitHub exchange: scope %q, %v; want \"repo gist\"", tok.Scope, err)
+	}
+	p.Kind = KindOIDC // anyone else's scope is taken as sent
+	if tok, err := NewDialect(p).Exchange(t.Context(), testCode, "v", "http://127.0.0.1/callback"); err != nil || tok.Scope != "repo,gist" {
+		t.Errorf("OIDC exchange: scope %q, %v", tok.Scope, err)
+	}
 }
