@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/tokenkeeper/tokenkeeper/auth/demo"
+	"github.com/tokenkeeper/tokenkeeper/cmd/internal/localapi"
 )
 
 // TestCLISet: an account added without a git host gets one with `set`,
@@ -62,5 +64,42 @@ func TestCLISet(t *testing.T) {
 	c.ok("set", "work", "--git-host", "")
 	if r := c.run(get, "git-credential", "get"); r.code != 0 || r.stdout != "" {
 		t.Errorf("git-credential get after clearing: exit %d, stdout %q", r.code, r.stdout)
+	}
+}
+
+// TestCLISetWithAnAgent: with an agent running, `set` works directly and
+// then tells the agent to re-read, so the agent's status carries the new
+// git host when `set` returns and git-credential, answered from the
+// agent's memory, hands out the account's token.
+func TestCLISetWithAnAgent(t *testing.T) {
+	srv := startDemo(t)
+	c := newCLI(t)
+	c.ok("add", "work", "--provider", "erpnet", "--url", srv.URL(), "--client-id", demo.ClientID)
+	agent := c.startAgent()
+	defer agent.stop()
+	c.login("work")
+	access, _ := c.session("work")
+	c.ok("set", "work", "--git-host", "git.example.com")
+
+	cl, err := localapi.DialPath(context.Background(), c.socket())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var host string
+	for _, a := range cl.Status().Accounts {
+		if a.Name == "work" {
+			host = a.GitHost
+		}
+	}
+	if host != "git.example.com" {
+		t.Errorf("the agent's status has git host %q after set, want git.example.com", host)
+	}
+	r := c.run("protocol=https\nhost=git.example.com\n\n", "git-credential", "get")
+	if r.code != 0 || !strings.Contains(r.stdout, "password="+access+"\n") {
+		t.Errorf("git-credential get through the agent: exit %d, stderr %q; want the account's token", r.code, r.stderr)
+	}
+	if agent.exited() {
+		t.Fatal("the agent exited")
 	}
 }
