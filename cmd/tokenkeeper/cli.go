@@ -181,7 +181,7 @@ func commands() []command {
 			flags: defines(execFlags), operand: accountNames},
 		{name: "git-credential", args: "get|store|erase", help: "git's credential helper: tokens for the account bound to the host", run: cmdGitCredential,
 			operand: words("get", "store", "erase")},
-		{name: "agent", help: "run the agent in the foreground: renewer, tray, local API (SPEC §13)", run: cmdAgent, flags: defines(agentFlags)},
+		{name: "agent", help: "run the agent in the foreground: renewer, tray, local API", run: cmdAgent, flags: defines(agentFlags)},
 		{name: "demo", args: "[--no-gui] [--addr 127.0.0.1:8765]", help: "start the embedded demo provider with demo accounts", run: cmdDemo, flags: defines(demoFlags)},
 		{name: "completion", args: "bash|zsh|fish", help: "print a shell completion script", run: cmdCompletion, operand: words(shells...)},
 		{name: "version", help: "print the version", run: cmdVersion},
