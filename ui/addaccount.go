@@ -38,7 +38,7 @@ type addAccountForm struct {
 	redirectHost                *widget.Select
 	form, advancedForm          *widget.Form
 	advanced                    *widget.Accordion
-	errLabel                    *widget.Label
+	errors                      *formError
 	addBtn, addSignInBtn        *widget.Button
 	cancelBtn                   *widget.Button
 	busy                        *widget.ProgressBarInfinite
@@ -88,9 +88,7 @@ func (u *UI) newAddAccountForm() *addAccountForm {
 	f.form = widget.NewForm()
 	f.advancedForm = widget.NewForm()
 	f.advanced = widget.NewAccordion(widget.NewAccordionItem("Advanced", f.advancedForm))
-	f.errLabel = wrappedLabel()
-	f.errLabel.Importance = widget.DangerImportance
-	f.errLabel.Hide()
+	f.errors = newFormError()
 	f.busy = widget.NewProgressBarInfinite()
 	f.busy.Hide()
 
@@ -107,7 +105,8 @@ func (u *UI) newAddAccountForm() *addAccountForm {
 		}
 	})
 	kindRow := widget.NewForm(widget.NewFormItem("Provider", f.kindSelect))
-	f.body = container.NewVBox(kindRow, f.form, f.notes, f.errLabel, f.advanced, f.busy) // setKind replaces f.form
+	f.body = container.NewVBox(kindRow, f.form, f.notes, f.errors.label, f.advanced, f.busy) // setKind replaces f.form
+	f.errors.body = f.body
 	scroll := container.NewVScroll(f.body)
 	scroll.SetMinSize(fyne.NewSize(560, 440))
 
@@ -212,7 +211,7 @@ func (f *addAccountForm) setKind(k auth.KindSpec) {
 		f.scopesEdited = false
 	}
 	f.syncOffline()
-	f.clearErrors()
+	f.errors.clear()
 }
 
 // paramsHint names the parameters the kind always sends.
@@ -341,29 +340,10 @@ func (f *addAccountForm) fieldEntry(ie *auth.InputError) (*widget.Entry, bool) {
 	return nil, false
 }
 
-func (f *addAccountForm) allEntries() []*widget.Entry {
-	es := []*widget.Entry{f.name, f.clientID, f.secret, f.scopes, f.params, f.redirectPort, f.browser, f.caFile, f.gitHost}
-	for _, e := range f.kindEntries {
-		es = append(es, e)
-	}
-	return es
-}
-
-func (f *addAccountForm) clearErrors() {
-	for _, e := range f.allEntries() {
-		unmark(e)
-	}
-	f.errLabel.SetText("")
-	f.errLabel.Hide()
-	f.body.Refresh()
-}
-
 // showError puts err under the form and, for a field error, marks the
 // field (opening Advanced when the field lives there).
 func (f *addAccountForm) showError(err error) {
-	f.errLabel.SetText(err.Error())
-	f.errLabel.Show()
-	f.body.Refresh()
+	f.errors.show(err)
 	var ie *auth.InputError
 	if !errors.As(err, &ie) {
 		return
@@ -373,22 +353,8 @@ func (f *addAccountForm) showError(err error) {
 		f.advanced.Open(0)
 	}
 	if e != nil {
-		mark(e, ie.Msg)
+		f.errors.mark(e, ie.Msg)
 		f.u.win.Canvas().Focus(e)
-	}
-}
-
-// mark shows msg as e's validation error until unmark.
-func mark(e *widget.Entry, msg string) {
-	e.AlwaysShowValidationError = true
-	e.SetValidationError(errors.New(msg))
-}
-
-func unmark(e *widget.Entry) {
-	if e.AlwaysShowValidationError {
-		e.SetValidationError(nil)
-		e.AlwaysShowValidationError = false
-		e.Refresh()
 	}
 }
 
@@ -413,7 +379,7 @@ func (f *addAccountForm) setBusy(busy bool) {
 // submit validates with the service (which also runs discovery), adds the
 // account and optionally starts the sign-in.
 func (f *addAccountForm) submit(signIn bool) {
-	f.clearErrors()
+	f.errors.clear()
 	spec, err := f.spec()
 	if err != nil {
 		f.showError(err)

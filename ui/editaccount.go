@@ -32,7 +32,7 @@ type editAccountForm struct {
 	redirectPort             *widget.Entry
 	redirectHost             *widget.Select
 	offline                  *widget.Check
-	errLabel                 *widget.Label
+	errors                   *formError
 	saveBtn, cancelBtn       *widget.Button
 	body                     *fyne.Container
 	dlg                      *dialog.CustomDialog
@@ -76,9 +76,7 @@ func (u *UI) newEditAccountForm(d service.Details) *editAccountForm {
 	}
 	f.offline = widget.NewCheck("Request offline_access (a refresh token)", nil)
 	f.offline.SetChecked(!s.NoOfflineAccess)
-	f.errLabel = wrappedLabel()
-	f.errLabel.Importance = widget.DangerImportance
-	f.errLabel.Hide()
+	f.errors = newFormError()
 
 	item := func(label string, w fyne.CanvasObject, hint string) *widget.FormItem {
 		it := widget.NewFormItem(label, w)
@@ -101,7 +99,8 @@ func (u *UI) newEditAccountForm(d service.Details) *editAccountForm {
 	note := wrappedLabel()
 	note.SetText("The session is kept. Scopes, offline_access, parameters and the redirect take effect at the next sign-in.")
 	note.Importance = widget.LowImportance
-	f.body = container.NewVBox(widget.NewForm(items...), note, f.errLabel)
+	f.body = container.NewVBox(widget.NewForm(items...), note, f.errors.label)
+	f.errors.body = f.body
 	scroll := container.NewVScroll(f.body)
 	scroll.SetMinSize(fyne.NewSize(560, 420))
 
@@ -187,22 +186,11 @@ func (f *editAccountForm) entryFor(key auth.Field) *widget.Entry {
 	return nil
 }
 
-func (f *editAccountForm) clearErrors() {
-	for _, e := range []*widget.Entry{f.browser, f.caFile, f.gitHost, f.scopes, f.params, f.redirectPort} {
-		unmark(e)
-	}
-	f.errLabel.SetText("")
-	f.errLabel.Hide()
-	f.body.Refresh()
-}
-
 func (f *editAccountForm) showError(err error) {
-	f.errLabel.SetText(err.Error())
-	f.errLabel.Show()
-	f.body.Refresh()
+	f.errors.show(err)
 	if ie, ok := errors.AsType[*auth.InputError](err); ok {
 		if e := f.entryFor(ie.Key); e != nil {
-			mark(e, ie.Msg)
+			f.errors.mark(e, ie.Msg)
 			f.u.win.Canvas().Focus(e)
 		}
 	}
@@ -211,7 +199,7 @@ func (f *editAccountForm) showError(err error) {
 // submit sends the changes; the dialog stays open on an error, with the
 // field marked.
 func (f *editAccountForm) submit() {
-	f.clearErrors()
+	f.errors.clear()
 	upd, err := f.update()
 	if err != nil {
 		f.showError(err)

@@ -73,8 +73,8 @@ func TestEditAccountSavesChanges(t *testing.T) {
 	if !f.caFile.AlwaysShowValidationError || f.gitHost.AlwaysShowValidationError {
 		t.Errorf("marked: CA file %v, git host %v; want the CA file only", f.caFile.AlwaysShowValidationError, f.gitHost.AlwaysShowValidationError)
 	}
-	if got, want := f.errLabel.Text, `CA file "/nope.pem": does not exist`; got != want || !f.errLabel.Visible() {
-		t.Errorf("error label %q (visible %v), want %q", got, f.errLabel.Visible(), want)
+	if got, want := f.errors.label.Text, `CA file "/nope.pem": does not exist`; got != want || !f.errors.label.Visible() {
+		t.Errorf("error label %q (visible %v), want %q", got, f.errors.label.Visible(), want)
 	}
 	if h.topDialog() == nil {
 		t.Fatal("the dialog closed on an error")
@@ -85,7 +85,7 @@ func TestEditAccountSavesChanges(t *testing.T) {
 	f.params.SetText("prompt=login")
 	f.offline.SetChecked(false)
 	test.Tap(f.saveBtn)
-	if f.caFile.AlwaysShowValidationError || f.errLabel.Visible() {
+	if f.caFile.AlwaysShowValidationError || f.errors.label.Visible() {
 		t.Error("the error stayed after a successful save")
 	}
 	if h.topDialog() != nil {

@@ -213,8 +213,8 @@ func TestAddAccountShowsValidationMessage(t *testing.T) {
 	if h.svc.called("add sso") || h.svc.called("signin sso") {
 		t.Error("account added or signed in despite the validation error")
 	}
-	if got, want := f.errLabel.Text, `issuer URL "http://sso.example.com": must use https`; got != want || !f.errLabel.Visible() {
-		t.Errorf("error label = %q (visible %v), want %q", got, f.errLabel.Visible(), want)
+	if got, want := f.errors.label.Text, `issuer URL "http://sso.example.com": must use https`; got != want || !f.errors.label.Visible() {
+		t.Errorf("error label = %q (visible %v), want %q", got, f.errors.label.Visible(), want)
 	}
 	if err := f.entryFor(auth.FieldURL).Validate(); err != nil {
 		t.Errorf("url entry Validate = %v (no validator expected)", err)
@@ -249,7 +249,7 @@ func TestAddAccountLocalErrors(t *testing.T) {
 	if h.svc.called("validate x") {
 		t.Error("ValidateAccount called with an unparsable port")
 	}
-	if got, want := f.errLabel.Text, "redirect port: must be a number"; got != want {
+	if got, want := f.errors.label.Text, "redirect port: must be a number"; got != want {
 		t.Errorf("error = %q, want %q", got, want)
 	}
 	if !f.redirectPort.AlwaysShowValidationError {
