@@ -147,37 +147,49 @@ func (u *UI) confirmRemove(name string) {
 
 // signIn runs the browser sign-in with a progress dialog that can cancel
 // it, and shows the authorization URL when no browser could be opened
-// (SPEC §2).
+// (SPEC §2), or the device code when the provider offers one.
 func (u *UI) signIn(name string) {
-	ctx, cancel := context.WithCancel(context.Background())
-	msg := widget.NewLabel(fmt.Sprintf("Complete the sign-in to %s in your browser.", name))
-	msg.Wrapping = fyne.TextWrapWord
-	progress := widget.NewProgressBarInfinite()
-	urlBox := container.NewVBox()
-	body := container.NewVBox(msg, progress, urlBox)
-	d := dialog.NewCustom("Signing in to "+name, "Cancel", body, u.win)
-	d.SetOnClosed(cancel)
-	d.Resize(fyne.NewSize(500, 0))
-	d.Show()
-
-	prompts := service.Prompts{
-		URL: func(authURL string) {
-			fyne.Do(func() { u.showAuthURL(urlBox, msg, authURL) })
-		},
-		Device: func(c auth.DeviceCode) {
-			fyne.Do(func() { u.showDeviceCode(d, urlBox, msg, c, true) })
-		},
-	}
-	u.runSignIn(name, d, cancel, func() error { return u.svc.SignInWith(ctx, name, prompts) })
+	u.runSignIn(name, fmt.Sprintf("Complete the sign-in to %s in your browser.", name), func(ctx context.Context, sd *signInDialog) error {
+		return u.svc.SignInWith(ctx, name, service.Prompts{
+			URL:    func(authURL string) { fyne.Do(func() { u.showAuthURL(sd, authURL) }) },
+			Device: func(c auth.DeviceCode) { fyne.Do(func() { u.showDeviceCode(sd, c, true) }) },
+		})
+	})
 }
 
-// runSignIn runs a sign-in off the UI goroutine behind its progress
-// dialog d, then closes d and says how it ended.
-func (u *UI) runSignIn(name string, d dialog.Dialog, cancel func(), sign func() error) {
+// signInDialog is a sign-in's progress dialog: a message, and a box for
+// the URL or device code to show.
+type signInDialog struct {
+	d   dialog.Dialog
+	msg *widget.Label
+	box *fyne.Container
+}
+
+// fill replaces the message and the box's content. A shown Fyne dialog
+// keeps its size, so it grows to what it now holds.
+func (sd *signInDialog) fill(text string, objs ...fyne.CanvasObject) {
+	sd.msg.SetText(text)
+	sd.box.Objects = objs
+	sd.box.Refresh()
+	min := sd.d.MinSize()
+	sd.d.Resize(fyne.NewSize(max(500, min.Width), min.Height))
+}
+
+// runSignIn shows a progress dialog saying text, whose Cancel cancels the
+// sign-in, runs sign off the UI goroutine, then closes the dialog and says
+// how the sign-in ended.
+func (u *UI) runSignIn(name, text string, sign func(ctx context.Context, sd *signInDialog) error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sd := &signInDialog{msg: widget.NewLabel(text), box: container.NewVBox()}
+	sd.msg.Wrapping = fyne.TextWrapWord
+	sd.d = dialog.NewCustom("Signing in to "+name, "Cancel", container.NewVBox(sd.msg, sd.box, widget.NewProgressBarInfinite()), u.win)
+	sd.d.SetOnClosed(cancel)
+	sd.d.Resize(fyne.NewSize(500, 0))
+	sd.d.Show()
 	u.async(func() {
-		err := sign()
+		err := sign(ctx, sd)
 		fyne.Do(func() {
-			d.Hide()
+			sd.d.Hide()
 			cancel()
 			if err != nil {
 				u.showError("signing in to "+name, err)
@@ -189,8 +201,7 @@ func (u *UI) runSignIn(name string, d dialog.Dialog, cancel func(), sign func() 
 }
 
 // showAuthURL fills the sign-in dialog with the URL to open by hand.
-func (u *UI) showAuthURL(box *fyne.Container, msg *widget.Label, authURL string) {
-	msg.SetText("The browser could not be opened. Open this address in a browser to sign in:")
+func (u *UI) showAuthURL(sd *signInDialog, authURL string) {
 	link := widget.NewEntry()
 	link.SetText(authURL)
 	link.MultiLine, link.Wrapping = true, fyne.TextWrapBreak
@@ -201,6 +212,5 @@ func (u *UI) showAuthURL(box *fyne.Container, msg *widget.Label, authURL string)
 		u.app.Clipboard().SetContent(authURL)
 		u.flash("Copied the sign-in address", flashCopied)
 	})
-	box.Objects = []fyne.CanvasObject{link, container.NewHBox(copyURL)}
-	box.Refresh()
+	sd.fill("The browser could not be opened. Open this address in a browser to sign in:", link, container.NewHBox(copyURL))
 }

@@ -8,7 +8,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	qrcode "github.com/skip2/go-qrcode"
@@ -33,30 +32,21 @@ func (u *UI) deviceMenuItem(name string) *fyne.MenuItem {
 // signInDevice is the account's "Sign in with a code": a device sign-in
 // with a dialog that shows the code and can cancel it.
 func (u *UI) signInDevice(name string) {
-	ctx, cancel := context.WithCancel(context.Background())
-	msg := widget.NewLabel(fmt.Sprintf("Asking the provider for a code to sign in to %s…", name))
-	msg.Wrapping = fyne.TextWrapWord
-	progress := widget.NewProgressBarInfinite()
-	codeBox := container.NewVBox()
-	d := dialog.NewCustom("Signing in to "+name, "Cancel", container.NewVBox(msg, codeBox, progress), u.win)
-	d.SetOnClosed(cancel)
-	d.Resize(fyne.NewSize(500, 0))
-	d.Show()
-	show := func(c auth.DeviceCode) {
-		fyne.Do(func() { u.showDeviceCode(d, codeBox, msg, c, false) })
-	}
-	u.runSignIn(name, d, cancel, func() error { return u.svc.SignInDevice(ctx, name, show) })
+	u.runSignIn(name, fmt.Sprintf("Asking the provider for a code to sign in to %s…", name), func(ctx context.Context, sd *signInDialog) error {
+		return u.svc.SignInDevice(ctx, name, func(c auth.DeviceCode) {
+			fyne.Do(func() { u.showDeviceCode(sd, c, false) })
+		})
+	})
 }
 
-// showDeviceCode fills sign-in dialog d with a device code: the page, the
+// showDeviceCode fills the sign-in dialog with a device code: the page, the
 // code, each with a copy button, and the QR code. fallback says the
 // browser could not be opened, which is why a code is shown.
-func (u *UI) showDeviceCode(d dialog.Dialog, box *fyne.Container, msg *widget.Label, c auth.DeviceCode, fallback bool) {
+func (u *UI) showDeviceCode(sd *signInDialog, c auth.DeviceCode, fallback bool) {
 	text := "On your phone or another computer, open this page and enter the code:"
 	if fallback {
 		text = "No browser could be opened here. " + text
 	}
-	msg.SetText(text)
 	page := widget.NewEntry()
 	page.SetText(c.VerificationURI)
 	page.Wrapping = fyne.TextWrapBreak
@@ -85,10 +75,7 @@ func (u *UI) showDeviceCode(d dialog.Dialog, box *fyne.Container, msg *widget.La
 	if !c.Expiry.IsZero() {
 		objs = append(objs, widget.NewLabel("The code expires at "+c.Expiry.Local().Format("15:04")+"."))
 	}
-	box.Objects = objs
-	box.Refresh()
-	// A shown dialog keeps its size: grow it to what it now holds.
-	d.Resize(fyne.NewSize(max(500, d.MinSize().Width), d.MinSize().Height))
+	sd.fill(text, objs...)
 }
 
 // deviceQRContent is what the QR code carries: the page with the code in

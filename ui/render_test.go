@@ -76,3 +76,16 @@ func TestRenderDeviceSignIn(t *testing.T) {
 	}
 	h.ui.signInDevice(st.Accounts[0].Name)
 }
+
+// TestRenderSignInURL: the URL shown when no browser opens fits in its
+// dialog (a shown Fyne dialog keeps its size: the URL and the Cancel
+// button spilled over each other before the dialog grew with it).
+func TestRenderSignInURL(t *testing.T) {
+	h := renderHarness(t, sampleStatus())
+	h.svc.signInURL = "http://127.0.0.1:8765/id/connect/authorize?client_id=tokenkeeper-demo&code_challenge=abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG" +
+		"&code_challenge_method=S256&redirect_uri=http%3A%2F%2F127.0.0.1%3A45678%2Fcallback&response_type=code&scope=openid+profile+offline_access&state=xyz"
+	h.svc.duringSignIn = func() {
+		test.AssertRendersToImage(t, "sign_in_url.png", h.ui.Window().Canvas())
+	}
+	h.ui.signIn(h.ui.status.Accounts[0].Name)
+}
