@@ -65,16 +65,11 @@ func (s *Service) current(name string, fi os.FileInfo) (*storage.Account, error)
 		return &c, nil
 	}
 	s.mu.Unlock()
-	cfg, err := s.load()
+	a, err := s.account(name)
 	if err != nil {
 		return nil, err
 	}
-	a := findAccount(cfg, name)
-	if a == nil {
-		return nil, noAccount(name)
-	}
-	c := *a
-	return &c, nil
+	return &a, nil
 }
 
 // remember keeps name's access token for Token, as belonging to the
