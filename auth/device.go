@@ -80,6 +80,15 @@ func (e *DeviceError) Unwrap() []error {
 // tell the code's lifetime from the caller's own deadline.
 var errDeviceDeadline = errors.New("device code lifetime over")
 
+// OffersDeviceSignIn reports whether an account of kind with the device
+// authorization endpoint deviceAuthURL can sign in with a device code: the
+// grant is a standard-dialect (form-encoded) exchange, so JSON-dialect
+// kinds cannot.
+func OffersDeviceSignIn(kind Kind, deviceAuthURL string) bool {
+	ks, _ := KindOf(kind)
+	return deviceAuthURL != "" && !ks.JSON
+}
+
 // DeviceSignIn runs the OAuth 2.0 device authorization grant (RFC 8628)
 // through x/oauth2's DeviceAuth and DeviceAccessToken: it asks the device
 // authorization endpoint for a code, calls show with it, and polls the
@@ -96,8 +105,7 @@ var errDeviceDeadline = errors.New("device code lifetime over")
 // sign-in too: the user starts it again).
 func DeviceSignIn(ctx context.Context, p Provider, show func(DeviceCode)) (*Result, error) {
 	const op = "device sign-in"
-	// The device grant is a standard-dialect (form-encoded) exchange.
-	if ks, _ := KindOf(p.Kind); p.Endpoints.DeviceAuthURL == "" || ks.JSON {
+	if !OffersDeviceSignIn(p.Kind, p.Endpoints.DeviceAuthURL) {
 		return nil, ErrNoDeviceFlow
 	}
 	if p.Endpoints.TokenURL == "" {

@@ -357,7 +357,7 @@ func (s *Service) statusLocked() Status {
 			User:          auth.CleanDisplay(a.Session.User),
 			Scope:         a.Session.Scope,
 			AutoRenew:     !a.NoAutoRenew,
-			DeviceSignIn:  a.DeviceAuthURL != "" && !kindOf(a).JSON,
+			DeviceSignIn:  auth.OffersDeviceSignIn(auth.Kind(a.Kind), a.DeviceAuthURL),
 			IssuedAt:      a.Session.IssuedAt,
 			AccessExpiry:  a.Session.AccessExpiry,
 			RefreshExpiry: a.Session.RefreshExpiry,

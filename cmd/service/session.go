@@ -130,7 +130,7 @@ func (s *Service) signIn(ctx context.Context, name string, browse bool, prompts 
 	}
 	// Without a URL prompt auth.SignIn reports a browser that did not
 	// open (auth.ErrBrowserFailed), and the device flow takes over.
-	device := prompts.Device != nil && a.DeviceAuthURL != ""
+	device := prompts.Device != nil && auth.OffersDeviceSignIn(p.Kind, p.Endpoints.DeviceAuthURL)
 	showURL := prompts.URL
 	if device {
 		showURL = nil
