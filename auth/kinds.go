@@ -410,7 +410,7 @@ func (s KindSpec) Resolve(ctx context.Context, hc *http.Client, in Inputs) (Endp
 	}
 	issuer, err := s.Issuer(in)
 	if err != nil {
-		return Endpoints{}, withKey(err, FieldURL)
+		return Endpoints{}, WithKey(err, FieldURL)
 	}
 	return discoverIssuer(ctx, hc, issuer, s.Fill)
 }
@@ -420,7 +420,7 @@ func (s KindSpec) Resolve(ctx context.Context, hc *http.Client, in Inputs) (Endp
 func (s KindSpec) fixedEndpoints(in Inputs) (Endpoints, error) {
 	ep, err := s.Endpoints(in)
 	if err != nil {
-		return Endpoints{}, withKey(err, FieldURL)
+		return Endpoints{}, WithKey(err, FieldURL)
 	}
 	for _, f := range []struct {
 		key   Field
@@ -432,15 +432,16 @@ func (s KindSpec) fixedEndpoints(in Inputs) (Endpoints, error) {
 			continue
 		}
 		if _, err := ValidateURL(f.label, v); err != nil {
-			return Endpoints{}, withKey(err, f.key)
+			return Endpoints{}, WithKey(err, f.key)
 		}
 		*f.dst = v
 	}
 	return ep, nil
 }
 
-// withKey sets the Field key of an *InputError that has none.
-func withKey(err error, key Field) error {
+// WithKey sets the Field key of an *InputError in err that has none, so
+// a form marks the field it came from; err is returned.
+func WithKey(err error, key Field) error {
 	var ie *InputError
 	if errors.As(err, &ie) && ie.Key == "" {
 		ie.Key = key

@@ -38,7 +38,7 @@ func (s *Service) ValidateAccount(ctx context.Context, spec AccountSpec) error {
 // discovery.
 func (s *Service) prepare(ctx context.Context, spec AccountSpec) (storage.Account, error) {
 	if err := checkName("name", spec.Name); err != nil {
-		return storage.Account{}, withKey(err, auth.FieldName)
+		return storage.Account{}, auth.WithKey(err, auth.FieldName)
 	}
 	ks, ok := auth.KindOf(spec.Kind)
 	if !ok {
@@ -196,15 +196,6 @@ func offlineNote(ks auth.KindSpec) string {
 		return left + ". " + ks.RefreshNote
 	}
 	return left + ": if the provider issues no refresh token, the account needs a new sign-in each time its access token expires."
-}
-
-// withKey sets the form field of an *auth.InputError that names none.
-func withKey(err error, key auth.Field) error {
-	var ie *auth.InputError
-	if errors.As(err, &ie) && ie.Key == "" {
-		ie.Key = key
-	}
-	return err
 }
 
 // AddAccount validates spec, stores its client secret in the keyring and

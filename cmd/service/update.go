@@ -55,7 +55,7 @@ func (s *Service) UpdateAccount(ctx context.Context, name string, u AccountUpdat
 	var err error
 	if u.Browser != nil {
 		if browser, err = checkBrowser(*u.Browser); err != nil {
-			return withKey(err, auth.FieldBrowser)
+			return auth.WithKey(err, auth.FieldBrowser)
 		}
 	}
 	if u.GitHost != nil {
@@ -65,7 +65,7 @@ func (s *Service) UpdateAccount(ctx context.Context, name string, u AccountUpdat
 	}
 	if u.CAFile != nil {
 		if caFile, err = s.checkCAFile(*u.CAFile); err != nil {
-			return withKey(err, auth.FieldCAFile)
+			return auth.WithKey(err, auth.FieldCAFile)
 		}
 	}
 	unlock, err := s.store.LockAccount(ctx, name)
