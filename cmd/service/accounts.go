@@ -155,7 +155,7 @@ func kindInputs(ks auth.KindSpec, spec AccountSpec) (auth.Inputs, error) {
 			in[f.Key] = v
 		}
 	}
-	for _, key := range []auth.Field{auth.FieldURL, auth.FieldTenant, auth.FieldAuthURL, auth.FieldTokenURL} {
+	for _, key := range specInputs {
 		if _, has := ks.Field(key); !has && spec.Input(auth.FieldSpec{Key: key}) != "" {
 			return nil, &auth.InputError{Field: string(key), Key: key, Msg: "is not used by " + ks.Label}
 		}

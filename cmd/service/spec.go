@@ -67,6 +67,10 @@ func (s AccountSpec) Input(f auth.FieldSpec) string {
 	return ""
 }
 
+// specInputs are the kind fields AccountSpec has a field of its own for
+// (inputPtr); the rest are authorization parameters.
+var specInputs = []auth.Field{auth.FieldURL, auth.FieldTenant, auth.FieldAuthURL, auth.FieldTokenURL}
+
 func (s *AccountSpec) inputPtr(key auth.Field) *string {
 	switch key {
 	case auth.FieldURL:
