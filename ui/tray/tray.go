@@ -60,6 +60,7 @@ type Tray struct {
 	noneShown bool // "No accounts yet" is shown
 
 	tapped chan struct{}
+	work   chan func() // clicks' actions, run in order by work's goroutine
 	done   chan struct{}
 	end    func()
 	stop   sync.Once
@@ -78,7 +79,7 @@ type slot struct {
 // New returns a tray that will show icon (PNG bytes) and send the menu's
 // clicks to act. Nothing is shown before Start.
 func New(icon []byte, act Actions) *Tray {
-	return &Tray{act: act, icon: icon, tapped: make(chan struct{}, 1), done: make(chan struct{})}
+	return &Tray{act: act, icon: icon, tapped: make(chan struct{}, 1), work: make(chan func(), clickQueue), done: make(chan struct{})}
 }
 
 // Available reports whether a tray host can show our icon: on Linux and
@@ -135,6 +136,10 @@ func (t *Tray) Start() error {
 		}
 	})
 	t.build()
+	// Receiving before the item is on the bus: systray drops a click that
+	// finds nobody receiving.
+	go t.loop()
+	go t.run()
 	start, end := systray.RunWithExternalLoop(nil, nil)
 	start()
 	t.end, t.running = end, true
@@ -142,7 +147,6 @@ func (t *Tray) Start() error {
 		t.apply(*t.pending)
 		t.pending = nil
 	}
-	go t.loop()
 	return nil
 }
 
@@ -247,8 +251,13 @@ const (
 	caseSlots // then copy, refresh for each slot
 )
 
-// loop sends clicks to the actions until Stop: one goroutine for the
-// whole menu, not one per item.
+// clickQueue bounds the actions waiting while one runs (a copy waits for
+// its token); more clicks than that wait in systray's send, and are dropped.
+const clickQueue = 16
+
+// loop hands clicks to run until Stop: one goroutine for the whole menu,
+// not one per item. It never runs an action itself, so it is back at its
+// select at once: systray's send to a click channel does not wait.
 func (t *Tray) loop() {
 	cases := make([]reflect.SelectCase, caseSlots, caseSlots+2*maxAccounts)
 	recv := func(c any) reflect.SelectCase {
@@ -272,9 +281,9 @@ func (t *Tray) loop() {
 			// which this package never does; ignore it from now on.
 			cases[chosen].Chan = reflect.Value{}
 		case chosen == caseTapped, chosen == caseShow, chosen == caseMore:
-			t.act.Show()
+			t.queue(t.act.Show)
 		case chosen == caseQuit:
-			t.act.Quit()
+			t.queue(t.act.Quit)
 		default:
 			i := (chosen - caseSlots) / 2
 			name := t.slotName(i)
@@ -282,10 +291,30 @@ func (t *Tray) loop() {
 				continue // the slot was emptied since the menu was drawn
 			}
 			if (chosen-caseSlots)%2 == 0 {
-				t.act.Copy(name)
+				t.queue(func() { t.act.Copy(name) })
 			} else {
-				t.act.Refresh(name)
+				t.queue(func() { t.act.Refresh(name) })
 			}
+		}
+	}
+}
+
+// queue hands f to run, unless the tray stops first.
+func (t *Tray) queue(f func()) {
+	select {
+	case t.work <- f:
+	case <-t.done:
+	}
+}
+
+// run runs the clicks' actions in the order they came, until Stop.
+func (t *Tray) run() {
+	for {
+		select {
+		case f := <-t.work:
+			f()
+		case <-t.done:
+			return
 		}
 	}
 }
