@@ -138,8 +138,10 @@ func (t *Tray) Start() error {
 	t.build()
 	// Receiving before the item is on the bus: systray drops a click that
 	// finds nobody receiving.
-	go t.loop()
+	ready := make(chan struct{})
+	go t.loop(ready)
 	go t.run()
+	<-ready
 	start, end := systray.RunWithExternalLoop(nil, nil)
 	start()
 	t.end, t.running = end, true
@@ -258,7 +260,8 @@ const clickQueue = 16
 // loop hands clicks to run until Stop: one goroutine for the whole menu,
 // not one per item. It never runs an action itself, so it is back at its
 // select at once: systray's send to a click channel does not wait.
-func (t *Tray) loop() {
+// ready is closed when the loop is about to wait for its first click.
+func (t *Tray) loop(ready chan<- struct{}) {
 	cases := make([]reflect.SelectCase, caseSlots, caseSlots+2*maxAccounts)
 	recv := func(c any) reflect.SelectCase {
 		return reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(c)}
@@ -271,6 +274,7 @@ func (t *Tray) loop() {
 	for i := range t.slots {
 		cases = append(cases, recv(t.slots[i].copy.ClickedCh), recv(t.slots[i].refresh.ClickedCh))
 	}
+	close(ready)
 	for {
 		chosen, _, ok := reflect.Select(cases)
 		switch {
