@@ -32,9 +32,6 @@ func TestMain(m *testing.M) {
 		// Started by tokenkeeper as an account's browser command.
 		os.Exit(fakeBrowser(out))
 	}
-	if os.Getenv(foregroundHelperEnv) != "" {
-		foregroundHelper()
-	}
 	// The in-process demo providers' OP library logs request errors (such
 	// as the invalid_grant the tests provoke) to slog's default.
 	slog.SetDefault(slog.New(slog.DiscardHandler))
