@@ -69,6 +69,13 @@ func TestAddRefusesUnsafeCAFile(t *testing.T) {
 		{shared("group.pem", 0o664), "is writable by its group (mode 0664)"},
 		{shared("world.pem", 0o646), "is writable by other users (mode 0646)"},
 	}
+	if os.Getuid() == 0 { // can give a file away
+		p := shared("theirs.pem", 0o644)
+		if err := os.Chown(p, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+		tests = append(tests, struct{ path, want string }{p, "is owned by uid 65534, not by you (uid 0) or root"})
+	}
 	for _, tt := range tests {
 		done := make(chan error, 1)
 		go func() {

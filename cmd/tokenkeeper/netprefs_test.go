@@ -129,6 +129,9 @@ func TestCLIBrowserAndCAFile(t *testing.T) {
 	}{
 		{[]string{"--ca-file", filepath.Join(dir, "missing.pem")}, "CA file"},
 		{[]string{"--ca-file", rec + ".absent", "--browser", browserCmd}, "does not exist"},
+		// What a shell's <(...) names, and stdin: read once at best.
+		{[]string{"--ca-file", "/dev/stdin"}, "CA file \"/dev/stdin\": is a pipe, not a regular file"},
+		{[]string{"--ca-file", "/dev/null"}, "is a character device, not a regular file"},
 		{[]string{"--browser", "no-such-browser-anywhere -P work"}, "browser \"no-such-browser-anywhere -P work\": program not found in PATH"},
 		{[]string{"--browser", `firefox "-P work`}, "cannot be split into arguments"},
 	} {
