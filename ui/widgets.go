@@ -245,14 +245,49 @@ func rowHeading() (title, sub *widget.Label) {
 	return title, sub
 }
 
-// iconButton is a compact, icon-only row action.
-func iconButton(icon fyne.Resource, tapped func()) *widget.Button {
-	b := widget.NewButtonWithIcon("", icon, tapped)
+// iconButton is a compact, icon-only row action; tip names the action.
+func (u *UI) iconButton(tip string, icon fyne.Resource, tapped func()) *tipButton {
+	b := newTipButton(u.tips, tip, icon, tapped)
 	b.Importance = widget.LowImportance
 	return b
 }
 
-// popUpBelow shows menu under the object that opened it.
+// popUpBelow shows menu under the object that opened it, or above it when
+// there is no room below, moved left as far as it must to stay inside the
+// window: the row actions sit at the window's right edge.
 func popUpBelow(menu *fyne.Menu, c fyne.Canvas, under fyne.CanvasObject) {
-	widget.ShowPopUpMenuAtRelativePosition(menu, c, fyne.NewPos(0, under.Size().Height), under)
+	m := widget.NewPopUpMenu(menu, c)
+	size := m.MinSize()
+	_, area := c.InteractiveArea()
+	at := fyne.CurrentApp().Driver().AbsolutePositionForObject(under)
+	pos := at.AddXY(0, under.Size().Height)
+	if pos.Y+size.Height > area.Height && at.Y-size.Height >= 0 {
+		pos.Y = at.Y - size.Height
+	}
+	m.ShowAtPosition(clampInto(pos, size, area))
+}
+
+// filterEntry is the filter box. A focused widget.Entry takes every
+// shortcut and drops those it has no use for: Fyne's driver hands a
+// shortcut to the focused widget when it is a fyne.Shortcutable and to the
+// canvas only otherwise, so the window's Ctrl+N did nothing while the
+// filter had the focus. filterEntry gives the window's shortcuts to the
+// window first.
+type filterEntry struct {
+	widget.Entry
+	window func(fyne.Shortcut) bool // runs a window shortcut; false: not one
+}
+
+func newFilterEntry(window func(fyne.Shortcut) bool) *filterEntry {
+	e := &filterEntry{window: window}
+	e.ExtendBaseWidget(e)
+	return e
+}
+
+// TypedShortcut implements fyne.Shortcutable.
+func (e *filterEntry) TypedShortcut(s fyne.Shortcut) {
+	if e.window(s) {
+		return
+	}
+	e.Entry.TypedShortcut(s)
 }
