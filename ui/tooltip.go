@@ -93,14 +93,6 @@ func (t *tips) retext(owner fyne.CanvasObject, text string) {
 	}
 }
 
-// shown is the text of the tip on screen, "" when none.
-func (t *tips) shown() string {
-	if len(t.layer.Objects) == 0 {
-		return ""
-	}
-	return t.text
-}
-
 // show draws the bubble under its owner, or above it when there is no
 // room below, kept inside the window.
 func (t *tips) show() {
