@@ -121,7 +121,7 @@ type accountRow struct {
 func newAccountRow(v *accountsView) *accountRow {
 	r := &accountRow{v: v}
 	r.title, r.sub = rowHeading()
-	r.badge = newBadge()
+	r.badge = newBadge(v.u.tips)
 	r.badge.OnTapped = func() { v.u.showStateInfo(r.snap) }
 	r.detail = newTipLabel(v.u.tips)
 	r.detail.OnTapped = r.badge.OnTapped
@@ -168,6 +168,7 @@ func (r *accountRow) set(s service.Snapshot, now time.Time) {
 
 	text, c, _ := stateStyle(s.State)
 	r.badge.set(text, c)
+	r.badge.setTip(rowError(s))
 	detail, imp := rowDetail(s)
 	r.detail.set(detail, imp)
 
@@ -208,11 +209,20 @@ func sessionText(s service.Snapshot, now time.Time) (string, widget.Importance) 
 	return "Session ends " + Relative(s.RefreshExpiry, now), widget.MediumImportance
 }
 
+// rowError is the error a row shows: the last one, while it keeps the
+// account from renewing.
+func rowError(s service.Snapshot) string {
+	if s.State == service.StateFailing || s.State == service.StateSignInRequired {
+		return s.LastError
+	}
+	return ""
+}
+
 // rowDetail is the line under the badge: the error when there is one,
 // else a note about renewal.
 func rowDetail(s service.Snapshot) (string, widget.Importance) {
-	if s.LastError != "" && (s.State == service.StateFailing || s.State == service.StateSignInRequired) {
-		return s.LastError, widget.DangerImportance
+	if e := rowError(s); e != "" {
+		return e, widget.DangerImportance
 	}
 	switch {
 	case s.State == service.StateSignedOut:

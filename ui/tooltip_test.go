@@ -271,6 +271,15 @@ func TestErrorLineCutAtWordsShownWholeOnHoverAndTap(t *testing.T) {
 		t.Errorf("tooltip on the error: %q, want the whole error", got)
 	}
 
+	// The badge above it shows the whole error on hover too.
+	if got := h.hoverFor(shownRow(t, h, "tokenidp").badge); got != full {
+		t.Errorf("tooltip on the badge: %q, want the whole error", got)
+	}
+	if got := h.hoverFor(shownRow(t, h, "demodb").badge); got != "" {
+		t.Errorf("tooltip on a valid account's badge: %q", got)
+	}
+	h.moveAway()
+
 	test.TapCanvas(c, centre(txt, at))
 	d := h.topDialog()
 	if d == nil {
@@ -374,4 +383,15 @@ func TestRenderAccountMenu(t *testing.T) {
 	h := renderHarness(t, sampleStatus())
 	test.Tap(shownRow(t, h, "prod").moreBtn)
 	test.AssertRendersToImage(t, "account_menu.png", h.ui.Window().Canvas())
+}
+
+// TestRenderErrorTooltip: a long error, cut after a word in its column,
+// shown whole and wrapped in its tooltip.
+func TestRenderErrorTooltip(t *testing.T) {
+	st := sampleStatus()
+	st.Accounts[2].LastError = "provider answered HTTP 401 Unauthorized: invalid_client, the client secret was rejected; " +
+		"check the client ID and secret registered at the provider"
+	h := renderHarness(t, st)
+	h.hoverFor(shownRow(t, h, "tokenidp").detail)
+	test.AssertRendersToImage(t, "error_tooltip.png", h.ui.Window().Canvas())
 }

@@ -6,6 +6,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
@@ -20,16 +21,20 @@ func themeColor(w fyne.Widget, name fyne.ThemeColorName) color.Color {
 }
 
 // badge is a small coloured pill naming a state. Tapping it runs OnTapped
-// (the row uses it to show the full error text).
+// (the row uses it to show the full error text); resting the pointer on it
+// shows its tip (the error), when it has one.
 type badge struct {
 	widget.BaseWidget
 	Text     string
 	Color    fyne.ThemeColorName
 	OnTapped func()
+
+	tips *tips
+	tip  string
 }
 
-func newBadge() *badge {
-	b := &badge{Color: theme.ColorNamePlaceHolder}
+func newBadge(t *tips) *badge {
+	b := &badge{Color: theme.ColorNamePlaceHolder, tips: t}
 	b.ExtendBaseWidget(b)
 	return b
 }
@@ -42,8 +47,26 @@ func (b *badge) set(text string, c fyne.ThemeColorName) {
 	b.Refresh()
 }
 
+// setTip changes the tooltip ("" for none).
+func (b *badge) setTip(tip string) {
+	if b.tip != tip {
+		b.tip = tip
+		b.tips.retext(b, tip)
+	}
+}
+
+// MouseIn implements desktop.Hoverable.
+func (b *badge) MouseIn(*desktop.MouseEvent) { b.tips.hover(b, b.tip) }
+
+// MouseMoved implements desktop.Hoverable.
+func (b *badge) MouseMoved(*desktop.MouseEvent) {}
+
+// MouseOut implements desktop.Hoverable.
+func (b *badge) MouseOut() { b.tips.leave(b) }
+
 // Tapped implements fyne.Tappable.
 func (b *badge) Tapped(*fyne.PointEvent) {
+	b.tips.leave(b)
 	if b.OnTapped != nil {
 		b.OnTapped()
 	}
