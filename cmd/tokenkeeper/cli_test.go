@@ -32,6 +32,9 @@ func TestMain(m *testing.M) {
 		// Started by tokenkeeper as an account's browser command.
 		os.Exit(fakeBrowser(out))
 	}
+	if dir := os.Getenv(foregroundBrowserEnv); dir != "" && filepath.Base(os.Args[0]) == "xdg-open" {
+		foregroundBrowser(dir)
+	}
 	if os.Getenv(foregroundHelperEnv) != "" {
 		foregroundHelper()
 	}
