@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strconv"
@@ -40,26 +38,6 @@ func foregroundBrowser(dir string) {
 	os.Exit(0)
 }
 
-// runWithin runs tokenkeeper ARGS in c's profile with extra environment,
-// killed after limit: a hang is a failure, not a stuck test.
-func (c *cli) runWithin(limit time.Duration, env []string, args ...string) result {
-	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), limit)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, args...)
-	cmd.Env = append(append([]string{}, c.env...), env...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errb.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		c.t.Fatalf("running %v: %v", args, err)
-	}
-	return r
-}
-
 // A browser that xdg-open runs in the foreground neither holds up the
 // sign-in until it exits nor blocks another account's sign-in (issue 16),
 // on the direct path and in the agent, where both flows share a process;
@@ -90,7 +68,7 @@ func TestLoginForegroundBrowser(t *testing.T) {
 	})
 	login := func(name, how string) {
 		t.Helper()
-		r := c.runWithin(agentLimit, env, "login", name)
+		r := c.runWithin(agentLimit, "", env, "login", name)
 		if r.code != exitOK || !strings.Contains(r.stderr, "Signed in to \""+name+"\"") {
 			t.Fatalf("login %s %s with a foreground browser: exit %d:\n%s", name, how, r.code, r.stderr)
 		}

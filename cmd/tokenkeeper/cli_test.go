@@ -105,10 +105,24 @@ type result struct {
 
 func (c *cli) run(stdin string, args ...string) result {
 	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	r := c.runWithin(2*time.Minute, stdin, nil, args...)
+	c.mu.Lock()
+	c.seen.WriteString(r.stderr)
+	if args[0] != "token" && !(args[0] == "pat" && args[1] == "show") {
+		c.seen.WriteString(r.stdout)
+	}
+	c.mu.Unlock()
+	return r
+}
+
+// runWithin runs tokenkeeper ARGS in c's profile with extraEnv, killed
+// after limit: a hang is a failure, not a stuck test.
+func (c *cli) runWithin(limit time.Duration, stdin string, extraEnv []string, args ...string) result {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, args...)
-	cmd.Env = c.env
+	cmd.Env = append(append([]string{}, c.env...), extraEnv...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -119,12 +133,6 @@ func (c *cli) run(stdin string, args ...string) result {
 	} else if err != nil {
 		c.t.Fatalf("running %v: %v", args, err)
 	}
-	c.mu.Lock()
-	c.seen.WriteString(r.stderr)
-	if args[0] != "token" && !(args[0] == "pat" && args[1] == "show") {
-		c.seen.WriteString(r.stdout)
-	}
-	c.mu.Unlock()
 	return r
 }
 
