@@ -4,6 +4,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +19,7 @@ import (
 	"github.com/tokenkeeper/tokenkeeper/cmd/internal/launch"
 	"github.com/tokenkeeper/tokenkeeper/cmd/internal/localapi"
 	"github.com/tokenkeeper/tokenkeeper/cmd/internal/resume"
+	"github.com/tokenkeeper/tokenkeeper/cmd/internal/setup"
 	"github.com/tokenkeeper/tokenkeeper/ui/tray"
 )
 
@@ -45,14 +48,10 @@ func (e *AgentRunningError) Error() string {
 // cmdAgent runs the agent in the foreground (SPEC §13): the renewer, the
 // local API and the resume watcher, until SIGINT/SIGTERM or an API quit,
 // then waits for in-flight refreshes and exits 0.
-func agentFlags(fs *flag.FlagSet) (noTray *bool) {
-	return fs.Bool("no-tray", false, "show no tray icon even when a tray host exists")
-}
-
-func cmdAgent(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("agent", flag.ContinueOnError)
-	noTray := agentFlags(fs)
-	if _, err := parse(fs, args); err != nil {
+func cmdAgent(ctx context.Context, log *slog.Logger, stderr io.Writer, args []string) error {
+	fs := flag.NewFlagSet("tokenkeeper-agent", flag.ContinueOnError)
+	noTray := launch.AgentFlags(fs).NoTray
+	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
 	dir, err := localapi.Dir()
@@ -68,14 +67,14 @@ func cmdAgent(ctx context.Context, e *env, args []string) error {
 	}
 	defer unlock()
 
-	svc, err := e.service()
+	svc, err := setup.Service(log)
 	if err != nil {
 		return err
 	}
-	log := e.logger()
+	defer svc.Close()
 	// The demo provider lives in the agent while accounts use it, so
 	// renewal of the demo accounts goes on with the window closed.
-	demoSrv := &demoProvider{addr: demoAddr(), log: log}
+	demoSrv := &demoProvider{addr: launch.DemoAddr(), log: log}
 	defer demoSrv.close()
 	if demoSrv.usedBy(svc.Status()) {
 		if _, err := demoSrv.start(); err != nil {
