@@ -60,16 +60,19 @@ type env struct {
 	dialed bool
 }
 
-// agentClient returns the running agent's client, or nil when none runs
-// (a missing or stale socket is noticed at once: SPEC §13, the CLI then
-// takes the direct path). A socket that fails the ownership and
-// permission checks is not used either; the user is told why.
-func (e *env) agentClient(ctx context.Context) *localapi.Client {
+// agentClient returns the running agent's client, or nil when there is no
+// socket. The client connects at its first request, and a stale socket
+// (nobody listening) fails that request at once with ErrNoAgent, after
+// which the command takes the direct path (SPEC §13); asking the agent
+// whether it is there first would cost `token` a second round trip. A
+// socket that fails the ownership and permission checks is not used
+// either; the user is told why.
+func (e *env) agentClient(context.Context) *localapi.Client {
 	if e.dialed {
 		return e.agent
 	}
 	e.dialed = true
-	c, err := localapi.Dial(ctx)
+	c, err := localapi.Open()
 	switch {
 	case err == nil:
 		e.agent = c
