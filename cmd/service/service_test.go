@@ -765,9 +765,10 @@ func TestRunningServiceFollowsOtherProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := h.srv.RefreshCount()
-	// Both loops of the renewer (the scheduler and the config watch) must
-	// be parked on their timers, or the watch's would start after the
-	// clock moved and wait another interval.
+	// Both loops of the renewer must be parked on their timers: the
+	// scheduler's, and the config watch's, which the other process's write
+	// started; else the watch's would start after the clock moved and
+	// wait another interval.
 	h.clock.BlockUntil(2)
 	h.clock.Advance(watchInterval)
 	waitFor(t, h.svc, "the other process's renewal", func(st Status) bool {
@@ -868,7 +869,9 @@ func advanceUntil(t *testing.T, h *harness, step, limit time.Duration, cond func
 	for i := 0; time.Duration(i)*step <= limit; i++ {
 		// The deadline only turns a hang into a failure.
 		ctx, cancel := context.WithTimeout(context.Background(), hangLimit)
-		err := h.svc.settle(ctx, h.clock, 2) // the scheduler's loop and the config watch
+		// The scheduler's loop; the config watch waits on the file watch,
+		// and parks on a timer only after a write it then looks at.
+		err := h.svc.settle(ctx, h.clock, 1)
 		cancel()
 		if err != nil {
 			t.Fatalf("step %d: %v; status %+v", i, err, h.svc.Status())

@@ -46,12 +46,13 @@ func TestMain(m *testing.M) {
 	binDir = dir
 	binary = filepath.Join(dir, "tokenkeeper")
 	// The tags and cgo setting scripts/build uses, so the tests run what
-	// users run.
-	build := exec.Command("go", "build", "-tags", "no_emoji", "-o", binary, ".")
+	// users run: the command line and, beside it, the agent it runs for
+	// `tokenkeeper agent` and `demo`.
+	build := exec.Command("go", "build", "-tags", "no_emoji", "-o", dir+"/", ".", "../tokenkeeper-agent")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building tokenkeeper:", err)
+		fmt.Fprintln(os.Stderr, "building tokenkeeper and tokenkeeper-agent:", err)
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
