@@ -270,7 +270,7 @@ func TestAgentAutostart(t *testing.T) {
 	if err != nil {
 		t.Fatalf("no autostart entry after turning start-at-login on: %v", err)
 	}
-	if want := fmt.Sprintf("Exec=%q agent\n", binary); !strings.Contains(string(entry), want) {
+	if want := fmt.Sprintf("Exec=%q\n", filepath.Join(binDir, "tokenkeeper-agent")); !strings.Contains(string(entry), want) {
 		t.Errorf("autostart entry lacks %q:\n%s", want, entry)
 	}
 	if !cl.Settings().StartHidden {

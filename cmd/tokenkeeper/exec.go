@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tokenkeeper/tokenkeeper/cmd/internal/localapi"
@@ -76,7 +77,8 @@ type envBinding struct{ name, account string }
 
 // envName is a portable environment variable name (POSIX XBD 8.1: letters,
 // digits and underscore, not starting with a digit).
-var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+// Compiled at first use (exec --env), not at every command's start.
+var envName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`) })
 
 // bindings turns the NAME operand (if given) and the --env values into the
 // variables to set.
@@ -84,7 +86,7 @@ func bindings(name string, envs []string) ([]envBinding, error) {
 	var out, renamed []envBinding
 	for _, v := range envs {
 		k, acct, paired := strings.Cut(v, "=")
-		if !envName.MatchString(k) {
+		if !envName().MatchString(k) {
 			return nil, usagef("exec: --env %q: want VAR or VAR=NAME, VAR of letters, digits and _", v)
 		}
 		switch {

@@ -51,28 +51,64 @@ type stream struct {
 // Dial connects to the agent at SocketPath(Dir()), or at
 // $TOKENKEEPER_AGENT when set.
 func Dial(ctx context.Context) (*Client, error) {
-	path := os.Getenv(EnvSocket)
-	if path == "" {
-		dir, err := Dir()
-		if err != nil {
-			return nil, err
-		}
-		path = SocketPath(dir)
+	path, err := socketPath()
+	if err != nil {
+		return nil, err
 	}
 	return DialPath(ctx, path)
+}
+
+// socketPath is $TOKENKEEPER_AGENT, else SocketPath(Dir()).
+func socketPath() (string, error) {
+	if path := os.Getenv(EnvSocket); path != "" {
+		return path, nil
+	}
+	dir, err := Dir()
+	if err != nil {
+		return "", err
+	}
+	return SocketPath(dir), nil
 }
 
 // DialPath connects to the agent listening on socket. It refuses a socket
 // or directory that is not this user's alone (an *InsecureError, as the
 // agent refuses them), and wraps ErrNoAgent when nobody answers.
 func DialPath(ctx context.Context, socket string) (*Client, error) {
+	c, err := open(socket)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.do(ctx, http.MethodGet, "/v1/agent", nil, &c.info); err != nil {
+		c.hc.CloseIdleConnections()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Open is Dial without its round trip, for the command line: it makes the
+// same checks of the socket and its directory, and ErrNoAgent when there
+// is no socket, but connects only at the first request, which fails with
+// ErrNoAgent at once when nobody listens (ECONNREFUSED), so the caller
+// takes its direct path. The peer's uid is checked on that connection as
+// on Dial's. `tokenkeeper token` is thus one round trip to the agent.
+// Agent() is empty: nothing was asked.
+func Open() (*Client, error) {
+	path, err := socketPath()
+	if err != nil {
+		return nil, err
+	}
+	return open(path)
+}
+
+// open checks socket and makes its client, without connecting.
+func open(socket string) (*Client, error) {
 	if err := checkDir(filepath.Dir(socket)); err != nil {
 		return nil, err
 	}
 	if err := checkSocket(socket); err != nil {
 		return nil, err
 	}
-	c := &Client{
+	return &Client{
 		socket: socket,
 		hc: &http.Client{Transport: &http.Transport{
 			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
@@ -86,12 +122,7 @@ func DialPath(ctx context.Context, socket string) (*Client, error) {
 		subs:    map[int]func(){},
 		lost:    make(chan struct{}),
 		streams: map[*stream]bool{},
-	}
-	if err := c.do(ctx, http.MethodGet, "/v1/agent", nil, &c.info); err != nil {
-		c.hc.CloseIdleConnections()
-		return nil, err
-	}
-	return c, nil
+	}, nil
 }
 
 // Close ends the client's streams and connections. A sign-in in flight in

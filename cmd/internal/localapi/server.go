@@ -468,7 +468,11 @@ func (s *Server) startFlow(name string, body signInBody) (*flow, error) {
 	go func() {
 		defer s.flowWG.Done()
 		s.log.Info("sign-in started", "account", name)
-		err := signIn(ctx, f)
+		err := func() (err error) {
+			// A panic in this goroutine would end the agent.
+			defer service.RecoverFlow(s.log, "sign-in", name, &err)
+			return signIn(ctx, f)
+		}()
 		cancel()
 		s.mu.Lock()
 		if s.flows[name] == f {
