@@ -92,7 +92,8 @@ func startAgent(log *slog.Logger) (exited <-chan error, err error) {
 	if err := localapi.PrepareDir(dir); err != nil {
 		return nil, err
 	}
-	out, err := os.OpenFile(filepath.Join(dir, agentLogName), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	// Not through a symbolic link, and only a file of ours.
+	out, err := localapi.OpenPrivate(filepath.Join(dir, agentLogName), os.O_WRONLY|os.O_CREATE|os.O_APPEND)
 	if err != nil {
 		return nil, fmt.Errorf("the agent's log: %w", err)
 	}

@@ -23,6 +23,24 @@ import (
 // SaveSettings, SetAutoRenew, RevocationSite) and Status's first wait.
 const callTimeout = 30 * time.Second
 
+// firstAnswer bounds connecting to the agent and its first answer (GET
+// /v1/agent) at Dial. A live agent answers that from memory in well under
+// a millisecond; one that is stopped (SIGSTOP, Ctrl-Z on a foreground
+// agent) or wedged still has its socket accept connections, in the
+// kernel's backlog, and would never answer. Past this the agent counts as
+// absent and the CLI takes the direct path, so `token` and git-credential
+// (which git, kubectl and scripts wait on) never hang on it.
+const firstAnswer = 500 * time.Millisecond
+
+// answerTimeout bounds the wait for the headers of any later answer. The
+// slowest answer a live agent owes is a token call that refreshes first,
+// bounded inside the agent by the provider timeout, so this is that plus
+// a margin. An agent that accepted a request and then stopped is past it
+// taken for gone (ErrNoAgent), and the CLI falls back to the direct path:
+// safe, since every refresh takes the account's cross-process file lock
+// and re-reads what another process stored (SPEC §4).
+const answerTimeout = auth.DefaultTimeout + 15*time.Second
+
 // Client talks to the agent over its socket. Its methods have the
 // Backend's signatures, so the window and the CLI use it in place of a
 // *service.Service. It is safe for concurrent use.
@@ -66,6 +84,10 @@ func Dial(ctx context.Context) (*Client, error) {
 // or directory that is not this user's alone (an *InsecureError, as the
 // agent refuses them), and wraps ErrNoAgent when nobody answers.
 func DialPath(ctx context.Context, socket string) (*Client, error) {
+	if err := checkSocketPath(socket); err != nil {
+		// No agent can listen there either.
+		return nil, fmt.Errorf("%w (%v)", ErrNoAgent, err)
+	}
 	if err := checkDir(filepath.Dir(socket)); err != nil {
 		return nil, err
 	}
@@ -78,17 +100,23 @@ func DialPath(ctx context.Context, socket string) (*Client, error) {
 			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 				return dialSocket(ctx, socket)
 			},
-			DisableCompression:  true,
-			MaxIdleConnsPerHost: 4,
-			IdleConnTimeout:     30 * time.Second,
+			DisableCompression:    true,
+			MaxIdleConnsPerHost:   4,
+			IdleConnTimeout:       30 * time.Second,
+			ResponseHeaderTimeout: answerTimeout,
 		}},
 		first:   make(chan struct{}),
 		subs:    map[int]func(){},
 		lost:    make(chan struct{}),
 		streams: map[*stream]bool{},
 	}
-	if err := c.do(ctx, http.MethodGet, "/v1/agent", nil, &c.info); err != nil {
+	first, cancel := context.WithTimeout(ctx, firstAnswer)
+	defer cancel()
+	if err := c.do(first, http.MethodGet, "/v1/agent", nil, &c.info); err != nil {
 		c.hc.CloseIdleConnections()
+		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			return nil, fmt.Errorf("%w: the agent on %s did not answer within %v (stopped or hung?)", ErrNoAgent, socket, firstAnswer)
+		}
 		return nil, err
 	}
 	return c, nil

@@ -5,14 +5,21 @@
 //
 // # Socket
 //
-// The socket is agent.sock in $XDG_RUNTIME_DIR/tokenkeeper/, or in
-// os.TempDir()/tokenkeeper-<uid>/ when XDG_RUNTIME_DIR is unset;
-// $TOKENKEEPER_AGENT, when set, names the socket itself (`exec` children
-// and tests use it). The directory is 0700 and the socket 0600, both owned
-// by the user; a directory or socket with another owner or any group/other
-// permission bit is refused by the agent and by clients alike (an
-// *InsecureError, which errors.Is storage.ErrInsecure, naming the chmod or
-// chown that fixes it). The agent also checks every connection's peer uid
+// The socket is agent.sock in $XDG_RUNTIME_DIR/tokenkeeper/, or in the
+// user's own $XDG_STATE_HOME/tokenkeeper/run/ (~/.local/state/...) when
+// XDG_RUNTIME_DIR is unset, never at a predictable name in a shared
+// directory; $TOKENKEEPER_AGENT, when set, names the socket itself (`exec`
+// children and tests use it). The directory is 0700 and the socket 0600,
+// both owned by the user; a directory or socket with another owner or any
+// group/other permission bit is refused by the agent and by clients alike
+// (an *InsecureError, which errors.Is storage.ErrInsecure: the chmod that
+// fixes a loose mode of one's own, or, for another user's, to go
+// elsewhere). The lock and log files in it are opened with O_NOFOLLOW and
+// must be regular files of the user's (OpenPrivate).
+//
+// Dial waits firstAnswer (500 ms) for the agent's first answer: a stopped
+// or hung agent, whose socket still accepts, is ErrNoAgent then, and the
+// CLI takes the direct path. Later answers are awaited answerTimeout. The agent also checks every connection's peer uid
 // (SO_PEERCRED; LOCAL_PEERCRED on macOS and FreeBSD) and closes those of
 // other users. A missing socket, or one nobody listens on (a killed agent's
 // stale socket, ECONNREFUSED at once), is ErrNoAgent: the CLI then works
