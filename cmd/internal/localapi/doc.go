@@ -66,10 +66,12 @@
 //	POST   /v1/reload                          re-read the config now (after a direct change by the CLI)
 //	POST   /v1/quit                            quit the agent (the window's Quit when there is no tray)
 //
-// The status is service.Status as Go's encoding/json writes it (field names
-// as in the Go types, times in RFC 3339, State as its name: "valid",
-// "renewing", "failing", "sign_in_required", "expired", "signed_out"). It
-// never holds a secret; only the token routes answer one, with
+// The status is service.Status in its snake_case JSON, the same shape as
+// `tokenkeeper list --json`: {"accounts":[{"name","provider","url",
+// "state",…}],"reference_tokens":[…]}, times in RFC 3339 and left out
+// when unknown, the state as its machine name: "valid", "renewing",
+// "failing", "sign_in_required", "expired", "signed_out". It never holds a
+// secret; only the token routes answer one, with
 // Cache-Control: no-store.
 //
 // # Streams
