@@ -46,13 +46,23 @@ func (e *AgentRunningError) Error() string {
 // cmdAgent runs the agent in the foreground (SPEC §13): the renewer, the
 // local API and the resume watcher, until SIGINT/SIGTERM or an API quit,
 // then waits for in-flight refreshes and exits 0.
-func agentFlags(fs *flag.FlagSet) (noTray *bool) {
-	return fs.Bool("no-tray", false, "show no tray icon even when a tray host exists")
+type agentOpts struct {
+	noTray, windowOwned *bool
+}
+
+func agentFlags(fs *flag.FlagSet) agentOpts {
+	return agentOpts{
+		noTray: fs.Bool("no-tray", false, "show no tray icon even when a tray host exists"),
+		// Set by the window's launcher (cmd/internal/launch) only: an agent
+		// it started for its session may be stopped when that window closes
+		// with no tray host; one the user, autostart or systemd started not.
+		windowOwned: fs.Bool("window-owned", false, "started by the window for its session: without a tray host, closing the window stops it"),
+	}
 }
 
 func cmdAgent(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("agent", flag.ContinueOnError)
-	noTray := agentFlags(fs)
+	o := agentFlags(fs)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -92,8 +102,8 @@ func cmdAgent(ctx context.Context, e *env, args []string) error {
 	}
 	// The tray is known before the API answers, so the first window asks
 	// the right question: does closing me hide me, or quit?
-	hasTray := !*noTray && tray.Available()
-	srv := localapi.NewServer(agentBackend{svc, demoSrv}, localapi.ServerOptions{Logger: log, Quit: quit, Tray: hasTray, Version: version})
+	hasTray := !*o.noTray && tray.Available()
+	srv := localapi.NewServer(agentBackend{svc, demoSrv}, localapi.ServerOptions{Logger: log, Quit: quit, Tray: hasTray, WindowOwned: *o.windowOwned, Version: version})
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
 

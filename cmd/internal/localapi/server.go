@@ -81,6 +81,9 @@ type ServerOptions struct {
 	// Tray is reported in GET /v1/agent, so the window knows whether
 	// closing it hides it or quits.
 	Tray bool
+	// WindowOwned is reported in GET /v1/agent: the window's launcher
+	// started this agent for the window's session.
+	WindowOwned bool
 	// Version is reported in GET /v1/agent.
 	Version string
 	// ReadTimeout bounds reading one request, headers and body; 0 means
@@ -357,7 +360,7 @@ func decode(r *http.Request, v any) error {
 func work(r *http.Request) context.Context { return context.WithoutCancel(r.Context()) }
 
 func (s *Server) agent(w http.ResponseWriter, r *http.Request) {
-	s.reply(w, AgentInfo{PID: os.Getpid(), Version: s.opts.Version, Tray: s.opts.Tray})
+	s.reply(w, AgentInfo{PID: os.Getpid(), Version: s.opts.Version, Tray: s.opts.Tray, WindowOwned: s.opts.WindowOwned})
 }
 
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
