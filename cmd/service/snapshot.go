@@ -101,11 +101,28 @@ type Snapshot struct {
 	// not re-derive it from state changes.
 	FailingSince time.Time `json:"failing_since,omitzero"`
 
+	// The token times are zero unless State.SignedIn: an account that
+	// needs a sign-in has no access token to count down and no session to
+	// end, whatever its stored (dead) session said, so `list`, the window
+	// and list --json show the same.
 	IssuedAt      time.Time `json:"issued_at,omitzero"`
-	AccessExpiry  time.Time `json:"access_expiry,omitzero"`  // zero: unknown or signed out
-	RefreshExpiry time.Time `json:"refresh_expiry,omitzero"` // zero: unknown
+	AccessExpiry  time.Time `json:"access_expiry,omitzero"`  // zero: unknown or no usable token
+	RefreshExpiry time.Time `json:"refresh_expiry,omitzero"` // session end; zero: unknown or no session
 	LastRenewal   time.Time `json:"last_renewal,omitzero"`
 	NextRenewal   time.Time `json:"next_renewal,omitzero"` // zero: none scheduled
+}
+
+// Remaining is the share of the access token's lifetime still left at now,
+// in [0, 1], which the window's lifetime bar shows: 1 just after issue, 0
+// at or after expiry. It is 0 when the account holds no usable token
+// (signed out, sign-in required: a stale stored expiry is no lifetime)
+// and when a time is unknown or the lifetime empty.
+func (s Snapshot) Remaining(now time.Time) float64 {
+	issued, expiry := s.IssuedAt, s.AccessExpiry
+	if !s.State.SignedIn() || issued.IsZero() || expiry.IsZero() || !expiry.After(issued) {
+		return 0
+	}
+	return min(max(float64(expiry.Sub(now))/float64(expiry.Sub(issued)), 0), 1)
 }
 
 // RefTokenSnapshot is one reference token (PAT/SAT) as listed; no secret.
