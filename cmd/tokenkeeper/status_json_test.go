@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/tokenkeeper/tokenkeeper/auth/demo"
@@ -76,4 +77,43 @@ func keys(m map[string]any) []string {
 	}
 	slices.Sort(ks)
 	return ks
+}
+
+// TestListSignInRequired: after invalid_grant, `list` shows no access-token
+// countdown and no session end for the account, as the window does: both
+// render the snapshot, which has neither.
+func TestListSignInRequired(t *testing.T) {
+	srv := startDemo(t)
+	c := newCLI(t)
+	c.ok("add", "erp", "--provider", "erpnet", "--url", srv.URL(), "--client-id", demo.ClientID)
+	c.login("erp")
+	srv.RevokeRefreshTokens()
+	if r := c.run("", "refresh", "erp"); r.code != exitSignInRequired {
+		t.Fatalf("refresh with a revoked refresh token: exit %d, want %d (%s)", r.code, exitSignInRequired, r.stderr)
+	}
+	out := c.ok("list").stdout
+	var row []string
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) > 0 && f[0] == "erp" {
+			row = f
+		}
+	}
+	// ACCOUNT PROVIDER USER STATE(2 words) ACCESS-TOKEN SESSION-UNTIL
+	if strings.Contains(out, "expires in") || len(row) < 2 || row[len(row)-1] != "-" || row[len(row)-2] != "-" ||
+		!strings.Contains(out, "sign-in required") {
+		t.Errorf("list after invalid_grant:\n%s\nwant sign-in required with no access token and no session end", out)
+	}
+	var st map[string][]map[string]any
+	if err := json.Unmarshal([]byte(c.ok("list", "--json").stdout), &st); err != nil {
+		t.Fatal(err)
+	}
+	a := st["accounts"][0]
+	for _, k := range []string{"access_expiry", "refresh_expiry", "issued_at"} {
+		if v, ok := a[k]; ok {
+			t.Errorf("list --json after invalid_grant has %s %v", k, v)
+		}
+	}
+	if a["state"] != "sign_in_required" {
+		t.Errorf("list --json state %v, want sign_in_required", a["state"])
+	}
 }
