@@ -603,6 +603,32 @@ func TestDeadRefreshTokenDexStyle(t *testing.T) {
 	}
 }
 
+// TestSignInRequiredSnapshotShowsNoTokens: after invalid_grant the
+// snapshot, which `list` and the window both render, has no access token
+// to count down, no lifetime bar and no session end, whatever the stored
+// session still says.
+func TestSignInRequiredSnapshotShowsNoTokens(t *testing.T) {
+	h := newHarness(t)
+	h.addAndSignIn("acct", dialects[0].kind)
+	if s := h.snapshot("acct"); s.AccessExpiry.IsZero() || s.RefreshExpiry.IsZero() {
+		t.Fatalf("signed in: access expiry %v, session end %v; want both known", s.AccessExpiry, s.RefreshExpiry)
+	}
+	h.srv.RevokeRefreshTokens()
+	if err := h.svc.RefreshNow(context.Background(), "acct"); !errors.Is(err, ErrSignInRequired) {
+		t.Fatalf("RefreshNow = %v, want ErrSignInRequired", err)
+	}
+	s := h.snapshot("acct")
+	if s.State != StateSignInRequired {
+		t.Fatalf("state = %v, want sign-in required", s.State)
+	}
+	if !s.IssuedAt.IsZero() || !s.AccessExpiry.IsZero() || !s.RefreshExpiry.IsZero() {
+		t.Errorf("sign-in required: issued %v, access expiry %v, session end %v; want none", s.IssuedAt, s.AccessExpiry, s.RefreshExpiry)
+	}
+	if f := s.Remaining(h.clock.Now()); f != 0 {
+		t.Errorf("sign-in required: lifetime bar %v, want 0", f)
+	}
+}
+
 func TestSignOutRevokes(t *testing.T) {
 	h := newHarness(t)
 	h.addAndSignIn("acct", auth.KindERPNet)

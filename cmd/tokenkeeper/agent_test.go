@@ -19,6 +19,7 @@ import (
 
 	"github.com/tokenkeeper/tokenkeeper/auth/demo"
 	"github.com/tokenkeeper/tokenkeeper/cmd/internal/localapi"
+	"github.com/tokenkeeper/tokenkeeper/cmd/service"
 )
 
 // agentLimit bounds waits for the agent process; it only turns a hang into
@@ -343,7 +344,7 @@ func TestDemoInTheAgent(t *testing.T) {
 		t.Fatalf("StartDemo through the agent: %v", err)
 	}
 	cl.Close()
-	var st listJSON
+	var st service.Status
 	if err := json.Unmarshal([]byte(c.ok("list", "--json").stdout), &st); err != nil {
 		t.Fatal(err)
 	}

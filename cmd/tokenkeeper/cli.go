@@ -542,44 +542,6 @@ func cmdVersion(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// listJSON is the stable, secret-free shape of `list --json`.
-type listJSON struct {
-	Accounts []accountJSON `json:"accounts"`
-	Tokens   []tokenJSON   `json:"reference_tokens"`
-}
-
-type accountJSON struct {
-	Name          string     `json:"name"`
-	Provider      string     `json:"provider"`
-	URL           string     `json:"url"`
-	User          string     `json:"user,omitempty"`
-	State         string     `json:"state"`
-	Error         string     `json:"error,omitempty"`
-	AutoRenew     bool       `json:"auto_renew"`
-	AccessExpiry  *time.Time `json:"access_expiry,omitempty"`
-	RefreshExpiry *time.Time `json:"refresh_expiry,omitempty"`
-	LastRenewal   *time.Time `json:"last_renewal,omitempty"`
-	Browser       string     `json:"browser,omitempty"`
-	CAFile        string     `json:"ca_file,omitempty"`
-	GitHost       string     `json:"git_host,omitempty"`
-}
-
-type tokenJSON struct {
-	Label   string     `json:"label"`
-	Kind    string     `json:"kind"`
-	Account string     `json:"account,omitempty"`
-	Expires *time.Time `json:"expires,omitempty"`
-	Note    string     `json:"note,omitempty"`
-	Warning string     `json:"warning,omitempty"`
-}
-
-func timePtr(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return &t
-}
-
 func listFlags(fs *flag.FlagSet) (asJSON *bool) {
 	return fs.Bool("json", false, "print JSON")
 }
@@ -596,22 +558,16 @@ func cmdList(ctx context.Context, e *env, args []string) error {
 	}
 	st := svc.Status()
 	if *asJSON {
-		out := listJSON{Accounts: []accountJSON{}, Tokens: []tokenJSON{}}
-		for _, a := range st.Accounts {
-			out.Accounts = append(out.Accounts, accountJSON{
-				Name: a.Name, Provider: a.Kind, URL: a.URL, User: a.User, State: a.State.String(),
-				Error: a.LastError, AutoRenew: a.AutoRenew, AccessExpiry: timePtr(a.AccessExpiry),
-				RefreshExpiry: timePtr(a.RefreshExpiry), LastRenewal: timePtr(a.LastRenewal),
-				Browser: a.Browser, CAFile: a.CAFile, GitHost: a.GitHost,
-			})
+		// The local API's status, field for field (SPEC §13): one shape.
+		if st.Accounts == nil {
+			st.Accounts = []service.Snapshot{}
 		}
-		for _, t := range st.Tokens {
-			out.Tokens = append(out.Tokens, tokenJSON{Label: t.Label, Kind: t.Kind, Account: t.Account,
-				Expires: timePtr(t.Expires), Note: t.Note, Warning: t.Warning})
+		if st.Tokens == nil {
+			st.Tokens = []service.RefTokenSnapshot{}
 		}
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return enc.Encode(st)
 	}
 	if len(st.Accounts) == 0 && len(st.Tokens) == 0 {
 		fmt.Fprintln(e.stderr, "No accounts yet. Add one with `tokenkeeper add`, or try `tokenkeeper demo`.")

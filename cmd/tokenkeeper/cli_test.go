@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/tokenkeeper/tokenkeeper/auth/demo"
+	"github.com/tokenkeeper/tokenkeeper/cmd/service"
 	"github.com/tokenkeeper/tokenkeeper/storage"
 )
 
@@ -339,11 +340,11 @@ func TestCLIEndToEnd(t *testing.T) {
 		t.Error("TokenIDP account printed no token")
 	}
 
-	var list listJSON
+	var list service.Status
 	if err := json.Unmarshal([]byte(c.ok("list", "--json").stdout), &list); err != nil {
 		t.Fatal(err)
 	}
-	if len(list.Accounts) != 2 || list.Accounts[0].State != "valid" || list.Accounts[0].User != "Demo User" {
+	if len(list.Accounts) != 2 || list.Accounts[0].State != service.StateValid || list.Accounts[0].User != "Demo User" {
 		t.Errorf("list = %+v", list.Accounts)
 	}
 
@@ -422,11 +423,11 @@ func TestCLIReferenceTokens(t *testing.T) {
 	if r := c.ok("pat", "show", "mine"); r.stdout != secret+"\n" {
 		t.Errorf("pat show = %q", r.stdout)
 	}
-	var ts []tokenJSON
+	var ts []service.RefTokenSnapshot
 	if err := json.Unmarshal([]byte(c.ok("pat", "list", "--json").stdout), &ts); err != nil {
 		t.Fatal(err)
 	}
-	if len(ts) != 1 || ts[0].Label != "mine" || ts[0].Note != "laptop" || ts[0].Expires == nil {
+	if len(ts) != 1 || ts[0].Label != "mine" || ts[0].Note != "laptop" || ts[0].Expires.IsZero() {
 		t.Errorf("pat list = %+v", ts)
 	}
 	if r := c.run("", "pat", "add", "empty"); r.code != exitUsage {
