@@ -1,10 +1,12 @@
 package localapi
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -65,5 +67,38 @@ func TestTrailingDataRefused(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNoContent {
 		t.Errorf("PUT /v1/settings with trailing white space: HTTP %d, want 204", resp.StatusCode)
+	}
+}
+
+// A stopped or wedged agent's socket still takes connections (into the
+// kernel's backlog) but nothing answers. The first request of a client
+// made with Open, which `tokenkeeper token` sends without asking anything
+// first, is ErrNoAgent after firstAnswer, long before answerTimeout, so
+// the CLI works directly. (Without the bound on every request it waited
+// answerTimeout; the test's own deadline is half of that.)
+func TestSilentAgentIsNoAgent(t *testing.T) {
+	dir := sockDir(t)
+	l, err := net.Listen("unix", SocketPath(dir)) // never accepts
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if err := os.Chmod(SocketPath(dir), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(EnvSocket, SocketPath(dir))
+	c, err := Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), answerTimeout/2)
+	defer cancel()
+	_, err = c.Token(ctx, "a", time.Minute)
+	if ctx.Err() != nil || !errors.Is(err, ErrNoAgent) {
+		t.Fatalf("token from a silent agent: %v (context: %v), want ErrNoAgent before the context ends", err, ctx.Err())
+	}
+	if !strings.Contains(err.Error(), "did not answer within") {
+		t.Errorf("error %q does not say the agent did not answer", err)
 	}
 }
