@@ -105,11 +105,12 @@ func (e *VersionError) Error() string {
 // Load reads the config file. A missing file gives a fresh Config with a new
 // random Profile that is not written until the first Update; callers must
 // Update before storing secrets under that Profile. A file without a Profile
-// likewise gets a new one that Update persists.
+// and without accounts or reference tokens likewise gets a new one that
+// Update persists; one with them is refused (*ProfileError).
 //
 // Errors: *PermissionError (wrapping ErrInsecure) when another user owns or
 // can write the directory or the file, checked before anything is parsed;
-// *CorruptError (file kept, backup written); *VersionError.
+// *CorruptError (file kept, backup written); *VersionError; *ProfileError.
 func (s *Store) Load() (*Config, error) {
 	cfg, _, err := s.load()
 	return cfg, err
@@ -143,6 +144,12 @@ func (s *Store) load() (*Config, []byte, error) {
 		return nil, nil, s.corrupt(data, err)
 	}
 	if cfg.Profile == "" {
+		if len(cfg.Accounts) > 0 || len(cfg.Tokens) > 0 {
+			// Their secrets are in the keyring under the profile the file
+			// had; a new one would orphan them all, and the first write
+			// would make that permanent.
+			return nil, nil, &ProfileError{Path: path}
+		}
 		if cfg.Profile, err = newProfile(); err != nil {
 			return nil, nil, err
 		}
@@ -152,6 +159,21 @@ func (s *Store) load() (*Config, []byte, error) {
 	s.cacheRaw, s.cacheCfg = data, cfg.Clone()
 	s.cacheMu.Unlock()
 	return cfg, data, nil
+}
+
+// ProfileError reports a config file that has accounts or reference tokens
+// but no "profile". The profile names the keyring items that hold their
+// secrets, and the keyring cannot be searched for it everywhere (go-keyring
+// cannot list items), so the file is refused and never rewritten: a new
+// profile would lose every session and secret for good.
+type ProfileError struct {
+	Path string
+}
+
+func (e *ProfileError) Error() string {
+	return fmt.Sprintf("config file %s has accounts but no \"profile\", which names their secrets in the OS keyring; it was kept unchanged. "+
+		"Put back the \"profile\" line it had (16 hex characters: the part before \"/account/\" in the user of the keyring items of service %q, "+
+		"e.g. `secret-tool search --all service %s`), or remove the file to start afresh", e.Path, Service, Service)
 }
 
 // readSecure reads the config file at path in dir, refusing either with a
