@@ -84,6 +84,9 @@ type Options struct {
 	// NoDevice leaves device_authorization_endpoint out of discovery, as
 	// providers without device sign-in do.
 	NoDevice bool
+	// NoRevocation leaves revocation_endpoint out of discovery, as
+	// providers without RFC 7009 revocation (Dex) do.
+	NoRevocation bool
 	// DeviceSlowDown makes the token endpoint answer slow_down to the
 	// first poll of every device code, and again to a next poll that
 	// comes before the interval plus 5 s (RFC 8628 §3.5).
@@ -116,7 +119,8 @@ type Server struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	noDevice bool // Options.NoDevice
+	noDevice     bool // Options.NoDevice
+	noRevocation bool // Options.NoRevocation
 
 	refreshCount  atomic.Int64
 	tokenRequests atomic.Int64
@@ -168,7 +172,8 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		log:  opts.Logger,
 		done: make(chan struct{}),
 
-		noDevice: opts.NoDevice,
+		noDevice:     opts.NoDevice,
+		noRevocation: opts.NoRevocation,
 	}
 	s.issuer = s.base + issuerPath
 
@@ -367,6 +372,9 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 			m["authorization_response_iss_parameter_supported"] = json.RawMessage("true")
 			if s.noDevice {
 				delete(m, "device_authorization_endpoint")
+			}
+			if s.noRevocation {
+				delete(m, "revocation_endpoint")
 			}
 			s.likeDiscovery(m)
 			if out, err := json.Marshal(m); err == nil {

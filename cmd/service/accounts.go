@@ -241,20 +241,20 @@ func (s *Service) AddAccount(ctx context.Context, spec AccountSpec) error {
 }
 
 // RemoveAccount signs out (revoking at the provider where possible), deletes
-// the account's secrets and its record. A revocation failure is returned
-// after everything local is gone.
-func (s *Service) RemoveAccount(ctx context.Context, name string) error {
+// the account's secrets and its record. What happened at the provider is
+// in the SignedOut, as for SignOut.
+func (s *Service) RemoveAccount(ctx context.Context, name string) (SignedOut, error) {
 	a, err := s.account(name)
 	if err != nil {
-		return err
+		return SignedOut{}, err
 	}
-	revokeErr := s.SignOut(ctx, name)
-	if revokeErr != nil && !errors.Is(revokeErr, ErrRevocation) {
-		return revokeErr
+	res, err := s.SignOut(ctx, name)
+	if err != nil {
+		return res, err
 	}
 	if a.HasClientSecret {
 		if err := s.secrets.Delete(storage.ClientSecretKey(name)); err != nil {
-			return fmt.Errorf("account %q: deleting client secret: %w", name, err)
+			return res, fmt.Errorf("account %q: deleting client secret: %w", name, err)
 		}
 	}
 	err = s.update(func(c *storage.Config) error {
@@ -262,10 +262,10 @@ func (s *Service) RemoveAccount(ctx context.Context, name string) error {
 		return nil
 	})
 	if err != nil {
-		return err
+		return res, err
 	}
 	s.forget(name)
-	return revokeErr
+	return res, nil
 }
 
 func deleteAccount(as []storage.Account, name string) []storage.Account {
