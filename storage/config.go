@@ -451,7 +451,8 @@ func unwritable(path string, err error) error {
 // over path, then fsyncs dir so the rename survives a crash. Readers see
 // the old or the new file, never a partial one.
 func writeAtomic(dir, path string, data []byte) (err error) {
-	f, err := os.CreateTemp(dir, tempPattern)
+	// The config file's is tempPattern.
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return unwritable(dir, err)
 	}

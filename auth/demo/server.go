@@ -97,6 +97,11 @@ type Options struct {
 	// Audience, with LikeAuth0, is the one API identifier the provider
 	// knows; "" accepts any audience.
 	Audience string
+	// State, when set, keeps the signing key and grants (refresh tokens
+	// with their rotation state, access tokens) between runs, so a
+	// restarted provider on the same issuer carries on with the sessions
+	// it issued. Default: memory only.
+	State State
 	// Logger receives request summaries, never tokens or secrets. Default
 	// discards. (The OP library logs its own request errors to
 	// slog.Default.)
@@ -185,6 +190,15 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("demo provider: %w", err)
+	}
+	if opts.State != nil {
+		s.store.state, s.store.issuer = opts.State, s.issuer
+		s.store.stateErr = func(err error) { s.log.Warn("demo provider: saving its state", "err", err) }
+		if err := s.store.restore(opts.State, s.issuer); err != nil {
+			// Its own data only: start afresh (the demo accounts sign in
+			// again) rather than not at all.
+			s.log.Warn("demo provider: starting afresh", "err", err)
+		}
 	}
 	s.store.withheld = slices.Clone(opts.Withhold)
 	s.store.dev.interval, s.store.dev.slowDown = opts.DeviceInterval, opts.DeviceSlowDown

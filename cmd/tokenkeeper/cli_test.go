@@ -89,6 +89,7 @@ func newCLI(t *testing.T) *cli {
 		"XDG_RUNTIME_DIR="+c.runtime,
 		"TOKENKEEPER_AGENT=",
 		"XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
+		"XDG_STATE_HOME="+filepath.Join(home, ".local", "state"),
 		"TOKENKEEPER_CONFIG_DIR="+c.dir,
 		"DISPLAY=", "WAYLAND_DISPLAY=",
 	)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/tokenkeeper/tokenkeeper/auth/demo"
 	"github.com/tokenkeeper/tokenkeeper/cmd/internal/launch"
 	"github.com/tokenkeeper/tokenkeeper/cmd/service"
+	"github.com/tokenkeeper/tokenkeeper/storage"
 )
 
 // defaultDemoAddr is where the embedded demo provider listens. A fixed
@@ -57,12 +59,30 @@ func (d *demoProvider) start() (*demo.Server, error) {
 	}
 	// The provider outlives the request that started it: it serves until
 	// close, so it gets its own context.
-	srv, err := demo.Start(context.Background(), demo.Options{Addr: d.addr, Logger: d.log})
+	srv, err := demo.Start(context.Background(), demo.Options{Addr: d.addr, Logger: d.log, State: demoState(d.addr)})
 	if err != nil {
 		return nil, fmt.Errorf("starting the demo provider on %s: %w (is another Tokenkeeper demo running?)", d.addr, err)
 	}
 	d.srv = srv
 	return srv, nil
+}
+
+// demoState is where the demo provider on addr keeps its signing key and
+// grants, so the demo accounts outlive a restart of the agent that runs it
+// (issue 16): a file per address, each being its own issuer, under the
+// state directory. Nil (memory only) when there is no state directory.
+func demoState(addr string) demo.State {
+	dir, err := storage.DefaultStateDir()
+	if err != nil {
+		return nil
+	}
+	name := strings.Map(func(r rune) rune {
+		if r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
+			return r
+		}
+		return '-'
+	}, addr)
+	return storage.OpenStateFile(filepath.Join(dir, "demo-provider-"+name+".json"))
 }
 
 func (d *demoProvider) close() {
