@@ -143,8 +143,11 @@ func (s *Store) load() (*Config, []byte, error) {
 		}
 		return nil, nil, s.corrupt(data, err)
 	}
+	if err := quarantine(cfg, data); err != nil {
+		return nil, nil, s.corrupt(data, err)
+	}
 	if cfg.Profile == "" {
-		if len(cfg.Accounts) > 0 || len(cfg.Tokens) > 0 {
+		if len(cfg.Accounts) > 0 || len(cfg.Tokens) > 0 || len(cfg.quarantined) > 0 {
 			// Their secrets are in the keyring under the profile the file
 			// had; a new one would orphan them all, and the first write
 			// would make that permanent.
@@ -227,6 +230,79 @@ func (s *Store) cached(data []byte) *Config {
 }
 
 var errNewer = errors.New("newer schema version")
+
+// quarantine sets aside the accounts and reference tokens whose names are
+// not valid (a hand-edited file), keeping their JSON as it was for Update
+// to write back: the others keep working, and nothing is lost.
+func quarantine(cfg *Config, data []byte) error {
+	bad := func(n int, name func(int) string) bool {
+		for i := range n {
+			if !ValidName(name(i)) {
+				return true
+			}
+		}
+		return false
+	}
+	if !bad(len(cfg.Accounts), func(i int) string { return cfg.Accounts[i].Name }) &&
+		!bad(len(cfg.Tokens), func(i int) string { return cfg.Tokens[i].Label }) {
+		return nil
+	}
+	var raw struct {
+		Accounts []json.RawMessage `json:"accounts"`
+		Tokens   []json.RawMessage `json:"reference_tokens"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return err
+	}
+	if len(raw.Accounts) != len(cfg.Accounts) || len(raw.Tokens) != len(cfg.Tokens) {
+		return errors.New("accounts or reference tokens read differently twice")
+	}
+	var accounts []Account
+	for i, a := range cfg.Accounts {
+		if ValidName(a.Name) {
+			accounts = append(accounts, a)
+			continue
+		}
+		cfg.quarantined = append(cfg.quarantined, Quarantined{Kind: "account", Name: a.Name, raw: raw.Accounts[i]})
+	}
+	var tokens []RefToken
+	for i, t := range cfg.Tokens {
+		if ValidName(t.Label) {
+			tokens = append(tokens, t)
+			continue
+		}
+		cfg.quarantined = append(cfg.quarantined, Quarantined{Kind: "reference token", Name: t.Label, raw: raw.Tokens[i]})
+	}
+	cfg.Accounts, cfg.Tokens = accounts, tokens
+	return nil
+}
+
+// encode is the config file's content: cfg, with the entries Load set
+// aside written back as they were, after the others.
+func encode(cfg *Config) ([]byte, error) {
+	if len(cfg.quarantined) == 0 {
+		return json.MarshalIndent(cfg, "", "  ")
+	}
+	out := struct {
+		*Config
+		Accounts []any `json:"accounts"`
+		Tokens   []any `json:"reference_tokens"`
+	}{Config: cfg}
+	for _, a := range cfg.Accounts {
+		out.Accounts = append(out.Accounts, a)
+	}
+	for _, t := range cfg.Tokens {
+		out.Tokens = append(out.Tokens, t)
+	}
+	for _, q := range cfg.quarantined {
+		if q.Kind == "account" {
+			out.Accounts = append(out.Accounts, q.raw)
+		} else {
+			out.Tokens = append(out.Tokens, q.raw)
+		}
+	}
+	return json.MarshalIndent(out, "", "  ")
+}
 
 // parse decodes a config file. A file from a newer schema may not even
 // decode into this version's types, so its version is checked first.
@@ -343,7 +419,7 @@ func (s *Store) Update(fn func(*Config) error) (*Config, error) {
 			return nil, err
 		}
 	}
-	data, err := json.MarshalIndent(cfg, "", "  ")
+	data, err := encode(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("encode config: %w", err)
 	}

@@ -748,3 +748,49 @@ func BenchmarkLockAccount(b *testing.B) {
 		unlock()
 	}
 }
+
+// TestQuarantineInvalidNames: entries whose names a hand edit made
+// invalid are set aside at Load, and every Update writes them back as they
+// were, so the other entries work and nothing is lost (issue 16 item 8).
+func TestQuarantineInvalidNames(t *testing.T) {
+	s := Open(t.TempDir())
+	data := `{"version": 1, "profile": "0123456789abcdef",
+ "accounts": [{"name": "bad\u001b[2J", "kind": "oidc", "extra": {"kept": true}}, {"name": "", "kind": "oidc"}, {"name": "good", "kind": "oidc"}],
+ "reference_tokens": [{"label": "t\u0007", "kind": "pat"}, {"label": "ok", "kind": "sat"}]}`
+	if err := os.WriteFile(s.Path(), []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := s.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Accounts) != 1 || cfg.Accounts[0].Name != "good" || len(cfg.Tokens) != 1 || cfg.Tokens[0].Label != "ok" {
+		t.Fatalf("loaded %+v / %+v, want only the valid entries", cfg.Accounts, cfg.Tokens)
+	}
+	var got []string
+	for _, q := range cfg.Quarantined() {
+		got = append(got, q.Kind+" "+q.Name)
+		if strings.ContainsAny(q.String(), "\x1b\x07") {
+			t.Errorf("warning holds a control character: %q", q.String())
+		}
+	}
+	if want := []string{"account bad\x1b[2J", "account ", "reference token t\a"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("quarantined %q, want %q", got, want)
+	}
+	if _, err := s.Update(func(c *Config) error {
+		c.Accounts = append(c.Accounts, Account{Name: "new"})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(s.Path())
+	for _, kept := range []string{`"name": "bad\u001b[2J"`, `"kept": true`, `"name": ""`, `"label": "t\u0007"`, `"name": "new"`} {
+		if !bytes.Contains(b, []byte(kept)) {
+			t.Errorf("file after Update lacks %s:\n%s", kept, b)
+		}
+	}
+	again, err := s.Load()
+	if err != nil || len(again.Accounts) != 2 || len(again.Quarantined()) != 3 {
+		t.Errorf("reloaded: %v, %d accounts, %d quarantined; want 2 and 3", err, len(again.Accounts), len(again.Quarantined()))
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -12,15 +11,11 @@ import (
 	"github.com/tokenkeeper/tokenkeeper/storage"
 )
 
-// validName keeps account names and token labels usable as CLI arguments
-// and keyring keys.
-var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$`)
-
 func checkName(field, name string) error {
 	if name == "" {
 		return &auth.InputError{Field: field, Msg: "is required"}
 	}
-	if !validName.MatchString(name) {
+	if !storage.ValidName(name) {
 		return &auth.InputError{Field: field, Msg: fmt.Sprintf("%q: use up to 64 letters, digits and . _ @ + - (starting with a letter or digit)", name)}
 	}
 	return nil

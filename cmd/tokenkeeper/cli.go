@@ -125,7 +125,14 @@ func (e *env) service() (*service.Service, error) {
 		HTTP:    hc,
 		Logger:  e.logger(),
 	})
-	return e.svc, err
+	if err != nil {
+		return nil, err
+	}
+	// Once per command (and at the agent's start): the rest works.
+	for _, q := range e.svc.Quarantined() {
+		fmt.Fprintf(e.stderr, "tokenkeeper: warning: %s: %s\n", storage.Open(dir).Path(), q)
+	}
+	return e.svc, nil
 }
 
 // target parses a command that takes one NAME or LABEL and no flags, and
