@@ -235,16 +235,9 @@ var errNewer = errors.New("newer schema version")
 // not valid (a hand-edited file), keeping their JSON as it was for Update
 // to write back: the others keep working, and nothing is lost.
 func quarantine(cfg *Config, data []byte) error {
-	bad := func(n int, name func(int) string) bool {
-		for i := range n {
-			if !ValidName(name(i)) {
-				return true
-			}
-		}
-		return false
-	}
-	if !bad(len(cfg.Accounts), func(i int) string { return cfg.Accounts[i].Name }) &&
-		!bad(len(cfg.Tokens), func(i int) string { return cfg.Tokens[i].Label }) {
+	accountName := func(a Account) string { return a.Name }
+	tokenLabel := func(t RefToken) string { return t.Label }
+	if allValid(cfg.Accounts, accountName) && allValid(cfg.Tokens, tokenLabel) {
 		return nil
 	}
 	var raw struct {
@@ -257,24 +250,32 @@ func quarantine(cfg *Config, data []byte) error {
 	if len(raw.Accounts) != len(cfg.Accounts) || len(raw.Tokens) != len(cfg.Tokens) {
 		return errors.New("accounts or reference tokens read differently twice")
 	}
-	var accounts []Account
-	for i, a := range cfg.Accounts {
-		if ValidName(a.Name) {
-			accounts = append(accounts, a)
-			continue
-		}
-		cfg.quarantined = append(cfg.quarantined, Quarantined{Kind: "account", Name: a.Name, raw: raw.Accounts[i]})
-	}
-	var tokens []RefToken
-	for i, t := range cfg.Tokens {
-		if ValidName(t.Label) {
-			tokens = append(tokens, t)
-			continue
-		}
-		cfg.quarantined = append(cfg.quarantined, Quarantined{Kind: "reference token", Name: t.Label, raw: raw.Tokens[i]})
-	}
-	cfg.Accounts, cfg.Tokens = accounts, tokens
+	cfg.Accounts = setAside(cfg, "account", cfg.Accounts, raw.Accounts, accountName)
+	cfg.Tokens = setAside(cfg, "reference token", cfg.Tokens, raw.Tokens, tokenLabel)
 	return nil
+}
+
+func allValid[T any](items []T, name func(T) string) bool {
+	for _, it := range items {
+		if !ValidName(name(it)) {
+			return false
+		}
+	}
+	return true
+}
+
+// setAside returns the items with valid names and adds the others, with
+// their JSON, to cfg's quarantined entries.
+func setAside[T any](cfg *Config, kind string, items []T, raw []json.RawMessage, name func(T) string) []T {
+	var keep []T
+	for i, it := range items {
+		if n := name(it); !ValidName(n) {
+			cfg.quarantined = append(cfg.quarantined, Quarantined{Kind: kind, Name: n, raw: raw[i]})
+			continue
+		}
+		keep = append(keep, it)
+	}
+	return keep
 }
 
 // encode is the config file's content: cfg, with the entries Load set

@@ -326,23 +326,32 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
+// startAgentWithDemo starts the agent with the demo provider on a free
+// address and has it add the demo accounts, as the window's "Try the demo"
+// (POST /v1/demo) does.
+func (c *cli) startAgentWithDemo() (*agentProc, string) {
+	c.t.Helper()
+	addr := freeAddr(c.t)
+	c.env = append(c.env, "TOKENKEEPER_DEMO_ADDR="+addr)
+	a := c.startAgent()
+	cl, err := localapi.DialPath(context.Background(), c.socket())
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.StartDemo(context.Background()); err != nil {
+		c.t.Fatalf("StartDemo through the agent: %v", err)
+	}
+	return a, addr
+}
+
 // TestDemoInTheAgent: the window's "Try the demo" (POST /v1/demo) runs the
 // demo provider in the agent (SPEC §10, §13), so sign-in and renewal work
 // with no other process; an agent started later brings the provider back
 // for the demo accounts.
 func TestDemoInTheAgent(t *testing.T) {
 	c := newCLI(t)
-	addr := freeAddr(t)
-	c.env = append(c.env, "TOKENKEEPER_DEMO_ADDR="+addr)
-	a := c.startAgent()
-	cl, err := localapi.DialPath(context.Background(), c.socket())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cl.StartDemo(context.Background()); err != nil {
-		t.Fatalf("StartDemo through the agent: %v", err)
-	}
-	cl.Close()
+	a, addr := c.startAgentWithDemo()
 	var st listJSON
 	if err := json.Unmarshal([]byte(c.ok("list", "--json").stdout), &st); err != nil {
 		t.Fatal(err)
@@ -373,17 +382,7 @@ func TestDemoInTheAgent(t *testing.T) {
 // sign-in needed (issue 16 item 13).
 func TestDemoSurvivesAgentKill(t *testing.T) {
 	c := newCLI(t)
-	addr := freeAddr(t)
-	c.env = append(c.env, "TOKENKEEPER_DEMO_ADDR="+addr)
-	a := c.startAgent()
-	cl, err := localapi.DialPath(context.Background(), c.socket())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cl.StartDemo(context.Background()); err != nil {
-		t.Fatalf("StartDemo through the agent: %v", err)
-	}
-	cl.Close()
+	a, _ := c.startAgentWithDemo()
 	c.login("demo")
 	c.login("demo-tokenidp")
 	access, refresh := c.session("demo")
