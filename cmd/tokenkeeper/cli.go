@@ -105,7 +105,7 @@ func (e *env) service() (*service.Service, error) {
 	if e.svc != nil {
 		return e.svc, nil
 	}
-	svc, err := setup.Service(e.logger())
+	svc, err := setup.Service(e.logger(), e.stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -518,11 +518,11 @@ func cmdLogout(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := svc.SignOut(ctx, name); err != nil {
+	res, err := svc.SignOut(ctx, name)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "Signed out of %q; its tokens are revoked and deleted.\n", name)
-	return nil
+	return e.signedOut(res, fmt.Sprintf("Signed out of %q", name))
 }
 
 func cmdRemove(ctx context.Context, e *env, args []string) error {
@@ -530,10 +530,21 @@ func cmdRemove(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := svc.RemoveAccount(ctx, name); err != nil {
+	res, err := svc.RemoveAccount(ctx, name)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "Removed account %q.\n", name)
+	return e.signedOut(res, fmt.Sprintf("Removed account %q", name))
+}
+
+// signedOut says what a sign-out did, in the service's words; a failed
+// revocation exits 1 although everything here was deleted, so a script
+// learns the session may live on at the provider.
+func (e *env) signedOut(res service.SignedOut, done string) error {
+	fmt.Fprintln(e.stderr, res.Describe(done))
+	if res.Revocation == service.RevocationFailed {
+		return &statusError{code: exitFailure}
+	}
 	return nil
 }
 
