@@ -22,9 +22,8 @@ var (
 	procIsClipboardFormatAvailable = user32.NewProc("IsClipboardFormatAvailable")
 )
 
-// paste reads the clipboard as a pasting program does: its text, and
-// which of the marks it carries.
-func paste(t *testing.T) (text string, has bool, marks map[string]bool) {
+// opened runs f with the clipboard open on this thread.
+func opened(t *testing.T, f func()) {
 	t.Helper()
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -32,42 +31,48 @@ func paste(t *testing.T) (text string, has bool, marks map[string]bool) {
 		t.Fatal(err)
 	}
 	defer procCloseClipboard.Call()
-	marks = map[string]bool{}
-	for _, f := range []string{formatExcludeMonitors, formatHistory, formatCloud} {
-		id, err := register(f)
-		if err != nil {
-			t.Fatal(err)
+	f()
+}
+
+// paste reads the clipboard as a pasting program does: its text, and
+// which of the marks it carries.
+func paste(t *testing.T) (text string, has bool, marks map[string]bool) {
+	t.Helper()
+	opened(t, func() {
+		marks = map[string]bool{}
+		for _, f := range []string{formatExcludeMonitors, formatHistory, formatCloud} {
+			id, err := register(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, _, _ := procIsClipboardFormatAvailable.Call(id)
+			marks[f] = r != 0
 		}
-		r, _, _ := procIsClipboardFormatAvailable.Call(id)
-		marks[f] = r != 0
-	}
-	h, _, _ := procGetClipboardData.Call(cfUnicodeText)
-	if h == 0 {
-		return "", false, marks
-	}
-	p, _, _ := procGlobalLock.Call(h)
-	if p == 0 {
-		t.Fatal("GlobalLock of the clipboard's text failed")
-	}
-	defer procGlobalUnlock.Call(h)
-	return windows.UTF16PtrToString((*uint16)(unsafe.Add(unsafe.Pointer(nil), p))), true, marks
+		h, _, _ := procGetClipboardData.Call(cfUnicodeText)
+		if h == 0 {
+			return
+		}
+		p, _, _ := procGlobalLock.Call(h)
+		if p == 0 {
+			t.Fatal("GlobalLock of the clipboard's text failed")
+		}
+		defer procGlobalUnlock.Call(h)
+		text, has = windows.UTF16PtrToString((*uint16)(unsafe.Add(unsafe.Pointer(nil), p))), true
+	})
+	return text, has, marks
 }
 
 // copyElsewhere puts text on the clipboard without any mark, as another
 // program's copy does.
 func copyElsewhere(t *testing.T, text string) {
 	t.Helper()
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	if err := openClipboard(); err != nil {
-		t.Fatal(err)
-	}
-	defer procCloseClipboard.Call()
-	procEmptyClipboard.Call()
-	u, _ := windows.UTF16FromString(text)
-	if err := setData(cfUnicodeText, unsafe.Slice((*byte)(unsafe.Pointer(&u[0])), 2*len(u))); err != nil {
-		t.Fatal(err)
-	}
+	opened(t, func() {
+		procEmptyClipboard.Call()
+		u, _ := windows.UTF16FromString(text)
+		if err := setData(cfUnicodeText, unsafe.Slice((*byte)(unsafe.Pointer(&u[0])), 2*len(u))); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
 
 // TestSetMarkedAndCleared: the copy pastes, carries every mark, and is
