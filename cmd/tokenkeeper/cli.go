@@ -168,9 +168,10 @@ func commands() []command {
 			operand: words("get", "store", "erase")},
 		{name: "agent", help: "run the agent in the foreground: renewer, tray, local API", run: cmdAgent, flags: defines(launch.AgentFlags)},
 		{name: "demo", args: "[--no-gui] [--addr 127.0.0.1:8765]", help: "start the embedded demo provider with demo accounts", run: cmdDemo, flags: defines(launch.DemoFlags)},
-		{name: "completion", args: "bash|zsh|fish", help: "print a shell completion script", run: cmdCompletion, operand: words(shells...)},
+		{name: "completion", args: "bash|zsh|fish|powershell", help: "print a shell completion script", run: cmdCompletion, operand: words(shells...)},
 		{name: "version", help: "print the version", run: cmdVersion},
 		{name: completeCommand, run: cmdComplete, hidden: true},
+		{name: completeCurrentFirst, run: cmdCompleteCurrentFirst, hidden: true},
 	}
 }
 
