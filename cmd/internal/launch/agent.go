@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/tokenkeeper/tokenkeeper/cmd/internal/localapi"
@@ -99,7 +98,7 @@ func startAgent(log *slog.Logger) (exited <-chan error, err error) {
 	defer out.Close() // the child has its own descriptor
 	cmd := exec.Command(path, "agent")
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	Detach(cmd)
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting the agent: %w", err)
 	}

@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -87,7 +86,7 @@ func Dir() (string, error) {
 		}
 		return filepath.Join(rt, "tokenkeeper"), nil
 	}
-	return filepath.Join(os.TempDir(), "tokenkeeper-"+strconv.Itoa(os.Getuid())), nil
+	return filepath.Join(os.TempDir(), tempDirName()), nil
 }
 
 // SocketPath is the socket in dir: dir/agent.sock, or $TOKENKEEPER_AGENT
