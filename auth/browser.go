@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
-
-	"github.com/google/shlex"
 )
 
 // URLPlaceholder is the browser-command argument that the sign-in URL
@@ -29,7 +27,7 @@ var shellOperators = map[string]bool{
 // command is never run through a shell, so nothing in it (or in the URL)
 // is expanded. Errors are *InputError for the field "browser".
 func ParseBrowserCommand(cmd string) ([]string, error) {
-	argv, err := shlex.Split(cmd)
+	argv, err := splitCommand(cmd)
 	if err != nil {
 		return nil, &InputError{Field: "browser", Key: FieldBrowser, Value: cmd, Msg: fmt.Sprintf("cannot be split into arguments: %v", err)}
 	}
