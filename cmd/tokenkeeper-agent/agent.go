@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -127,7 +126,7 @@ func openWindow() error {
 		return err
 	}
 	cmd := exec.Command(path)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	launch.Detach(cmd)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("starting the window: %w", err)
 	}

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/tokenkeeper/tokenkeeper/cmd/internal/localapi"
@@ -102,7 +101,7 @@ func startAgent(log *slog.Logger) (exited <-chan error, err error) {
 	// that started it stops it (and only such an agent).
 	cmd := exec.Command(path, "--window-owned")
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	Detach(cmd)
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting the agent: %w", err)
 	}
