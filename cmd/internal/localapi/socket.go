@@ -200,16 +200,30 @@ func Listen(dir string) (net.Listener, error) {
 			return nil, fmt.Errorf("removing stale agent socket: %w", err)
 		}
 	}
-	l, err := net.Listen("unix", path)
+	// bind(2) makes the socket with the umask's mode, and a client refuses
+	// a socket open to others: one that dialled between bind and chmod
+	// took the new agent for an insecure one and gave up (a window
+	// restarting its agent did). So the socket is made under a name of
+	// its own, set to 0600, and only then renamed into place, which is
+	// atomic and keeps it bound. The 0700 directory keeps others out
+	// meanwhile. The name is no longer than agent.sock's.
+	tmp := filepath.Join(dir, fmt.Sprintf(".s%08x", uint32(os.Getpid())))
+	_ = os.Remove(tmp) // a leftover of a killed agent with this PID
+	l, err := net.Listen("unix", tmp)
 	if err != nil {
 		return nil, fmt.Errorf("agent socket: %w", err)
 	}
-	// The 0700 directory already keeps others out while this is not done.
-	if err := os.Chmod(path, 0o600); err != nil {
+	ul := l.(*net.UnixListener)
+	ul.SetUnlinkOnClose(false) // its name is gone; the listener below removes path
+	if err := os.Chmod(tmp, 0o600); err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
 		l.Close()
+		_ = os.Remove(tmp)
 		return nil, fmt.Errorf("agent socket: %w", err)
 	}
-	return &peerListener{Listener: l, uid: os.Getuid()}, nil
+	return &peerListener{Listener: l, uid: os.Getuid(), path: path}, nil
 }
 
 // refused reports a connect error that means nobody listens: ECONNREFUSED
