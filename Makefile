@@ -12,7 +12,7 @@ build:
 
 .PHONY: bench package crossbuild
 
-# Benchmarks against peers (SPEC §12): prints one markdown table.
+# Benchmarks against peers: prints one markdown table (docs/benchmarks.md).
 bench:
 	scripts/bench
 
