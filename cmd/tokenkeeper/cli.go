@@ -176,7 +176,7 @@ func commands() []command {
 		{name: "set", args: "NAME [--browser CMD] [--ca-file PATH] [--git-host HOST[/PATH]] [flags]", help: "change an account's client settings, keeping its session ('' clears one)", run: cmdSet,
 			flags: defines(setFlags), operand: accountNames, values: map[string]func(*storage.Config) []string{
 				"redirect-host": words("127.0.0.1", "localhost")}},
-		{name: "pat", args: "add|list|show|copy|remove|check ...", help: "manage reference tokens (PAT/SAT)", run: cmdPAT, subs: patCommands()},
+		{name: "pat", args: "add|list|show|remove|check ...", help: "manage reference tokens (PAT/SAT)", run: cmdPAT, subs: patCommands()},
 		{name: "exec", args: "NAME [--env VAR | --env VAR=NAME ...] [--min-valid 60s] -- COMMAND [ARGS...]", help: "run COMMAND with a valid access token in its environment", run: cmdExec,
 			flags: defines(execFlags), operand: accountNames},
 		{name: "git-credential", args: "get|store|erase", help: "git's credential helper: tokens for the account bound to the host", run: cmdGitCredential,

@@ -85,3 +85,14 @@ func TestHelpContent(t *testing.T) {
 		}
 	}
 }
+
+// TestPATCopyIsGone: `pat copy` printed the token on stdout, which is not
+// what it says; it now prints nothing and says what to use instead.
+func TestPATCopyIsGone(t *testing.T) {
+	t.Setenv("TOKENKEEPER_CONFIG_DIR", t.TempDir()) // never this user's config
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"pat", "copy", "build-bot"}, strings.NewReader(""), &stdout, &stderr)
+	if code != exitUsage || stdout.Len() != 0 || !strings.Contains(stderr.String(), "tokenkeeper pat show LABEL") {
+		t.Errorf("pat copy: exit %d, stdout %q, stderr %q; want exit 2, nothing on stdout and a pointer to pat show", code, stdout.String(), stderr.String())
+	}
+}
