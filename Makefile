@@ -16,7 +16,7 @@ build:
 bench:
 	scripts/bench
 
-# dist/tokenkeeper.tar.xz (binary, .desktop entry, icon) via the Fyne CLI.
+# dist/: the .deb (nfpm) and tarball (Fyne CLI); scripts/package [linux].
 package:
 	scripts/package
 
