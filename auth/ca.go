@@ -21,9 +21,19 @@ const maxCAFileBytes = 4 << 20
 // "CERTIFICATE" blocks; other blocks are ignored) for a provider behind a
 // private CA. Errors are *InputError for the field "CA file", naming the
 // path and what is wrong with it.
-func LoadCAFile(path string) ([]*x509.Certificate, error) {
+//
+// Only a regular file is read. A pipe or device would be read once at
+// best: `--ca-file <(cat ca.pem)` names /dev/fd/63, gone by the next
+// refresh, and /dev/stdin takes the terminal's input. The file is opened
+// without blocking (caOpenFlags: a FIFO put in its place would otherwise
+// hold open(2), and the account's lock, until a writer came) and the open
+// file's type is checked, so the file checked is the one read. check,
+// when not nil, is given the open file's FileInfo before anything is read
+// and refuses the file with its error (the caller's rule on who may write
+// it); that error's message names the path.
+func LoadCAFile(path string, check func(fs.FileInfo) error) ([]*x509.Certificate, error) {
 	bad := func(msg string) error { return &InputError{Field: "CA file", Key: FieldCAFile, Value: path, Msg: msg} }
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|caOpenFlags, 0)
 	if err != nil {
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
@@ -34,8 +44,17 @@ func LoadCAFile(path string) ([]*x509.Certificate, error) {
 		return nil, bad("cannot be read: " + unwrapPath(err))
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.IsDir() {
-		return nil, bad("is a directory, not a PEM file")
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, bad("cannot be read: " + unwrapPath(err))
+	}
+	if msg := notRegular(fi.Mode()); msg != "" {
+		return nil, bad(msg)
+	}
+	if check != nil {
+		if err := check(fi); err != nil {
+			return nil, &InputError{Field: "CA file", Key: FieldCAFile, Msg: err.Error()}
+		}
 	}
 	b, err := io.ReadAll(io.LimitReader(f, maxCAFileBytes+1))
 	if err != nil {
@@ -72,6 +91,27 @@ func LoadCAFile(path string) ([]*x509.Certificate, error) {
 		return nil, bad("holds no certificate (no -----BEGIN CERTIFICATE----- block)")
 	}
 	return certs, nil
+}
+
+// notRegular says what a CA file that is not a regular file is instead,
+// "" for a regular file.
+func notRegular(m fs.FileMode) string {
+	const give = ": give the path of a PEM file"
+	switch {
+	case m.IsRegular():
+		return ""
+	case m.IsDir():
+		return "is a directory, not a PEM file"
+	case m&fs.ModeNamedPipe != 0:
+		return "is a pipe, not a regular file (a <(...) or /dev/stdin can be read only once)" + give
+	case m&fs.ModeCharDevice != 0:
+		return "is a character device, not a regular file (/dev/stdin on a terminal is one)" + give
+	case m&fs.ModeDevice != 0:
+		return "is a block device, not a regular file" + give
+	case m&fs.ModeSocket != 0:
+		return "is a socket, not a regular file" + give
+	}
+	return "is not a regular file" + give
 }
 
 // unwrapPath drops the path an *fs.PathError repeats: the InputError names it.

@@ -42,7 +42,7 @@ func TestLoadCAFile(t *testing.T) {
 		{write("bad.pem", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"), "certificate 1 cannot be parsed"},
 	}
 	for _, tt := range tests {
-		certs, err := LoadCAFile(tt.path)
+		certs, err := LoadCAFile(tt.path, nil)
 		if tt.wantErr == "" {
 			if err != nil || len(certs) == 0 {
 				t.Errorf("LoadCAFile(%s) = %d certs, %v", filepath.Base(tt.path), len(certs), err)

@@ -26,12 +26,21 @@ func TestRefreshFailureClassification(t *testing.T) {
 		{"envelope own code", "application/json", `{"isSuccess":false,"errorCode":"TOKEN_01","message":"Refresh token revoked"}`, ""},
 		{"envelope no message", "application/json", `{"isSuccess":false}`, ""},
 		{"json without flag says expired", "application/json", `{"message":"refresh token expired"}`, ""},
+		// Issue 16: a refresh refused with an OAuth error body is refused
+		// for good in the standard dialect, whatever the code (Dex).
+		{"dex invalid_request", "application/json", `{"error":"invalid_request","error_description":"Refresh token is invalid or has already been claimed by another client"}`, "std"},
+		{"rfc invalid_scope", "application/json", `{"error":"invalid_scope"}`, "std"},
+		{"provider's own code", "application/json", `{"error":"bad_refresh_token"}`, "std"},
+		{"form-encoded error", "application/x-www-form-urlencoded", `error=invalid_request`, "std"},
+		{"rfc temporarily_unavailable", "application/json", `{"error":"temporarily_unavailable"}`, ""},
+		{"rfc server_error", "application/json", `{"error":"server_error"}`, ""},
+		{"json without error", "application/json", `{"message":"refresh token invalid"}`, ""},
 		{"proxy html", "text/html", `<html><body><h1>400 Bad Request</h1>invalid_grant refresh token expired</body></html>`, ""},
 		{"plain text", "text/plain", `Bad Request: refresh token invalid`, ""},
 		{"empty", "", ``, ""},
 		{"not json", "application/json", `{"isSuccess":false,`, ""},
 	}
-	for _, status := range []int{200, 400, 401, 403, 404, 429, 500, 502, 503} {
+	for _, status := range []int{200, 400, 401, 403, 404, 408, 429, 500, 502, 503} {
 		for _, sh := range shapes {
 			for _, kind := range []Kind{KindOIDC, KindTokenIDP} {
 				dialect := "std"
@@ -46,9 +55,14 @@ func TestRefreshFailureClassification(t *testing.T) {
 					if err == nil {
 						t.Fatal("Refresh succeeded")
 					}
-					is4xx := status >= 400 && status <= 499 && status != 429
+					is4xx := status >= 400 && status <= 499 && status != 408 && status != 429
 					wantSignIn := is4xx && (sh.dead == dialect || sh.dead == "both")
-					wantTransient := status >= 500 || status == 429
+					wantTransient := status >= 500 || status == 429 || status == 408
+					// Only RFC 6749's dead-grant codes say the grant is gone.
+					wantDead := wantSignIn && (sh.dead == "both" || dialect == "idp")
+					if IsGrantDead(err) != wantDead {
+						t.Errorf("Refresh = %v\ngrant dead %v, want %v", err, IsGrantDead(err), wantDead)
+					}
 					if IsSignInRequired(err) != wantSignIn || IsTransient(err) != wantTransient {
 						t.Errorf("Refresh = %v\nsign-in required %v, transient %v; want %v, %v",
 							err, IsSignInRequired(err), IsTransient(err), wantSignIn, wantTransient)
@@ -75,6 +89,7 @@ func TestProviderErrorTransientFirst(t *testing.T) {
 		{200, "invalid_grant", false, false},
 		{302, "invalid_grant", false, false},
 		{429, "invalid_grant", false, true},
+		{408, "invalid_grant", false, true},
 		{500, "invalid_grant", false, true},
 		{503, "invalid_client", false, true},
 	}
@@ -83,6 +98,37 @@ func TestProviderErrorTransientFirst(t *testing.T) {
 		if IsSignInRequired(err) != tt.signIn || IsTransient(err) != tt.transi {
 			t.Errorf("HTTP %d %s: sign-in required %v, transient %v; want %v, %v",
 				tt.status, tt.code, IsSignInRequired(err), IsTransient(err), tt.signIn, tt.transi)
+		}
+	}
+}
+
+// TestRefusesRefresh: which token endpoint answers to a refresh refuse
+// that refresh token for good (issue 16), by status and OAuth error code.
+func TestRefusesRefresh(t *testing.T) {
+	tests := []struct {
+		status int
+		code   string
+		want   bool
+	}{
+		{400, "invalid_grant", true},
+		{400, "invalid_request", true}, // Dex's dead refresh token
+		{401, "invalid_client", true},
+		{403, "access_denied", true},
+		{404, "not_found", true},
+		{400, "invalid_scope", true},
+		{400, "", false},                        // no OAuth error body: a proxy page, plain text
+		{408, "invalid_request", false},         // a timeout, RFC 9110 §15.5.9
+		{429, "invalid_grant", false},           // rate limited, RFC 6585
+		{400, "temporarily_unavailable", false}, // says "later" itself
+		{400, "server_error", false},
+		{200, "invalid_grant", false}, // not an error status (GitHub's habit)
+		{302, "invalid_grant", false},
+		{500, "invalid_grant", false},
+		{503, "invalid_request", false},
+	}
+	for _, tt := range tests {
+		if got := RefusesRefresh(tt.status, tt.code); got != tt.want {
+			t.Errorf("RefusesRefresh(%d, %q) = %v, want %v", tt.status, tt.code, got, tt.want)
 		}
 	}
 }

@@ -29,6 +29,11 @@ var (
 // no expires_in, which RFC 8628 §3.2 makes REQUIRED.
 const DefaultDeviceLifetime = 15 * time.Minute
 
+// MaxDeviceLifetime bounds a device code's expires_in (RFC 8628 §3.2):
+// providers give minutes (RFC 8628's example 1800 s; GitHub, Entra ID 900 s),
+// and a longer value would only keep the flow polling for nobody.
+const MaxDeviceLifetime = time.Hour
+
 // maxUserCode bounds the user code: RFC 8628 §6.1 calls for short codes a
 // person types.
 const maxUserCode = 64
@@ -208,6 +213,13 @@ func judgeDeviceAuth(op string, rec *recorder, err error, now time.Time, secret 
 	if r.ReadErr != nil {
 		return DeviceCode{}, "", fmt.Errorf("%s: reading response: %w", op, r.ReadErr)
 	}
+	return parseDeviceAuth(op, r, now, secret)
+}
+
+// parseDeviceAuth reads a device authorization response (RFC 8628 §3.2,
+// or an RFC 6749 §5.2 error) that arrived: the code to show and the
+// device_code to poll with.
+func parseDeviceAuth(op string, r *rawResponse, now time.Time, secret string) (DeviceCode, string, error) {
 	m := decodeStandardBody(r)
 	if pe := standardError(op, r, m, "device authorization endpoint", now, []string{secret}); pe != nil {
 		return DeviceCode{}, "", pe
@@ -253,6 +265,8 @@ func judgeDeviceAuth(op string, rec *recorder, err error, now time.Time, secret 
 		code.VerificationURIComplete = c
 	}
 
+	// Both numbers are bounded before any arithmetic (boundedSeconds): an
+	// interval of 1e10 s once overflowed into a negative ticker period.
 	lifetime := DefaultDeviceLifetime
 	secs, ok, err := seconds(m["expires_in"])
 	switch {
@@ -260,8 +274,10 @@ func judgeDeviceAuth(op string, rec *recorder, err error, now time.Time, secret 
 		return DeviceCode{}, "", bad("expires_in " + err.Error())
 	case secs < 0:
 		return DeviceCode{}, "", bad("expires_in is negative")
-	case ok && secs > 0 && time.Duration(secs) <= maxLifetime/time.Second:
-		lifetime = time.Duration(secs) * time.Second
+	case ok && secs > 0:
+		// RFC 8628 §3.2 sets no upper bound; a code nobody confirms within
+		// MaxDeviceLifetime is not worth polling for any longer.
+		lifetime = boundedSeconds(secs, MaxDeviceLifetime)
 	}
 	code.Expiry = now.Add(lifetime)
 	// RFC 8628 §3.2: "If no value is provided, clients MUST use 5 as the
@@ -273,8 +289,13 @@ func judgeDeviceAuth(op string, rec *recorder, err error, now time.Time, secret 
 		return DeviceCode{}, "", bad("interval " + err.Error())
 	case secs < 0:
 		return DeviceCode{}, "", bad("interval is negative")
+	case ok && boundedSeconds(secs, lifetime+time.Second) > lifetime:
+		// §3.5 asks the client to wait at least interval between polls: a
+		// code that expires first can never be redeemed, so the user is
+		// not asked to confirm it.
+		return DeviceCode{}, "", bad("interval is longer than the code's lifetime (expires_in)")
 	case ok && secs > 0:
-		code.Interval = min(time.Duration(secs)*time.Second, lifetime)
+		code.Interval = boundedSeconds(secs, lifetime)
 	}
 	return code, deviceCode, nil
 }

@@ -324,11 +324,10 @@ func retryAfter(h http.Header, now time.Time) time.Duration {
 		return 0
 	}
 	const maxWait = 24 * time.Hour
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if n <= 0 {
-			return 0
-		}
-		return min(time.Duration(min(n, int64(maxWait/time.Second)))*time.Second, maxWait)
+	// Out of range, ParseInt gives the nearest int64: a huge delay is the
+	// longest wait, a huge negative one none.
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		return boundedSeconds(n, maxWait)
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
 		return min(t.Sub(now), maxWait)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 )
@@ -101,12 +102,16 @@ func Userinfo(ctx context.Context, p Provider, accessToken Secret) (Identity, ma
 	return identityFrom(claims), claims, nil
 }
 
-var bearerParam = regexp.MustCompile(`(error|error_description)="([^"]*)"`)
+// Compiled at first use, not at init: the command line starts with every
+// package's init, and most runs never match this.
+var bearerParam = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(error|error_description)="([^"]*)"`)
+})
 
 // bearerError extracts error and error_description from a Bearer
 // WWW-Authenticate challenge.
 func bearerError(h string) (code, desc string) {
-	for _, m := range bearerParam.FindAllStringSubmatch(h, -1) {
+	for _, m := range bearerParam().FindAllStringSubmatch(h, -1) {
 		if m[1] == "error" {
 			code = m[2]
 		} else {
@@ -116,10 +121,12 @@ func bearerError(h string) (code, desc string) {
 	return code, desc
 }
 
-// signingAlgs are the asymmetric JWS algorithms accepted for ID tokens;
-// tenantID is an Entra tenant ID (tid): a GUID.
-var tenantID = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+// tenantID is an Entra tenant ID (tid): a GUID. Compiled at first use.
+var tenantID = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+})
 
+// signingAlgs are the asymmetric JWS algorithms accepted for ID tokens;
 // go-oidc alone would accept only RS256.
 var signingAlgs = []string{oidc.RS256, oidc.RS384, oidc.RS512, oidc.ES256, oidc.ES384,
 	oidc.ES512, oidc.PS256, oidc.PS384, oidc.PS512, oidc.EdDSA}
@@ -158,7 +165,7 @@ func verifyIDToken(ctx context.Context, p Provider, raw Secret, nonce string) (m
 	}
 	if templated {
 		tid, _ := claims["tid"].(string)
-		if !tenantID.MatchString(tid) || idt.Issuer != strings.Replace(p.Endpoints.Issuer, tenantPlaceholder, tid, 1) {
+		if !tenantID().MatchString(tid) || idt.Issuer != strings.Replace(p.Endpoints.Issuer, tenantPlaceholder, tid, 1) {
 			return nil, fmt.Errorf("id token issued by %q, not by a tenant of %q", idt.Issuer, p.Endpoints.Issuer)
 		}
 	}

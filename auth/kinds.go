@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -272,7 +273,7 @@ var kinds = []KindSpec{
 			Hint:    "a tenant ID or domain, organizations, common or consumers"}},
 		Issuer: func(in Inputs) (string, error) {
 			t := strings.TrimSpace(in[FieldTenant])
-			if !entraTenant.MatchString(t) {
+			if !entraTenant().MatchString(t) {
 				return "", &InputError{Field: "tenant", Key: FieldTenant, Value: t,
 					Msg: "use a tenant ID, a domain such as contoso.onmicrosoft.com, organizations, common or consumers"}
 			}
@@ -397,8 +398,10 @@ var kinds = []KindSpec{
 }
 
 // entraTenant: a GUID, a verified domain, or one of the multi-tenant
-// authorities.
-var entraTenant = regexp.MustCompile(`^(organizations|common|consumers|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+)$`)
+// authorities. Compiled at first use.
+var entraTenant = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(organizations|common|consumers|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+)$`)
+})
 
 // Resolve finds the endpoints of an account of this kind from its inputs
 // (defaults applied): by discovery for kinds with an issuer, else from the

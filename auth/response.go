@@ -41,6 +41,24 @@ func PartialToken(err error) *Token {
 // policy, and would disable renewal for good.
 const maxLifetime = 10 * 365 * 24 * time.Hour
 
+// boundedSeconds turns a number of seconds a provider sent (expires_in and
+// refresh_expires_in, RFC 6749 §5.1; a device response's expires_in and
+// interval, RFC 8628 §3.2; Retry-After, RFC 9110 §10.2.3) into a Duration of
+// at most limit. Every such number goes through it before any arithmetic:
+// time.Duration(secs)*time.Second wraps past 2^63 ns (about 292 years) to a
+// negative or small value, and a device response's "interval": 10000000000
+// made x/oauth2's time.NewTicker panic with it, killing the agent. Zero and
+// negative give 0, which each caller reads as absent or refuses.
+func boundedSeconds(secs int64, limit time.Duration) time.Duration {
+	if secs <= 0 || limit <= 0 {
+		return 0
+	}
+	if secs >= int64(limit/time.Second) {
+		return limit
+	}
+	return time.Duration(secs) * time.Second
+}
+
 // MaxTokenBytes bounds each token in a token response (SPEC §11). Real
 // tokens are a few KiB; a bigger one is a provider fault, and each would
 // cost hundreds of chunked keyring writes on every refresh.
@@ -130,10 +148,10 @@ func tokenFromMap(op string, m map[string]any, f fieldNames, now time.Time) (*To
 		return nil, bad(f.expiresIn + " " + err.Error())
 	case secs < 0:
 		return nil, bad(f.expiresIn + " is negative")
-	case time.Duration(secs) > maxLifetime/time.Second:
+	case boundedSeconds(secs, maxLifetime+time.Second) > maxLifetime:
 		return nil, bad(f.expiresIn + " is absurdly large")
 	case ok && secs > 0:
-		tok.Expiry = now.Add(time.Duration(secs) * time.Second)
+		tok.Expiry = now.Add(boundedSeconds(secs, maxLifetime))
 	default:
 		// Missing or 0 (RFC 6749 §5.1 makes it only RECOMMENDED): use the
 		// JWT's own exp, else the expiry stays unknown.
@@ -149,9 +167,9 @@ func tokenFromMap(op string, m map[string]any, f fieldNames, now time.Time) (*To
 	// The refresh token lifetime is advisory: a bad value is ignored rather
 	// than failing a response that is otherwise good.
 	for _, name := range f.refreshExpiresIn {
-		if secs, ok, err := seconds(m[name]); ok && err == nil && secs > 0 &&
-			time.Duration(secs) <= maxLifetime/time.Second {
-			tok.RefreshExpiry = now.Add(time.Duration(secs) * time.Second)
+		secs, ok, err := seconds(m[name])
+		if d := boundedSeconds(secs, maxLifetime+time.Second); ok && err == nil && d > 0 && d <= maxLifetime {
+			tok.RefreshExpiry = now.Add(d)
 			break
 		}
 	}

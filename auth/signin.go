@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -44,7 +43,10 @@ type SignInOptions struct {
 	// Timeout for the whole browser round trip; 0 means DefaultSignInTimeout.
 	Timeout time.Duration
 	// OpenBrowser opens the authorization URL; nil means OpenBrowser (the
-	// package function). When it fails, ShowURL is called instead.
+	// package function). SignIn runs it in a goroutine of its own and
+	// waits for the redirect meanwhile, so it may return only when the
+	// browser exits. When it fails, ShowURL is called instead (or the
+	// sign-in fails with ErrBrowserFailed), whenever that is.
 	OpenBrowser func(url string) error
 	// NoBrowser skips opening a browser and only calls ShowURL.
 	NoBrowser bool
@@ -149,20 +151,35 @@ func SignIn(ctx context.Context, p Provider, opts SignInOptions) (*Result, error
 	if opts.Ready != nil {
 		opts.Ready(redirectURI)
 	}
-	if err := showAuthURL(opts, authURL); err != nil {
+	browserDone, err := showAuthURL(opts, authURL)
+	if err != nil {
 		return nil, err
 	}
 
 	waitCtx, cancel := context.WithTimeoutCause(ctx, timeout, ErrSignInTimeout)
 	defer cancel()
 	var got callbackResult
-	select {
-	case got = <-cb.results:
-	case <-waitCtx.Done():
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("sign-in: %w", err)
+	for waiting := true; waiting; {
+		select {
+		case got = <-cb.results:
+			waiting = false
+		case err := <-browserDone:
+			// The opener ended while the listener went on serving: a
+			// failure (xdg-open finding no browser) is a browser that
+			// could not be opened, and the URL is shown instead.
+			browserDone = nil
+			if err != nil {
+				if opts.ShowURL == nil {
+					return nil, fmt.Errorf("sign-in: %w: %w", ErrBrowserFailed, err)
+				}
+				opts.ShowURL(authURL)
+			}
+		case <-waitCtx.Done():
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("sign-in: %w", err)
+			}
+			return nil, ErrSignInTimeout
 		}
-		return nil, ErrSignInTimeout
 	}
 	if got.err != nil {
 		return nil, got.err
@@ -276,25 +293,28 @@ func authCodeURL(p Provider, redirectURI, state, verifier, nonce string) string 
 	return oauthConfig(p, redirectURI).AuthCodeURL(state, opts...)
 }
 
-func showAuthURL(opts SignInOptions, authURL string) error {
+// showAuthURL shows the URL (NoBrowser) or opens the browser with it. The
+// opener runs in a goroutine of its own, so the flow never waits for it:
+// pkg/browser waits for xdg-open, which on desktops it does not know (i3,
+// sway, openbox) runs the browser in the foreground until the user closes
+// it, while the listener must go on serving the redirect. Its outcome
+// arrives on the returned channel (nil with NoBrowser); the goroutine ends
+// when the opener does, whether or not anyone still listens.
+func showAuthURL(opts SignInOptions, authURL string) (<-chan error, error) {
 	if opts.NoBrowser {
 		if opts.ShowURL == nil {
-			return errors.New("sign-in: no browser and nowhere to show the sign-in URL")
+			return nil, errors.New("sign-in: no browser and nowhere to show the sign-in URL")
 		}
 		opts.ShowURL(authURL)
-		return nil
+		return nil, nil
 	}
 	open := opts.OpenBrowser
 	if open == nil {
 		open = OpenBrowser
 	}
-	if err := open(authURL); err != nil {
-		if opts.ShowURL == nil {
-			return fmt.Errorf("sign-in: %w: %w", ErrBrowserFailed, err)
-		}
-		opts.ShowURL(authURL)
-	}
-	return nil
+	done := make(chan error, 1)
+	go func() { done <- open(authURL) }()
+	return done, nil
 }
 
 // complete exchanges the code and establishes who signed in.
@@ -340,16 +360,19 @@ func identify(ctx context.Context, p Provider, tok *Token, nonce string) (*Resul
 	return res, nil
 }
 
-// browserMu serializes OpenBrowser: pkg/browser takes its output writers
-// from package variables.
-var browserMu sync.Mutex
+// browserOutput sets pkg/browser's output writers, package variables it
+// reads on every call, once: no lock is then held while a browser runs,
+// which would keep every other account's browser from opening.
+var browserOutput sync.Once
 
-// OpenBrowser opens url in the system browser via pkg/browser, with the
-// helper command's output discarded: the CLI's stdout is reserved for
-// tokens (SPEC §2).
+// OpenBrowser opens url in the system browser via pkg/browser and returns
+// when the helper (xdg-open) exits: at once when it hands the URL to a
+// running browser, only when the browser exits when it runs one in the
+// foreground. SignIn therefore runs it in a goroutine of its own. The
+// helper's output goes to the null device: the CLI's stdout is reserved
+// for tokens (SPEC §2), and a pipe would be held open by a browser that
+// inherited it, keeping the call waiting even after xdg-open exited.
 func OpenBrowser(url string) error {
-	browserMu.Lock()
-	defer browserMu.Unlock()
-	browser.Stdout, browser.Stderr = io.Discard, io.Discard
+	browserOutput.Do(func() { browser.Stdout, browser.Stderr = nil, nil })
 	return browser.OpenURL(url)
 }

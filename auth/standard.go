@@ -96,7 +96,13 @@ func (d *standard) Refresh(ctx context.Context, refreshToken Secret) (*Token, er
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, hc)
 	ts := oauthConfig(d.p, "").TokenSource(ctx, &oauth2.Token{RefreshToken: refreshToken.Reveal()})
 	_, err := ts.Token()
-	return d.result(op, rec, err, refreshToken.Reveal())
+	tok, err := d.result(op, rec, err, refreshToken.Reveal())
+	if pe, ok := errors.AsType[*ProviderError](err); ok && RefusesRefresh(pe.Status, pe.Code) {
+		// Classified by meaning, not by the code's name (issue 16): this
+		// refresh token will be refused again.
+		pe.RefreshRefused = true
+	}
+	return tok, err
 }
 
 // tokenClient is httpClient(p) asking for a JSON answer: x/oauth2 sends

@@ -25,6 +25,9 @@ type PermissionError struct {
 	Mode  fs.FileMode // its permission bits
 	Owner int         // its owner's uid
 	UID   int         // the uid of this process, which must own it (or root)
+	// What names a file that is not the config's, held to the same rule
+	// (CheckTrusted): "CA file"; "" for the config's own files.
+	What string
 }
 
 // wrongOwner and writable say what is wrong; either or both is.
@@ -35,6 +38,9 @@ func (e *PermissionError) Error() string {
 	what, perm := "config file", "600"
 	if e.Dir {
 		what, perm = "config directory", "700"
+	}
+	if e.What != "" {
+		what, perm = e.What, "go-w" // read by others is fine, changed is not
 	}
 	var why, fix []string
 	if e.wrongOwner() {
@@ -53,11 +59,32 @@ func (e *PermissionError) Error() string {
 		why = append(why, fmt.Sprintf("is writable by %s (mode %04o)", who, e.Mode.Perm()))
 		fix = append(fix, "chmod "+perm+" "+shellQuote(e.Path))
 	}
-	return fmt.Sprintf("refusing to use %s %s: it %s, so another user could redirect your tokens; check its contents, then fix it with: %s",
-		what, e.Path, strings.Join(why, " and "), strings.Join(fix, " && "))
+	advice := "fix it with: " + strings.Join(fix, " && ")
+	if e.What != "" && e.wrongOwner() {
+		// Not ours to take over: its owner may keep writing it.
+		advice = "use a copy of your own (mode 644) or one that root owns"
+	}
+	return fmt.Sprintf("refusing to use %s %s: it %s, so another user could redirect your tokens; check its contents, then %s",
+		what, e.Path, strings.Join(why, " and "), advice)
 }
 
 func (e *PermissionError) Unwrap() error { return ErrInsecure }
+
+// CheckTrusted holds a file that tokenkeeper reads but does not keep, and
+// whose contents decide whom it trusts (an account's CA file: whoever can
+// write it can add a CA and read the account's tokens in transit), to the
+// rule the config is held to: a *PermissionError naming it as what if a
+// user other than this one or root owns it, or its group or others may
+// write it. Others may read it (/etc/ssl/certs is root's, mode 644). fi
+// should be the open file's (Stat on it, i.e. fstat), so that the file
+// checked is the file read. Always nil on Windows (perm_other.go).
+func CheckTrusted(what, path string, fi fs.FileInfo) error {
+	err := checkSecure(path, fi)
+	if pe, ok := errors.AsType[*PermissionError](err); ok {
+		pe.What = what
+	}
+	return err
+}
 
 // userName names uid for chown: the login name when known, else the number.
 func userName(uid int) string {

@@ -285,6 +285,13 @@ func TestPermissionErrorMessage(t *testing.T) {
 			`refusing to use config file /home/u/my cfg/it's/config.json: it is writable by other users (mode 0646), so another user could redirect your tokens; check its contents, then fix it with: chmod 600 '/home/u/my cfg/it'\''s/config.json'`},
 		{PermissionError{Path: "/srv/tk", Dir: true, Mode: 0o775, Owner: nobody, UID: 4242424},
 			"refusing to use config directory /srv/tk: it is owned by uid 65534, not by you (uid 4242424) or root and is writable by its group (mode 0775), so another user could redirect your tokens; check its contents, then fix it with: sudo chown 4242424 /srv/tk && chmod 700 /srv/tk"},
+		// A CA file (CheckTrusted): readable by all is fine; writable by
+		// others is fixed with go-w; one another user owns is not adopted.
+		{PermissionError{Path: "/etc/corp/ca.pem", Mode: 0o644, Owner: 0, UID: 1000, What: "CA file"}, ""},
+		{PermissionError{Path: "/home/u/ca.pem", Mode: 0o664, Owner: 1000, UID: 1000, What: "CA file"},
+			"refusing to use CA file /home/u/ca.pem: it is writable by its group (mode 0664), so another user could redirect your tokens; check its contents, then fix it with: chmod go-w /home/u/ca.pem"},
+		{PermissionError{Path: "/srv/shared/ca.pem", Mode: 0o644, Owner: nobody, UID: 1000, What: "CA file"},
+			"refusing to use CA file /srv/shared/ca.pem: it is owned by uid 65534, not by you (uid 1000) or root, so another user could redirect your tokens; check its contents, then use a copy of your own (mode 644) or one that root owns"},
 	}
 	for _, tt := range tests {
 		if got := tt.e.wrongOwner() || tt.e.writable(); got != (tt.want != "") {

@@ -89,7 +89,7 @@ type Account struct {
 // tokens themselves are in the keyring.
 type Session struct {
 	SignedIn      bool      `json:"signed_in"`
-	SignInNeeded  bool      `json:"sign_in_required,omitempty"` // refresh token rejected; secrets deleted
+	SignInNeeded  bool      `json:"sign_in_required,omitempty"` // refresh token rejected; secrets deleted when the grant is dead
 	User          string    `json:"user,omitempty"`             // display name from ID token or userinfo
 	Subject       string    `json:"sub,omitempty"`
 	Scope         string    `json:"scope,omitempty"`

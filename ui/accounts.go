@@ -23,7 +23,7 @@ var accountColumns = columns{3.2, 2.4, 1.8, 3}
 // accounts cost a screenful of row widgets (SPEC §7).
 type accountsView struct {
 	u       *UI
-	filter  *widget.Entry
+	filter  *filterEntry
 	list    *widget.List
 	content fyne.CanvasObject
 	shown   []int // indexes into u.status.Accounts matching the filter
@@ -31,7 +31,7 @@ type accountsView struct {
 
 func newAccountsView(u *UI) *accountsView {
 	v := &accountsView{u: u}
-	v.filter = widget.NewEntry()
+	v.filter = newFilterEntry(u.windowShortcut)
 	v.filter.SetPlaceHolder("Filter by name, user or provider")
 	v.filter.ActionItem = widget.NewIcon(theme.SearchIcon())
 	v.filter.OnChanged = func(string) {
@@ -108,12 +108,12 @@ type accountRow struct {
 
 	title, sub       *widget.Label
 	badge            *badge
-	detail           *widget.Label
+	detail           *tipLabel // the error, whole on hover or tap
 	countdown        *widget.Label
 	bar              *lifeBar
 	session, renewal *widget.Label
-	copyBtn, mainBtn *widget.Button
-	moreBtn          *widget.Button
+	copyBtn, mainBtn *tipButton
+	moreBtn          *tipButton
 	actions          *fyne.Container
 	content          fyne.CanvasObject
 }
@@ -121,9 +121,10 @@ type accountRow struct {
 func newAccountRow(v *accountsView) *accountRow {
 	r := &accountRow{v: v}
 	r.title, r.sub = rowHeading()
-	r.badge = newBadge()
+	r.badge = newBadge(v.u.tips)
 	r.badge.OnTapped = func() { v.u.showStateInfo(r.snap) }
-	r.detail = small("")
+	r.detail = newTipLabel(v.u.tips)
+	r.detail.OnTapped = r.badge.OnTapped
 	r.countdown = widget.NewLabel("")
 	r.countdown.TextStyle.Monospace = true
 	r.bar = newLifeBar()
@@ -131,11 +132,11 @@ func newAccountRow(v *accountsView) *accountRow {
 	r.renewal = small("")
 	r.renewal.Importance = widget.MediumImportance
 
-	r.copyBtn = iconButton(theme.ContentCopyIcon(), func() {
+	r.copyBtn = v.u.iconButton(tipCopyAccess, theme.ContentCopyIcon(), func() {
 		popUpBelow(v.u.copyMenu(r.snap.Name), v.u.win.Canvas(), r.copyBtn)
 	})
-	r.mainBtn = iconButton(theme.ViewRefreshIcon(), func() { v.u.primaryAction(r.snap) })
-	r.moreBtn = iconButton(theme.MoreVerticalIcon(), func() {
+	r.mainBtn = v.u.iconButton(actionRefresh, theme.ViewRefreshIcon(), func() { v.u.primaryAction(r.snap) })
+	r.moreBtn = v.u.iconButton(tipMore, theme.MoreVerticalIcon(), func() {
 		popUpBelow(v.u.accountMenu(r.snap), v.u.win.Canvas(), r.moreBtn)
 	})
 	r.actions = container.NewHBox(r.copyBtn, r.mainBtn, r.moreBtn)
@@ -167,25 +168,31 @@ func (r *accountRow) set(s service.Snapshot, now time.Time) {
 
 	text, c, _ := stateStyle(s.State)
 	r.badge.set(text, c)
+	r.badge.setTip(rowError(s))
 	detail, imp := rowDetail(s)
-	setLabel(r.detail, detail, imp)
+	r.detail.set(detail, imp)
 
+	// The snapshot decides what there is to show (no countdown, bar or
+	// session end for an account that needs a sign-in); the row only
+	// renders it, as `list` does.
 	countdown := Countdown(s.AccessExpiry, now)
 	if !s.State.SignedIn() {
 		countdown = unknown
 	}
 	setLabel(r.countdown, countdown, countdownImportance(s, now))
-	r.bar.set(RemainingFraction(s.IssuedAt, s.AccessExpiry, now))
+	r.bar.set(s.Remaining(now))
 
 	session, imp := sessionText(s, now)
 	setLabel(r.session, session, imp)
 	setLabel(r.renewal, renewalText(s, now), widget.MediumImportance)
 
-	setEnabled(r.copyBtn, s.State.SignedIn())
+	setEnabled(&r.copyBtn.Button, s.State.SignedIn())
 	if s.State.SignedIn() {
-		setIcon(r.mainBtn, theme.ViewRefreshIcon())
+		setIcon(&r.mainBtn.Button, theme.ViewRefreshIcon())
+		r.mainBtn.setTip(actionRefresh)
 	} else {
-		setIcon(r.mainBtn, theme.LoginIcon())
+		setIcon(&r.mainBtn.Button, theme.LoginIcon())
+		r.mainBtn.setTip(actionSignIn)
 	}
 }
 
@@ -205,11 +212,20 @@ func sessionText(s service.Snapshot, now time.Time) (string, widget.Importance) 
 	return "Session ends " + Relative(s.RefreshExpiry, now), widget.MediumImportance
 }
 
+// rowError is the error a row shows: the last one, while it keeps the
+// account from renewing.
+func rowError(s service.Snapshot) string {
+	if s.State == service.StateFailing || s.State == service.StateSignInRequired {
+		return s.LastError
+	}
+	return ""
+}
+
 // rowDetail is the line under the badge: the error when there is one,
 // else a note about renewal.
 func rowDetail(s service.Snapshot) (string, widget.Importance) {
-	if s.LastError != "" && (s.State == service.StateFailing || s.State == service.StateSignInRequired) {
-		return s.LastError, widget.DangerImportance
+	if e := rowError(s); e != "" {
+		return e, widget.DangerImportance
 	}
 	switch {
 	case s.State == service.StateSignedOut:
@@ -227,7 +243,7 @@ func countdownImportance(s service.Snapshot, now time.Time) widget.Importance {
 	if !s.AccessExpiry.After(now) {
 		return widget.DangerImportance
 	}
-	if RemainingFraction(s.IssuedAt, s.AccessExpiry, now) < 0.2 {
+	if s.Remaining(now) < 0.2 {
 		return widget.WarningImportance
 	}
 	return widget.MediumImportance

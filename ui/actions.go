@@ -14,6 +14,17 @@ import (
 	"github.com/tokenkeeper/tokenkeeper/cmd/service"
 )
 
+// The names of the row actions: the icon buttons' tooltips, and the same
+// words in the "more" menu where the action is there too.
+const (
+	actionRefresh = "Refresh now"
+	actionSignIn  = "Sign in…"
+	tipCopyAccess = "Copy access token"
+	tipCopyRef    = "Copy reference token"
+	tipMore       = "More actions"
+	tipSettings   = "Settings"
+)
+
 // copyMenu offers the copy formats of an account's access token.
 func (u *UI) copyMenu(name string) *fyne.Menu {
 	var items []*fyne.MenuItem
@@ -26,9 +37,9 @@ func (u *UI) copyMenu(name string) *fyne.Menu {
 // accountMenu is a row's "more" menu.
 func (u *UI) accountMenu(s service.Snapshot) *fyne.Menu {
 	in := s.State.SignedIn()
-	refresh := fyne.NewMenuItem("Refresh now", func() { u.refreshNow(s.Name) })
+	refresh := fyne.NewMenuItem(actionRefresh, func() { u.refreshNow(s.Name) })
 	refresh.Icon, refresh.Disabled = theme.ViewRefreshIcon(), !in
-	signInLabel := "Sign in…"
+	signInLabel := actionSignIn
 	if in {
 		signInLabel = "Sign in again…"
 	}

@@ -86,7 +86,7 @@ type tokenRow struct {
 	title, sub       *widget.Label
 	account          *widget.Label
 	expiry, expDate  *widget.Label
-	copyBtn, moreBtn *widget.Button
+	copyBtn, moreBtn *tipButton
 	actions          *fyne.Container
 	content          fyne.CanvasObject
 }
@@ -99,10 +99,10 @@ func newTokenRow(v *tokensView) *tokenRow {
 	r.expiry = widget.NewLabel("")
 	r.expDate = small("")
 	r.expDate.Importance = widget.MediumImportance
-	r.copyBtn = iconButton(theme.ContentCopyIcon(), func() {
+	r.copyBtn = v.u.iconButton(tipCopyRef, theme.ContentCopyIcon(), func() {
 		popUpBelow(v.u.refCopyMenu(r.tok), v.u.win.Canvas(), r.copyBtn)
 	})
-	r.moreBtn = iconButton(theme.MoreVerticalIcon(), func() {
+	r.moreBtn = v.u.iconButton(tipMore, theme.MoreVerticalIcon(), func() {
 		popUpBelow(v.u.refMenu(r.tok), v.u.win.Canvas(), r.moreBtn)
 	})
 	r.actions = container.NewHBox(r.copyBtn, r.moreBtn)

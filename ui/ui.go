@@ -122,6 +122,9 @@ type UI struct {
 	accounts *accountsView
 	tokens   *tokensView
 	clip     *clipboard
+	// shortcuts are the window's keyboard shortcuts by ShortcutName.
+	shortcuts map[string]func()
+	tips      *tips
 
 	content   *fyne.Container // stack: empty state or tabs
 	empty     fyne.CanvasObject
@@ -197,6 +200,7 @@ func (u *UI) build() {
 	u.win = u.app.NewWindow("Tokenkeeper")
 	u.win.Resize(fyne.NewSize(1060, 620))
 	u.clip = &clipboard{u: u}
+	u.tips = newTips(u)
 	u.accounts = newAccountsView(u)
 	u.tokens = newTokensView(u)
 
@@ -215,7 +219,7 @@ func (u *UI) build() {
 	addAccount := widget.NewButtonWithIcon("Add account", theme.ContentAddIcon(), u.showAddAccount)
 	addAccount.Importance = widget.HighImportance
 	addToken := widget.NewButtonWithIcon("Add reference token", theme.ContentAddIcon(), func() { u.showRefTokenDialog(nil) })
-	settings := widget.NewButtonWithIcon("", theme.SettingsIcon(), u.showSettings)
+	settings := newTipButton(u.tips, tipSettings, theme.SettingsIcon(), u.showSettings)
 	top := container.NewBorder(nil, nil, nil,
 		container.NewHBox(addAccount, addToken, settings),
 		u.accounts.filter)
@@ -227,7 +231,7 @@ func (u *UI) build() {
 	u.main = container.NewBorder(container.NewVBox(u.banner, container.NewPadded(top)), bottom, nil, nil, u.tabs)
 	u.empty = u.emptyState()
 	u.content = container.NewStack(u.main)
-	u.win.SetContent(u.content)
+	u.win.SetContent(container.NewStack(u.content, u.tips.layer))
 
 	u.win.SetMaster()
 	u.win.SetCloseIntercept(u.userClose)
@@ -239,15 +243,29 @@ func (u *UI) build() {
 	u.startWatch()
 }
 
-// addShortcuts binds Ctrl/Cmd+F to the filter and Ctrl/Cmd+N to Add account.
+// addShortcuts binds Ctrl/Cmd+F to the filter and Ctrl/Cmd+N to Add account,
+// on the canvas and for the filter entry, which otherwise eats them while
+// it has the focus (see filterEntry).
 func (u *UI) addShortcuts() {
 	c := u.win.Canvas()
-	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyF, Modifier: fyne.KeyModifierShortcutDefault}, func(fyne.Shortcut) {
-		c.Focus(u.accounts.filter)
-	})
-	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyN, Modifier: fyne.KeyModifierShortcutDefault}, func(fyne.Shortcut) {
-		u.showAddAccount()
-	})
+	u.shortcuts = map[string]func(){}
+	add := func(key fyne.KeyName, do func()) {
+		s := &desktop.CustomShortcut{KeyName: key, Modifier: fyne.KeyModifierShortcutDefault}
+		u.shortcuts[s.ShortcutName()] = do
+		c.AddShortcut(s, func(fyne.Shortcut) { do() })
+	}
+	add(fyne.KeyF, func() { c.Focus(u.accounts.filter) })
+	add(fyne.KeyN, u.showAddAccount)
+}
+
+// windowShortcut runs the window's shortcut s and says whether s is one.
+func (u *UI) windowShortcut(s fyne.Shortcut) bool {
+	do := u.shortcuts[s.ShortcutName()]
+	if do == nil {
+		return false
+	}
+	do()
+	return true
 }
 
 // Window is the main window.

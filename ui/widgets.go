@@ -6,6 +6,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
@@ -20,16 +21,20 @@ func themeColor(w fyne.Widget, name fyne.ThemeColorName) color.Color {
 }
 
 // badge is a small coloured pill naming a state. Tapping it runs OnTapped
-// (the row uses it to show the full error text).
+// (the row uses it to show the full error text); resting the pointer on it
+// shows its tip (the error), when it has one.
 type badge struct {
 	widget.BaseWidget
 	Text     string
 	Color    fyne.ThemeColorName
 	OnTapped func()
+
+	tips *tips
+	tip  string
 }
 
-func newBadge() *badge {
-	b := &badge{Color: theme.ColorNamePlaceHolder}
+func newBadge(t *tips) *badge {
+	b := &badge{Color: theme.ColorNamePlaceHolder, tips: t}
 	b.ExtendBaseWidget(b)
 	return b
 }
@@ -42,8 +47,26 @@ func (b *badge) set(text string, c fyne.ThemeColorName) {
 	b.Refresh()
 }
 
+// setTip changes the tooltip ("" for none).
+func (b *badge) setTip(tip string) {
+	if b.tip != tip {
+		b.tip = tip
+		b.tips.retext(b, tip)
+	}
+}
+
+// MouseIn implements desktop.Hoverable.
+func (b *badge) MouseIn(*desktop.MouseEvent) { b.tips.hover(b, b.tip) }
+
+// MouseMoved implements desktop.Hoverable.
+func (b *badge) MouseMoved(*desktop.MouseEvent) {}
+
+// MouseOut implements desktop.Hoverable.
+func (b *badge) MouseOut() { b.tips.leave(b) }
+
 // Tapped implements fyne.Tappable.
 func (b *badge) Tapped(*fyne.PointEvent) {
+	b.tips.leave(b)
 	if b.OnTapped != nil {
 		b.OnTapped()
 	}
@@ -245,14 +268,49 @@ func rowHeading() (title, sub *widget.Label) {
 	return title, sub
 }
 
-// iconButton is a compact, icon-only row action.
-func iconButton(icon fyne.Resource, tapped func()) *widget.Button {
-	b := widget.NewButtonWithIcon("", icon, tapped)
+// iconButton is a compact, icon-only row action; tip names the action.
+func (u *UI) iconButton(tip string, icon fyne.Resource, tapped func()) *tipButton {
+	b := newTipButton(u.tips, tip, icon, tapped)
 	b.Importance = widget.LowImportance
 	return b
 }
 
-// popUpBelow shows menu under the object that opened it.
+// popUpBelow shows menu under the object that opened it, or above it when
+// there is no room below, moved left as far as it must to stay inside the
+// window: the row actions sit at the window's right edge.
 func popUpBelow(menu *fyne.Menu, c fyne.Canvas, under fyne.CanvasObject) {
-	widget.ShowPopUpMenuAtRelativePosition(menu, c, fyne.NewPos(0, under.Size().Height), under)
+	m := widget.NewPopUpMenu(menu, c)
+	size := m.MinSize()
+	_, area := c.InteractiveArea()
+	at := fyne.CurrentApp().Driver().AbsolutePositionForObject(under)
+	pos := at.AddXY(0, under.Size().Height)
+	if pos.Y+size.Height > area.Height && at.Y-size.Height >= 0 {
+		pos.Y = at.Y - size.Height
+	}
+	m.ShowAtPosition(clampInto(pos, size, area))
+}
+
+// filterEntry is the filter box. A focused widget.Entry takes every
+// shortcut and drops those it has no use for: Fyne's driver hands a
+// shortcut to the focused widget when it is a fyne.Shortcutable and to the
+// canvas only otherwise, so the window's Ctrl+N did nothing while the
+// filter had the focus. filterEntry gives the window's shortcuts to the
+// window first.
+type filterEntry struct {
+	widget.Entry
+	window func(fyne.Shortcut) bool // runs a window shortcut; false: not one
+}
+
+func newFilterEntry(window func(fyne.Shortcut) bool) *filterEntry {
+	e := &filterEntry{window: window}
+	e.ExtendBaseWidget(e)
+	return e
+}
+
+// TypedShortcut implements fyne.Shortcutable.
+func (e *filterEntry) TypedShortcut(s fyne.Shortcut) {
+	if e.window(s) {
+		return
+	}
+	e.Entry.TypedShortcut(s)
 }

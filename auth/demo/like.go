@@ -45,7 +45,17 @@ const (
 	// access_denied, as Auth0 refuses an unknown API
 	// (https://auth0.com/docs/secure/tokens/access-tokens/get-access-tokens).
 	LikeAuth0 Like = "auth0"
+	// LikeDex: a refresh token the provider does not know (revoked, used,
+	// or lost in a restart with memory storage) is answered with HTTP 400
+	// invalid_request, not RFC 6749's invalid_grant, as Dex v2 does
+	// (server/refreshhandlers.go: "Refresh token is invalid or has already
+	// been claimed by another client").
+	LikeDex Like = "dex"
 )
+
+// dexRefreshRefused is Dex's error_description for a refresh token it
+// does not know.
+const dexRefreshRefused = "Refresh token is invalid or has already been claimed by another client"
 
 // GitHub's paths, under URL() in LikeGitHub.
 const (
@@ -73,7 +83,7 @@ type likeRules struct {
 
 func newLikeRules(opts Options) (likeRules, error) {
 	switch opts.Like {
-	case "", LikeGoogle, LikeGitHub, LikeGitLab, LikeAuth0:
+	case "", LikeGoogle, LikeGitHub, LikeGitLab, LikeAuth0, LikeDex:
 	default:
 		return likeRules{}, fmt.Errorf("demo provider: unknown Like %q", opts.Like)
 	}
@@ -304,4 +314,23 @@ func acceptsJSON(accept string) bool {
 		}
 	}
 	return false
+}
+
+// likeTokenError edits an error answer of the token endpoint to grant;
+// it returns the body to send.
+func (s *Server) likeTokenError(grant string, status int, body []byte) []byte {
+	if s.store.like != LikeDex || grant != "refresh_token" || status != http.StatusBadRequest {
+		return body
+	}
+	var e struct {
+		Error string `json:"error"`
+	}
+	if json.Unmarshal(body, &e) != nil || e.Error != "invalid_grant" {
+		return body
+	}
+	out, err := json.Marshal(map[string]string{"error": "invalid_request", "error_description": dexRefreshRefused})
+	if err != nil {
+		return body
+	}
+	return out
 }

@@ -172,3 +172,20 @@ func TestLikeUnknown(t *testing.T) {
 		t.Error("Start accepted Audience without LikeAuth0")
 	}
 }
+
+func TestLikeDex(t *testing.T) {
+	srv := startServer(t, demo.Options{Like: demo.LikeDex})
+	cb := newCallback(t)
+	cfg := publicConfig(srv, cb, "openid", "offline_access")
+	tok := fullSignIn(t, cfg, cb)
+	if _, err := refresh(t.Context(), cfg, tok.RefreshToken); err != nil {
+		t.Fatalf("refresh: %v", err)
+	}
+	// The used (rotated) token is refused the Dex way.
+	_, err := refresh(t.Context(), cfg, tok.RefreshToken)
+	re, ok := err.(*oauth2.RetrieveError)
+	if !ok || re.Response.StatusCode != http.StatusBadRequest || re.ErrorCode != "invalid_request" ||
+		re.ErrorDescription != "Refresh token is invalid or has already been claimed by another client" {
+		t.Errorf("reused refresh token: %v; want Dex's 400 invalid_request", err)
+	}
+}

@@ -342,6 +342,8 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(res.Body)
 	if res.StatusCode == http.StatusOK {
 		body = s.adjustTokenResponse(body)
+	} else {
+		body = s.likeTokenError(grant, res.StatusCode, body)
 	}
 	for k, v := range res.Header {
 		w.Header()[k] = v

@@ -3,6 +3,10 @@ package service
 import (
 	"errors"
 	"fmt"
+	"log/slog"
+	"runtime/debug"
+
+	"github.com/tokenkeeper/tokenkeeper/auth"
 )
 
 // ErrSignInRequired means the account has no usable refresh token (never
@@ -71,4 +75,37 @@ func reason(err error) string {
 		return re.Reason()
 	}
 	return err.Error()
+}
+
+// PanicError is a sign-in (browser or device) that panicked in a goroutine
+// the agent started for it. The panic is recovered and becomes the flow's
+// error, so that one flow cannot end the agent and with it the renewal of
+// every account.
+type PanicError struct {
+	Op    string // "sign-in"
+	Value string // the panic value, cleaned for display and bounded
+}
+
+func (e *PanicError) Error() string {
+	return e.Op + ": internal error (" + e.Value + "); the agent goes on running, please report this"
+}
+
+// maxPanicValue bounds PanicError.Value.
+const maxPanicValue = 200
+
+// RecoverFlow is deferred first thing in a goroutine that runs a sign-in
+// flow: it turns a panic into *errp, a *PanicError, and logs the stack
+// for the report. A Go stack shows argument words as numbers, never the
+// strings they point to, so it holds no token.
+func RecoverFlow(log *slog.Logger, op, account string, errp *error) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	val := auth.CleanDisplay(fmt.Sprint(v))
+	if r := []rune(val); len(r) > maxPanicValue {
+		val = string(r[:maxPanicValue]) + "…"
+	}
+	*errp = &PanicError{Op: op, Value: val}
+	log.Error(op+": recovered from a panic", "account", account, "panic", val, "stack", string(debug.Stack()))
 }

@@ -17,7 +17,7 @@ func (s *Scheduler) settledAt(c *FakeClock) bool {
 
 // settle blocks until the running renewer of s is idle on c: all due work
 // done and its loops parked on timers (at least timers of them active, e.g.
-// 2 for the scheduler's loop and the config watch). Every loop parks by
+// 1 for the scheduler's loop; the config watch waits on the file watch). Every loop parks by
 // starting a timer, which signals c, so this waits on that signal instead
 // of on time passing. The scheduler's loop may still be between its
 // wake-up and its next timer when this returns; it reads the clock after

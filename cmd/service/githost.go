@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"path"
 	"strings"
 
 	"github.com/tokenkeeper/tokenkeeper/auth"
@@ -38,9 +39,13 @@ func ParseGitHost(v string) (string, error) {
 }
 
 // cleanGitPath is a repository path as bindings and git's "path" compare:
-// no surrounding slashes, no final ".git".
+// its dot segments resolved as the request's URL is (RFC 3986 §5.2.4:
+// curl, under git, sends ops/../main-secret/x.git as main-secret/x.git),
+// so that ".." cannot climb out of one binding into another's; no
+// surrounding or doubled slashes, no final ".git". A ".." above the
+// root stays at the root, as in a URL.
 func cleanGitPath(p string) string {
-	return strings.TrimSuffix(strings.Trim(p, "/"), ".git")
+	return strings.TrimSuffix(strings.Trim(path.Clean("/"+p), "/"), ".git")
 }
 
 // GitMatch is the account GitAccount picked, or why none.
@@ -58,8 +63,13 @@ type GitMatch struct {
 // component (one bound to the bare host matches every path). Without a
 // path, the account bound to the bare host, else the only one bound to
 // the host at all.
-func GitAccount(accounts []storage.Account, host, path string) GitMatch {
-	host, path = strings.ToLower(host), cleanGitPath(path)
+//
+// The path is compared with its dot segments resolved (cleanGitPath). A
+// path that git sent but that resolves to the root, such as "x/..", is
+// the bare host's only.
+func GitAccount(accounts []storage.Account, host, repo string) GitMatch {
+	sent := repo != ""
+	host, path := strings.ToLower(host), cleanGitPath(repo)
 	best, bestLen, bare, only, onHost := -1, -1, -1, -1, 0
 	for i, a := range accounts {
 		h, p, _ := strings.Cut(a.GitHost, "/")
@@ -70,11 +80,11 @@ func GitAccount(accounts []storage.Account, host, path string) GitMatch {
 		if p == "" && bare < 0 {
 			bare = i
 		}
-		if path != "" && (p == "" || path == p || strings.HasPrefix(path, p+"/")) && len(p) > bestLen {
+		if sent && (p == "" || path == p || strings.HasPrefix(path, p+"/")) && len(p) > bestLen {
 			best, bestLen = i, len(p)
 		}
 	}
-	if path == "" {
+	if !sent {
 		switch {
 		case bare >= 0:
 			best = bare

@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -24,10 +25,11 @@ type caClient struct {
 }
 
 // same reports whether fi is still the file that c was read from: same
-// file (a replacement renamed into place is another), modification time
-// and size.
+// file (a replacement renamed into place is another), modification time,
+// size and mode (a chmod that lets others write it changes no time the
+// cache sees, yet makes it refused: caHTTP).
 func (c caClient) same(fi os.FileInfo) bool {
-	return os.SameFile(c.fi, fi) && c.fi.ModTime().Equal(fi.ModTime()) && c.fi.Size() == fi.Size()
+	return os.SameFile(c.fi, fi) && c.fi.ModTime().Equal(fi.ModTime()) && c.fi.Size() == fi.Size() && c.fi.Mode() == fi.Mode()
 }
 
 // checkBrowser validates an account's browser command at add.
@@ -91,7 +93,9 @@ func (s *Service) caHTTP(path string) (*http.Client, error) {
 		delete(s.cas, path)
 		old.hc.CloseIdleConnections()
 	}
-	certs, err := auth.LoadCAFile(path)
+	// Refused, as an unsafe config is (SPEC §11), when another user could
+	// write it: a CA added to it could intercept the account's tokens.
+	certs, err := auth.LoadCAFile(path, func(fi fs.FileInfo) error { return storage.CheckTrusted("CA file", path, fi) })
 	if err != nil {
 		return nil, err
 	}

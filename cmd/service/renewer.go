@@ -4,15 +4,21 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"path/filepath"
 	"time"
+
+	"github.com/fsnotify/fsnotify"
 
 	"github.com/tokenkeeper/tokenkeeper/auth"
 	"github.com/tokenkeeper/tokenkeeper/storage"
 )
 
-// watchInterval is how often a running renewer looks at the config file's
-// modification time to notice renewals and edits made by other processes
-// (a CLI `token` call, another window). One stat call: no measurable CPU.
+// watchInterval is how long after a change in the config's directory a
+// running renewer looks at the config file's modification time, to notice
+// renewals and edits made by other processes (a CLI `token` call, another
+// window); the changes in that time are covered by the one look, so a
+// wave of renewals costs one re-read per interval, not one per write.
+// Where the system offers no file watch, it looks this often regardless.
 const watchInterval = 5 * time.Second
 
 // Run is the background renewer (SPEC §4): it schedules every signed-in
@@ -59,14 +65,32 @@ func (s *Service) Wake() {
 }
 
 // watch reloads the config when another process changed it since last.
+// It waits for the config's directory to change (inotify and the like,
+// through fsnotify: the store replaces the file by rename), so an idle
+// agent has no timer of its own to wake for (SPEC §4 leaves the renewer's
+// timers as the only clock); without a file watch it polls.
 func (s *Service) watch(ctx context.Context, last time.Time) {
+	changed, stop := s.configChanges()
+	defer stop()
 	for {
+		if changed != nil {
+			select {
+			case <-ctx.Done():
+				return
+			case <-changed:
+			}
+		}
 		t := s.clock.NewTimer(watchInterval)
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return
 		case <-t.C():
+		}
+		// Changes until now are covered by the look below.
+		select {
+		case <-changed:
+		default:
 		}
 		mod, err := s.store.ModTime()
 		if err != nil || mod.Equal(last) {
@@ -80,6 +104,54 @@ func (s *Service) watch(ctx context.Context, last time.Time) {
 		s.rescheduleAll()
 		s.publish()
 	}
+}
+
+// configChanges signals (coalesced) every change of the config file, by
+// rename or write; nil when the system offers no file watch, then the
+// caller polls. stop ends the watch.
+func (s *Service) configChanges() (changed <-chan struct{}, stop func()) {
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		s.log.Debug("no config file watch; polling", "err", err)
+		return nil, func() {}
+	}
+	if err := w.Add(s.store.Dir()); err != nil {
+		w.Close()
+		s.log.Debug("no config file watch; polling", "err", err)
+		return nil, func() {}
+	}
+	ch := make(chan struct{}, 1)
+	done := make(chan struct{})
+	path := filepath.Clean(s.store.Path())
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case ev, ok := <-w.Events:
+				if !ok {
+					return
+				}
+				if filepath.Clean(ev.Name) != path {
+					continue
+				}
+				select {
+				case ch <- struct{}{}:
+				default:
+				}
+			case err, ok := <-w.Errors:
+				if !ok {
+					return
+				}
+				// An overflow lost events: look anyway.
+				s.log.Debug("config file watch", "err", err)
+				select {
+				case ch <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}()
+	return ch, func() { w.Close(); <-done }
 }
 
 // Reload re-reads the config now, for a process that changed it and says

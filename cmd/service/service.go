@@ -366,6 +366,11 @@ func (s *Service) statusLocked() Status {
 		}
 		live := s.live[a.Name]
 		snap.State = accountState(a, live, now)
+		if !snap.State.SignedIn() {
+			// A dead session's times are no countdown and no session end
+			// (Snapshot): one decision for every front end.
+			snap.IssuedAt, snap.AccessExpiry, snap.RefreshExpiry = time.Time{}, time.Time{}, time.Time{}
+		}
 		if live != nil && live.failures > 0 {
 			snap.FailingSince = live.failingSince
 		}

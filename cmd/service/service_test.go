@@ -556,6 +556,79 @@ func TestInvalidGrantRequiresSignInAndKeepsAccount(t *testing.T) {
 	}
 }
 
+// A refresh token the provider refuses Dex's way (400 invalid_request,
+// not invalid_grant) needs a new sign-in (issue 16): the renewer marks the
+// account, schedules no retry and sends the token no more; the stored
+// session stays until the user signs in again or out.
+func TestDeadRefreshTokenDexStyle(t *testing.T) {
+	h := newHarnessWith(t, demo.Options{Like: demo.LikeDex})
+	h.addAndSignIn("acct", auth.KindERPNet)
+	before := h.session("acct")
+	runRenewer(t, h.svc)
+	h.srv.RevokeRefreshTokens()
+	sent := h.srv.RefreshCount()
+	next, ok := h.svc.sched.Next("acct")
+	if !ok {
+		t.Fatal("no renewal scheduled")
+	}
+	h.clock.Set(next) // the renewer's own refresh meets the dead token
+	waitFor(t, h.svc, "sign-in required", func(st Status) bool {
+		s, _ := stateOf(st, "acct")
+		return s.State == StateSignInRequired
+	})
+	if snap := h.snapshot("acct"); !strings.Contains(snap.LastError, "invalid_request") {
+		t.Errorf("last error %q, want the provider's answer", snap.LastError)
+	}
+	if at, ok := h.svc.sched.Next("acct"); ok {
+		t.Errorf("a retry of the refused token is scheduled at %v", at)
+	}
+	ctx := context.Background()
+	if _, err := h.svc.Token(ctx, "acct", 0); !errors.Is(err, ErrSignInRequired) {
+		t.Errorf("Token = %v, want ErrSignInRequired", err)
+	}
+	if err := h.svc.RefreshNow(ctx, "acct"); !errors.Is(err, ErrSignInRequired) {
+		t.Errorf("RefreshNow = %v, want ErrSignInRequired", err)
+	}
+	if n := h.srv.RefreshCount() - sent; n != 1 {
+		t.Errorf("the refused refresh token was sent %d times, want once", n)
+	}
+	if got := h.session("acct"); *got != *before {
+		t.Error("the stored session changed; it is kept until the user signs in again or out")
+	}
+	if err := h.svc.SignIn(ctx, "acct", nil); err != nil {
+		t.Fatalf("signing in again: %v", err)
+	}
+	if s := h.snapshot("acct"); s.State != StateValid {
+		t.Errorf("state after signing in again = %v", s.State)
+	}
+}
+
+// TestSignInRequiredSnapshotShowsNoTokens: after invalid_grant the
+// snapshot, which `list` and the window both render, has no access token
+// to count down, no lifetime bar and no session end, whatever the stored
+// session still says.
+func TestSignInRequiredSnapshotShowsNoTokens(t *testing.T) {
+	h := newHarness(t)
+	h.addAndSignIn("acct", dialects[0].kind)
+	if s := h.snapshot("acct"); s.AccessExpiry.IsZero() || s.RefreshExpiry.IsZero() {
+		t.Fatalf("signed in: access expiry %v, session end %v; want both known", s.AccessExpiry, s.RefreshExpiry)
+	}
+	h.srv.RevokeRefreshTokens()
+	if err := h.svc.RefreshNow(context.Background(), "acct"); !errors.Is(err, ErrSignInRequired) {
+		t.Fatalf("RefreshNow = %v, want ErrSignInRequired", err)
+	}
+	s := h.snapshot("acct")
+	if s.State != StateSignInRequired {
+		t.Fatalf("state = %v, want sign-in required", s.State)
+	}
+	if !s.IssuedAt.IsZero() || !s.AccessExpiry.IsZero() || !s.RefreshExpiry.IsZero() {
+		t.Errorf("sign-in required: issued %v, access expiry %v, session end %v; want none", s.IssuedAt, s.AccessExpiry, s.RefreshExpiry)
+	}
+	if f := s.Remaining(h.clock.Now()); f != 0 {
+		t.Errorf("sign-in required: lifetime bar %v, want 0", f)
+	}
+}
+
 func TestSignOutRevokes(t *testing.T) {
 	h := newHarness(t)
 	h.addAndSignIn("acct", auth.KindERPNet)
@@ -718,9 +791,10 @@ func TestRunningServiceFollowsOtherProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := h.srv.RefreshCount()
-	// Both loops of the renewer (the scheduler and the config watch) must
-	// be parked on their timers, or the watch's would start after the
-	// clock moved and wait another interval.
+	// Both loops of the renewer must be parked on their timers: the
+	// scheduler's, and the config watch's, which the other process's write
+	// started; else the watch's would start after the clock moved and
+	// wait another interval.
 	h.clock.BlockUntil(2)
 	h.clock.Advance(watchInterval)
 	waitFor(t, h.svc, "the other process's renewal", func(st Status) bool {
@@ -821,7 +895,9 @@ func advanceUntil(t *testing.T, h *harness, step, limit time.Duration, cond func
 	for i := 0; time.Duration(i)*step <= limit; i++ {
 		// The deadline only turns a hang into a failure.
 		ctx, cancel := context.WithTimeout(context.Background(), hangLimit)
-		err := h.svc.settle(ctx, h.clock, 2) // the scheduler's loop and the config watch
+		// The scheduler's loop; the config watch waits on the file watch,
+		// and parks on a timer only after a write it then looks at.
+		err := h.svc.settle(ctx, h.clock, 1)
 		cancel()
 		if err != nil {
 			t.Fatalf("step %d: %v; status %+v", i, err, h.svc.Status())

@@ -480,7 +480,12 @@ func (s *Service) refresh(ctx context.Context, name string, need func(*storage.A
 // unusable response is stored (the provider may already have revoked the
 // old one). A dead grant (invalid_grant, disabled client) deletes the
 // tokens and marks the account "sign-in required"; everything else about
-// the account stays, so signing in again restores it (seed 000).
+// the account stays, so signing in again restores it (seed 000). A refresh
+// refused otherwise for good (auth.RefusesRefresh: Dex's invalid_request
+// for a token it no longer knows) marks the account the same way but
+// keeps the stored session until the user signs in again or out (issue
+// 16): the provider did not say the grant is gone, and the token is never
+// sent again by itself, as only a signed-in account is refreshed.
 func (s *Service) refreshFailed(name string, ss *sessionSecrets, err error) error {
 	if partial := auth.PartialToken(err); partial != nil && partial.RefreshToken != "" {
 		kept := *ss
@@ -493,8 +498,10 @@ func (s *Service) refreshFailed(name string, ss *sessionSecrets, err error) erro
 		return &RefreshError{Account: name, Stage: StageRequest, Err: err}
 	}
 	s.dropToken(name)
-	if derr := s.secrets.Delete(storage.AccountKey(name)); derr != nil {
-		return &RefreshError{Account: name, Stage: StageRequest, Err: errors.Join(err, derr)}
+	if auth.IsGrantDead(err) {
+		if derr := s.secrets.Delete(storage.AccountKey(name)); derr != nil {
+			return &RefreshError{Account: name, Stage: StageRequest, Err: errors.Join(err, derr)}
+		}
 	}
 	reason := err.Error()
 	if uerr := s.updateAccount(name, func(a *storage.Account) {

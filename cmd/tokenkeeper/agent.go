@@ -3,163 +3,41 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
-	"strings"
-	"syscall"
-	"time"
-
-	"github.com/gofrs/flock"
 
 	"github.com/tokenkeeper/tokenkeeper/cmd/internal/launch"
-	"github.com/tokenkeeper/tokenkeeper/cmd/internal/localapi"
-	"github.com/tokenkeeper/tokenkeeper/cmd/internal/resume"
-	"github.com/tokenkeeper/tokenkeeper/ui/tray"
 )
 
-// agentLockName is the file in the socket directory whose lock makes the
-// agent one per user (SPEC §13); it holds the owner's PID.
-const agentLockName = "agent.lock"
-
-// shutdownGrace bounds how long a stopping agent waits for API handlers
-// (a token request mid-refresh) after the renewer has stopped.
-const shutdownGrace = 10 * time.Second
-
-// AgentRunningError says another agent holds the lock; PID is 0 when the
-// lock file did not name one yet.
-type AgentRunningError struct {
-	PID  int
-	Lock string
-}
-
-func (e *AgentRunningError) Error() string {
-	if e.PID == 0 {
-		return "another Tokenkeeper agent is running (lock " + e.Lock + ")"
-	}
-	return fmt.Sprintf("another Tokenkeeper agent is running (PID %d, lock %s)", e.PID, e.Lock)
-}
-
-// cmdAgent runs the agent in the foreground (SPEC §13): the renewer, the
-// local API and the resume watcher, until SIGINT/SIGTERM or an API quit,
-// then waits for in-flight refreshes and exits 0.
-func agentFlags(fs *flag.FlagSet) (noTray *bool) {
-	return fs.Bool("no-tray", false, "show no tray icon even when a tray host exists")
-}
-
-func cmdAgent(ctx context.Context, e *env, args []string) error {
+// cmdAgent runs the agent in the foreground (SPEC §13): tokenkeeper-agent,
+// installed beside this executable, in place of this process. The command
+// line links none of the agent's code (tray, D-Bus notifications, X11
+// clipboard, the demo provider), so a `tokenkeeper token` pays nothing for
+// it at start.
+func cmdAgent(_ context.Context, _ *env, args []string) error {
 	fs := flag.NewFlagSet("agent", flag.ContinueOnError)
-	noTray := agentFlags(fs)
+	launch.AgentFlags(fs)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	dir, err := localapi.Dir()
-	if err != nil {
-		return err
-	}
-	if err := localapi.PrepareDir(dir); err != nil {
-		return err
-	}
-	unlock, err := lockAgent(dir)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-
-	svc, err := e.service()
-	if err != nil {
-		return err
-	}
-	log := e.logger()
-	// The demo provider lives in the agent while accounts use it, so
-	// renewal of the demo accounts goes on with the window closed.
-	demoSrv := &demoProvider{addr: demoAddr(), log: log}
-	defer demoSrv.close()
-	if demoSrv.usedBy(svc.Status()) {
-		if _, err := demoSrv.start(); err != nil {
-			log.Info("demo provider not started here", "err", err)
-		}
-	}
-
-	ctx, quit := context.WithCancel(ctx)
-	defer quit()
-	l, err := localapi.Listen(dir)
-	if err != nil {
-		return err
-	}
-	// The tray is known before the API answers, so the first window asks
-	// the right question: does closing me hide me, or quit?
-	hasTray := !*noTray && tray.Available()
-	srv := localapi.NewServer(agentBackend{svc, demoSrv}, localapi.ServerOptions{Logger: log, Quit: quit, Tray: hasTray, Version: version})
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(l) }()
-
-	// SPEC §4: timers stop while the machine sleeps; on logind's wake-up
-	// the renewer re-checks every deadline at once.
-	go resume.WatchSystem(ctx, svc.Wake, log)
-
-	d := startDesk(ctx, svc, srv, quit, openWindow, hasTray, log)
-	log.Debug("agent ready", "socket", localapi.SocketPath(dir), "pid", os.Getpid(), "tray", d.HasTray())
-	runErr := svc.Run(ctx) // returns once in-flight refreshes are done
-
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		log.Warn("agent: API shutdown", "err", err)
-	}
-	if err := <-served; err != nil {
-		log.Warn("agent: API", "err", err)
-	}
-	// Last: the tray closes the session-bus connection it shares with the
-	// keyring, which the renewer and API needed until now.
-	d.close()
-	return runErr
+	return runAgent(args)
 }
 
-// openWindow starts the window executable in a session of its own, so it
-// outlives neither more nor less than it should: it is the user's, not the
-// agent's child in any way that matters (a stopped agent leaves it up, and
-// it restarts the agent).
-func openWindow() error {
-	path, err := launch.Find(launch.Window)
+// cmdDemo runs `tokenkeeper-agent demo`, which puts the demo accounts in
+// place and opens the window, or with --no-gui runs the demo provider in
+// the foreground (SPEC §10): the provider is the agent's code.
+func cmdDemo(_ context.Context, _ *env, args []string) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	launch.DemoFlags(fs)
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	return runAgent(append([]string{"demo"}, args...))
+}
+
+// runAgent replaces this process with tokenkeeper-agent ARGS.
+func runAgent(args []string) error {
+	path, err := launch.Find(launch.AgentExe)
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(path)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("starting the window: %w", err)
-	}
-	go cmd.Wait() // reap it when it exits
-	return nil
-}
-
-// lockAgent takes the agent lock without waiting, and writes this process's
-// PID into it for the message a second agent prints.
-func lockAgent(dir string) (unlock func(), err error) {
-	path := filepath.Join(dir, agentLockName)
-	lk := flock.New(path, flock.SetPermissions(0o600))
-	ok, err := lk.TryLock()
-	if err != nil {
-		return nil, fmt.Errorf("agent lock %s: %w", path, err)
-	}
-	if !ok {
-		return nil, &AgentRunningError{PID: lockPID(path), Lock: path}
-	}
-	// Best effort: the lock, not its content, keeps a second agent out.
-	// (An flock belongs to the open file, so writing through another
-	// descriptor leaves it held.)
-	_ = os.WriteFile(path, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600)
-	return func() { _ = lk.Unlock() }, nil
-}
-
-func lockPID(path string) int {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0
-	}
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-	return pid
+	return launch.Replace(path, launch.AgentExe, args)
 }

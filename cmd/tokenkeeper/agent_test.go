@@ -19,6 +19,7 @@ import (
 
 	"github.com/tokenkeeper/tokenkeeper/auth/demo"
 	"github.com/tokenkeeper/tokenkeeper/cmd/internal/localapi"
+	"github.com/tokenkeeper/tokenkeeper/cmd/service"
 )
 
 // agentLimit bounds waits for the agent process; it only turns a hang into
@@ -270,7 +271,7 @@ func TestAgentAutostart(t *testing.T) {
 	if err != nil {
 		t.Fatalf("no autostart entry after turning start-at-login on: %v", err)
 	}
-	if want := fmt.Sprintf("Exec=%q agent\n", binary); !strings.Contains(string(entry), want) {
+	if want := fmt.Sprintf("Exec=%q\n", filepath.Join(binDir, "tokenkeeper-agent")); !strings.Contains(string(entry), want) {
 		t.Errorf("autostart entry lacks %q:\n%s", want, entry)
 	}
 	if !cl.Settings().StartHidden {
@@ -343,7 +344,7 @@ func TestDemoInTheAgent(t *testing.T) {
 		t.Fatalf("StartDemo through the agent: %v", err)
 	}
 	cl.Close()
-	var st listJSON
+	var st service.Status
 	if err := json.Unmarshal([]byte(c.ok("list", "--json").stdout), &st); err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/signal"
 	"slices"
@@ -19,7 +18,9 @@ import (
 	"time"
 
 	"github.com/tokenkeeper/tokenkeeper/auth"
+	"github.com/tokenkeeper/tokenkeeper/cmd/internal/launch"
 	"github.com/tokenkeeper/tokenkeeper/cmd/internal/localapi"
+	"github.com/tokenkeeper/tokenkeeper/cmd/internal/setup"
 	"github.com/tokenkeeper/tokenkeeper/cmd/service"
 	"github.com/tokenkeeper/tokenkeeper/storage"
 )
@@ -59,16 +60,19 @@ type env struct {
 	dialed bool
 }
 
-// agentClient returns the running agent's client, or nil when none runs
-// (a missing or stale socket is noticed at once: SPEC §13, the CLI then
-// takes the direct path). A socket that fails the ownership and
-// permission checks is not used either; the user is told why.
-func (e *env) agentClient(ctx context.Context) *localapi.Client {
+// agentClient returns the running agent's client, or nil when there is no
+// socket. The client connects at its first request, and a stale socket
+// (nobody listening) fails that request at once with ErrNoAgent, after
+// which the command takes the direct path (SPEC §13); asking the agent
+// whether it is there first would cost `token` a second round trip. A
+// socket that fails the ownership and permission checks is not used
+// either; the user is told why.
+func (e *env) agentClient(context.Context) *localapi.Client {
 	if e.dialed {
 		return e.agent
 	}
 	e.dialed = true
-	c, err := localapi.Dial(ctx)
+	c, err := localapi.Open()
 	switch {
 	case err == nil:
 		e.agent = c
@@ -92,11 +96,7 @@ func (e *env) changed(ctx context.Context) {
 // everything with TOKENKEEPER_DEBUG set.
 func (e *env) logger() *slog.Logger {
 	if e.log == nil {
-		level := slog.LevelWarn
-		if os.Getenv("TOKENKEEPER_DEBUG") != "" {
-			level = slog.LevelDebug
-		}
-		e.log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+		e.log = setup.Logger(e.stderr)
 	}
 	return e.log
 }
@@ -105,27 +105,12 @@ func (e *env) service() (*service.Service, error) {
 	if e.svc != nil {
 		return e.svc, nil
 	}
-	dir, err := storage.DefaultDir()
+	svc, err := setup.Service(e.logger())
 	if err != nil {
 		return nil, err
 	}
-	// TOKENKEEPER_HTTP_TIMEOUT bounds every provider request (default
-	// auth.DefaultTimeout); tests use it to exercise slow providers.
-	var hc *http.Client
-	if v := os.Getenv("TOKENKEEPER_HTTP_TIMEOUT"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return nil, fmt.Errorf("TOKENKEEPER_HTTP_TIMEOUT=%q: want a positive duration such as 10s", v)
-		}
-		hc = &http.Client{Timeout: d}
-	}
-	e.svc, err = service.New(service.Options{
-		Store:   storage.Open(dir),
-		Keyring: storage.SystemKeyring(),
-		HTTP:    hc,
-		Logger:  e.logger(),
-	})
-	return e.svc, err
+	e.svc = svc
+	return svc, nil
 }
 
 // target parses a command that takes one NAME or LABEL and no flags, and
@@ -181,8 +166,8 @@ func commands() []command {
 			flags: defines(execFlags), operand: accountNames},
 		{name: "git-credential", args: "get|store|erase", help: "git's credential helper: tokens for the account bound to the host", run: cmdGitCredential,
 			operand: words("get", "store", "erase")},
-		{name: "agent", help: "run the agent in the foreground: renewer, tray, local API", run: cmdAgent, flags: defines(agentFlags)},
-		{name: "demo", args: "[--no-gui] [--addr 127.0.0.1:8765]", help: "start the embedded demo provider with demo accounts", run: cmdDemo, flags: defines(demoFlags)},
+		{name: "agent", help: "run the agent in the foreground: renewer, tray, local API", run: cmdAgent, flags: defines(launch.AgentFlags)},
+		{name: "demo", args: "[--no-gui] [--addr 127.0.0.1:8765]", help: "start the embedded demo provider with demo accounts", run: cmdDemo, flags: defines(launch.DemoFlags)},
 		{name: "completion", args: "bash|zsh|fish", help: "print a shell completion script", run: cmdCompletion, operand: words(shells...)},
 		{name: "version", help: "print the version", run: cmdVersion},
 		{name: completeCommand, run: cmdComplete, hidden: true},
@@ -216,11 +201,7 @@ func usage(w io.Writer) {
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	// Libraries that log through slog's default (the demo provider's OP
-	// library) stay quiet unless asked; our own logger goes to stderr.
-	if os.Getenv("TOKENKEEPER_DEBUG") == "" {
-		slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	}
+	setup.QuietLibraries()
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
 	defer func() {
 		if e.svc != nil {
@@ -557,44 +538,6 @@ func cmdVersion(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// listJSON is the stable, secret-free shape of `list --json`.
-type listJSON struct {
-	Accounts []accountJSON `json:"accounts"`
-	Tokens   []tokenJSON   `json:"reference_tokens"`
-}
-
-type accountJSON struct {
-	Name          string     `json:"name"`
-	Provider      string     `json:"provider"`
-	URL           string     `json:"url"`
-	User          string     `json:"user,omitempty"`
-	State         string     `json:"state"`
-	Error         string     `json:"error,omitempty"`
-	AutoRenew     bool       `json:"auto_renew"`
-	AccessExpiry  *time.Time `json:"access_expiry,omitempty"`
-	RefreshExpiry *time.Time `json:"refresh_expiry,omitempty"`
-	LastRenewal   *time.Time `json:"last_renewal,omitempty"`
-	Browser       string     `json:"browser,omitempty"`
-	CAFile        string     `json:"ca_file,omitempty"`
-	GitHost       string     `json:"git_host,omitempty"`
-}
-
-type tokenJSON struct {
-	Label   string     `json:"label"`
-	Kind    string     `json:"kind"`
-	Account string     `json:"account,omitempty"`
-	Expires *time.Time `json:"expires,omitempty"`
-	Note    string     `json:"note,omitempty"`
-	Warning string     `json:"warning,omitempty"`
-}
-
-func timePtr(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return &t
-}
-
 func listFlags(fs *flag.FlagSet) (asJSON *bool) {
 	return fs.Bool("json", false, "print JSON")
 }
@@ -611,22 +554,16 @@ func cmdList(ctx context.Context, e *env, args []string) error {
 	}
 	st := svc.Status()
 	if *asJSON {
-		out := listJSON{Accounts: []accountJSON{}, Tokens: []tokenJSON{}}
-		for _, a := range st.Accounts {
-			out.Accounts = append(out.Accounts, accountJSON{
-				Name: a.Name, Provider: a.Kind, URL: a.URL, User: a.User, State: a.State.String(),
-				Error: a.LastError, AutoRenew: a.AutoRenew, AccessExpiry: timePtr(a.AccessExpiry),
-				RefreshExpiry: timePtr(a.RefreshExpiry), LastRenewal: timePtr(a.LastRenewal),
-				Browser: a.Browser, CAFile: a.CAFile, GitHost: a.GitHost,
-			})
+		// The local API's status, field for field (SPEC §13): one shape.
+		if st.Accounts == nil {
+			st.Accounts = []service.Snapshot{}
 		}
-		for _, t := range st.Tokens {
-			out.Tokens = append(out.Tokens, tokenJSON{Label: t.Label, Kind: t.Kind, Account: t.Account,
-				Expires: timePtr(t.Expires), Note: t.Note, Warning: t.Warning})
+		if st.Tokens == nil {
+			st.Tokens = []service.RefTokenSnapshot{}
 		}
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return enc.Encode(st)
 	}
 	if len(st.Accounts) == 0 && len(st.Tokens) == 0 {
 		fmt.Fprintln(e.stderr, "No accounts yet. Add one with `tokenkeeper add`, or try `tokenkeeper demo`.")

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/tokenkeeper/tokenkeeper/auth/demo"
+	"github.com/tokenkeeper/tokenkeeper/cmd/service"
 	"github.com/tokenkeeper/tokenkeeper/storage"
 )
 
@@ -32,8 +33,8 @@ func TestMain(m *testing.M) {
 		// Started by tokenkeeper as an account's browser command.
 		os.Exit(fakeBrowser(out))
 	}
-	if os.Getenv(foregroundHelperEnv) != "" {
-		foregroundHelper()
+	if dir := os.Getenv(foregroundBrowserEnv); dir != "" && filepath.Base(os.Args[0]) == "xdg-open" {
+		foregroundBrowser(dir)
 	}
 	// The in-process demo providers' OP library logs request errors (such
 	// as the invalid_grant the tests provoke) to slog's default.
@@ -46,12 +47,13 @@ func TestMain(m *testing.M) {
 	binDir = dir
 	binary = filepath.Join(dir, "tokenkeeper")
 	// The tags and cgo setting scripts/build uses, so the tests run what
-	// users run.
-	build := exec.Command("go", "build", "-tags", "no_emoji", "-o", binary, ".")
+	// users run: the command line and, beside it, the agent it runs for
+	// `tokenkeeper agent` and `demo`.
+	build := exec.Command("go", "build", "-tags", "no_emoji", "-o", dir+"/", ".", "../tokenkeeper-agent")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building tokenkeeper:", err)
+		fmt.Fprintln(os.Stderr, "building tokenkeeper and tokenkeeper-agent:", err)
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
@@ -102,10 +104,24 @@ type result struct {
 
 func (c *cli) run(stdin string, args ...string) result {
 	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	r := c.runWithin(2*time.Minute, stdin, nil, args...)
+	c.mu.Lock()
+	c.seen.WriteString(r.stderr)
+	if args[0] != "token" && !(args[0] == "pat" && args[1] == "show") {
+		c.seen.WriteString(r.stdout)
+	}
+	c.mu.Unlock()
+	return r
+}
+
+// runWithin runs tokenkeeper ARGS in c's profile with extraEnv, killed
+// after limit: a hang is a failure, not a stuck test.
+func (c *cli) runWithin(limit time.Duration, stdin string, extraEnv []string, args ...string) result {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, args...)
-	cmd.Env = c.env
+	cmd.Env = append(append([]string{}, c.env...), extraEnv...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -116,12 +132,6 @@ func (c *cli) run(stdin string, args ...string) result {
 	} else if err != nil {
 		c.t.Fatalf("running %v: %v", args, err)
 	}
-	c.mu.Lock()
-	c.seen.WriteString(r.stderr)
-	if args[0] != "token" && !(args[0] == "pat" && args[1] == "show") {
-		c.seen.WriteString(r.stdout)
-	}
-	c.mu.Unlock()
 	return r
 }
 
@@ -330,11 +340,11 @@ func TestCLIEndToEnd(t *testing.T) {
 		t.Error("TokenIDP account printed no token")
 	}
 
-	var list listJSON
+	var list service.Status
 	if err := json.Unmarshal([]byte(c.ok("list", "--json").stdout), &list); err != nil {
 		t.Fatal(err)
 	}
-	if len(list.Accounts) != 2 || list.Accounts[0].State != "valid" || list.Accounts[0].User != "Demo User" {
+	if len(list.Accounts) != 2 || list.Accounts[0].State != service.StateValid || list.Accounts[0].User != "Demo User" {
 		t.Errorf("list = %+v", list.Accounts)
 	}
 
@@ -411,11 +421,11 @@ func TestCLIReferenceTokens(t *testing.T) {
 	if r := c.ok("pat", "show", "mine"); r.stdout != secret+"\n" {
 		t.Errorf("pat show = %q", r.stdout)
 	}
-	var ts []tokenJSON
+	var ts []service.RefTokenSnapshot
 	if err := json.Unmarshal([]byte(c.ok("pat", "list", "--json").stdout), &ts); err != nil {
 		t.Fatal(err)
 	}
-	if len(ts) != 1 || ts[0].Label != "mine" || ts[0].Note != "laptop" || ts[0].Expires == nil {
+	if len(ts) != 1 || ts[0].Label != "mine" || ts[0].Note != "laptop" || ts[0].Expires.IsZero() {
 		t.Errorf("pat list = %+v", ts)
 	}
 	if r := c.run("", "pat", "add", "empty"); r.code != exitUsage {
@@ -499,4 +509,71 @@ func TestCLIConcurrentProcessesRefreshOnce(t *testing.T) {
 	if !userinfoOK(t, srv, strings.TrimSpace(results[0].stdout)) {
 		t.Error("the shared token is not accepted by the provider")
 	}
+}
+
+// accountState is name's state in `list --json`.
+func (c *cli) accountState(name string) string {
+	c.t.Helper()
+	var list listJSON
+	if err := json.Unmarshal([]byte(c.ok("list", "--json").stdout), &list); err != nil {
+		c.t.Fatal(err)
+	}
+	for _, a := range list.Accounts {
+		if a.Name == name {
+			return a.State
+		}
+	}
+	c.t.Fatalf("no account %q in list --json", name)
+	return ""
+}
+
+// A refresh token the provider refuses as Dex does (400 invalid_request,
+// not invalid_grant) is "sign-in required", exit 3, on the direct path
+// and through the agent, whose renewer then sends it no more (issue 16);
+// the stored session stays until the next sign-in.
+func TestDeadRefreshTokenDexStyleCLI(t *testing.T) {
+	srv := startDemo(t, demo.Options{Like: demo.LikeDex})
+	c := newCLI(t)
+	c.ok("add", "erp", "--provider", "erpnet", "--url", srv.URL(), "--client-id", demo.ClientID)
+	c.login("erp")
+	access, refresh := c.session("erp")
+	srv.RevokeRefreshTokens()
+	sent := srv.RefreshCount()
+	if r := c.run("", "refresh", "erp"); r.code != exitSignInRequired || !strings.Contains(r.stderr, "invalid_request") || !strings.Contains(r.stderr, "tokenkeeper login erp") {
+		t.Errorf("refresh of a refused token: exit %d, want %d naming the answer and the way out:\n%s", r.code, exitSignInRequired, r.stderr)
+	}
+	if r := c.run("", "token", "erp"); r.code != exitSignInRequired {
+		t.Errorf("token after the refusal: exit %d, want %d:\n%s", r.code, exitSignInRequired, r.stderr)
+	}
+	if got := c.accountState("erp"); got != "sign-in required" {
+		t.Errorf("state %q, want sign-in required", got)
+	}
+	if n := srv.RefreshCount() - sent; n != 1 {
+		t.Errorf("the refused token was sent %d times, want once", n)
+	}
+	if a, r := c.session("erp"); a != access || r != refresh {
+		t.Error("the stored session was not kept")
+	}
+
+	// The agent's renewer meets the refused token itself.
+	c.login("erp")
+	srv.RevokeRefreshTokens()
+	c.expireStored("erp")
+	a := c.startAgent()
+	for deadline := time.Now().Add(agentLimit); c.accountState("erp") != "sign-in required"; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the agent did not mark the account within %v:\n%s", agentLimit, a.out.String())
+		}
+		time.Sleep(50 * time.Millisecond) // polling for the state, not waiting for time
+	}
+	sent = srv.RefreshCount()
+	for _, cmd := range []string{"token", "refresh"} {
+		if r := c.run("", cmd, "erp"); r.code != exitSignInRequired {
+			t.Errorf("%s through the agent: exit %d, want %d:\n%s", cmd, r.code, exitSignInRequired, r.stderr)
+		}
+	}
+	if n := srv.RefreshCount() - sent; n != 0 {
+		t.Errorf("the agent sent the refused token %d more times", n)
+	}
+	a.stop()
 }

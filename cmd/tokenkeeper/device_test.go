@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"regexp"
@@ -238,4 +240,58 @@ func TestCLILoginDeviceThroughTheAgent(t *testing.T) {
 	out := c.seen.String() + a.out.String()
 	c.mu.Unlock()
 	scanSecrets(t, []string{access, access2}, out, []string{c.dir, c.runtime}, start)
+}
+
+// deviceAnswer is demo middleware that edits the provider's device
+// authorization response (RFC 8628 §3.2) with edit, as a faulty provider
+// would send it.
+func deviceAnswer(edit func(map[string]any)) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !strings.HasSuffix(r.URL.Path, "/connect/deviceauthorization") {
+				next.ServeHTTP(w, r)
+				return
+			}
+			rec := httptest.NewRecorder()
+			next.ServeHTTP(rec, r)
+			var m map[string]any
+			if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &m) != nil {
+				w.WriteHeader(http.StatusBadGateway)
+				return
+			}
+			edit(m)
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(m)
+		})
+	}
+}
+
+// A device response whose interval overflows time.Duration (issue 16: it
+// made x/oauth2's ticker panic, killing the CLI and the agent) is a clear
+// error, on the direct path and through the agent, which goes on serving.
+func TestLoginDeviceHugeInterval(t *testing.T) {
+	srv := startDemo(t, demo.Options{Middleware: deviceAnswer(func(m map[string]any) { m["interval"] = 10000000000 })})
+	c := newCLI(t)
+	c.ok("add", "erp", "--provider", "erpnet", "--url", srv.URL(), "--client-id", demo.ClientID)
+	check := func(how string) {
+		t.Helper()
+		r := c.run("", "login", "erp", "--device")
+		if r.code != exitFailure || !strings.Contains(r.stderr, "interval is longer than the code's lifetime") || strings.Contains(r.stderr, "panic") {
+			t.Errorf("login --device %s: exit %d, want %d naming the interval:\n%s", how, r.code, exitFailure, r.stderr)
+		}
+	}
+	check("with no agent")
+	a := c.startAgent("PATH=" + t.TempDir())
+	check("through the agent")
+	// The plain login falls back to a device code in the agent too.
+	if r := c.run("", "login", "erp"); r.code != exitFailure {
+		t.Errorf("login through the agent with no browser: exit %d, want %d:\n%s", r.code, exitFailure, r.stderr)
+	}
+	if a.exited() {
+		t.Fatalf("the agent died (%v):\n%s", a.err, a.out.String())
+	}
+	if r := c.ok("list"); !strings.Contains(r.stdout, "erp") {
+		t.Errorf("list through the surviving agent:\n%s", r.stdout)
+	}
+	a.stop()
 }

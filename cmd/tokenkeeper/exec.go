@@ -8,11 +8,10 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
-	"os/signal"
 	"regexp"
 	"slices"
 	"strings"
-	"syscall"
+	"sync"
 	"time"
 
 	"github.com/tokenkeeper/tokenkeeper/cmd/internal/localapi"
@@ -24,9 +23,6 @@ import (
 const (
 	exitNotExecutable = 126
 	exitNotFound      = 127
-	// exitSignaled is added to the number of the signal that killed
-	// COMMAND, as shells report it ($? is 130 after SIGINT).
-	exitSignaled = 128
 )
 
 // defaultTokenVar is the variable exec puts the token in without --env.
@@ -48,19 +44,17 @@ func (e *statusError) Error() string {
 
 func (e *statusError) Unwrap() error { return e.err }
 
-// forwarded are the signals exec passes on to COMMAND (and does not die
-// of itself).
-var forwarded = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT}
-
 const execSynopsis = `NAME [--env VAR | --env VAR=NAME ...] [--min-valid 60s] -- COMMAND [ARGS...]
 
 Runs COMMAND with NAME's access token in $TOKENKEEPER_TOKEN (--env VAR
 renames it; --env VAR=OTHER adds account OTHER's token as $VAR, repeatable;
 NAME may then be left out). With an agent running, COMMAND also gets
 $TOKENKEEPER_AGENT, so a 'tokenkeeper token NAME' inside it gets a fresh
-token from the agent. Exit codes: COMMAND's own status once it runs (128+N
-when signal N killed it); before that 1, 2 or 3 as for token, 126 when
-COMMAND cannot be executed, 127 when it is not found.`
+token from the agent. On Linux and macOS, COMMAND takes this process's
+place once the tokens are in hand: its exit status is the status, and
+every signal (Ctrl-C, or a kill from another process) reaches it once,
+as if it ran alone. Before that the exit code is 1, 2 or 3 as for token,
+126 when COMMAND cannot be executed, 127 when it is not found.`
 
 // execOpts are exec's flags.
 type execOpts struct {
@@ -83,7 +77,8 @@ type envBinding struct{ name, account string }
 
 // envName is a portable environment variable name (POSIX XBD 8.1: letters,
 // digits and underscore, not starting with a digit).
-var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+// Compiled at first use (exec --env), not at every command's start.
+var envName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`) })
 
 // bindings turns the NAME operand (if given) and the --env values into the
 // variables to set.
@@ -91,7 +86,7 @@ func bindings(name string, envs []string) ([]envBinding, error) {
 	var out, renamed []envBinding
 	for _, v := range envs {
 		k, acct, paired := strings.Cut(v, "=")
-		if !envName.MatchString(k) {
+		if !envName().MatchString(k) {
 			return nil, usagef("exec: --env %q: want VAR or VAR=NAME, VAR of letters, digits and _", v)
 		}
 		switch {
@@ -169,7 +164,7 @@ func cmdExec(ctx context.Context, e *env, args []string) error {
 	if c := e.agentClient(ctx); c != nil {
 		set[localapi.EnvSocket] = c.Socket()
 	}
-	return runChild(e, command, set)
+	return runCommand(ctx, e, command, set)
 }
 
 // cutDashes splits args at the first "--".
@@ -181,14 +176,9 @@ func cutDashes(args []string) (before, after []string, found bool) {
 	return args[:i], args[i+1:], true
 }
 
-// runChild runs command with set added to this process's environment and
-// this process's standard streams, passes the forwarded signals on, and
-// returns its exit status as a *statusError (nil for 0).
-func runChild(e *env, command []string, set map[string]string) error {
-	path, err := exec.LookPath(command[0])
-	if err != nil {
-		return startError(command[0], err)
-	}
+// commandEnv is this process's environment with set added (replacing
+// any variable of the same name), for COMMAND.
+func commandEnv(set map[string]string) []string {
 	environ := slices.DeleteFunc(os.Environ(), func(kv string) bool {
 		k, _, _ := strings.Cut(kv, "=")
 		_, ours := set[k]
@@ -197,32 +187,7 @@ func runChild(e *env, command []string, set map[string]string) error {
 	for k, v := range set {
 		environ = append(environ, k+"="+v)
 	}
-	cmd := &exec.Cmd{Path: path, Args: command, Env: environ, Stdin: e.stdin, Stdout: e.stdout, Stderr: e.stderr}
-	sigs := make(chan os.Signal, len(forwarded))
-	signal.Notify(sigs, forwarded...)
-	defer signal.Stop(sigs)
-	if err := cmd.Start(); err != nil {
-		return startError(command[0], err)
-	}
-	tty := openTerminal()
-	defer tty.close()
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	for {
-		select {
-		case s := <-sigs:
-			// In a terminal's foreground the terminal sent Ctrl-C, Ctrl-\
-			// or its hang-up to COMMAND as well (same process group): a
-			// second one would make terraform & co. abort instead of
-			// stopping cleanly.
-			if s != syscall.SIGTERM && tty.foreground() {
-				continue
-			}
-			cmd.Process.Signal(s)
-		case err := <-done:
-			return childStatus(cmd.ProcessState, err)
-		}
-	}
+	return environ
 }
 
 // startError is a COMMAND that could not be started, with a shell's exit
@@ -235,20 +200,4 @@ func startError(name string, err error) error {
 		return &statusError{code: exitNotExecutable, err: fmt.Errorf("exec: %s: permission denied", name)}
 	}
 	return &statusError{code: exitNotExecutable, err: fmt.Errorf("exec: %s: %w", name, err)}
-}
-
-// childStatus is COMMAND's exit as ours: its code, or 128+N when signal N
-// killed it.
-func childStatus(ps *os.ProcessState, err error) error {
-	if ps == nil {
-		return fmt.Errorf("exec: %w", err)
-	}
-	code := ps.ExitCode()
-	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		code = exitSignaled + int(ws.Signal())
-	}
-	if code == 0 {
-		return nil
-	}
-	return &statusError{code: code}
 }

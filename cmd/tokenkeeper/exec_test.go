@@ -76,22 +76,33 @@ func TestCLIExec(t *testing.T) {
 		t.Errorf("exec --env B=idp without NAME: exit %d %s", r.code, r.stderr)
 	}
 
-	// No token on any command line: neither ours nor the child's.
-	r, got = c.shOut(`cat /proc/$PPID/cmdline /proc/$$/cmdline > "$OUT"`, "exec", "erp")
-	if r.code != 0 || !strings.Contains(got, "exec") || strings.Contains(got, access) {
+	// No token on the command line (the one process's, once tokenkeeper's
+	// and now COMMAND's).
+	r, got = c.shOut(`cat /proc/$$/cmdline > "$OUT"`, "exec", "erp")
+	if r.code != 0 || !strings.Contains(got, "cmdline") || strings.Contains(got, access) {
 		t.Errorf("cmdlines (exit %d) hold the token or were not read: %q", r.code, strings.ReplaceAll(got, access, "<token>"))
 	}
 
-	// COMMAND's status is ours; a signal death is 128+N, as shells say.
+	// COMMAND's status is ours.
 	for _, tc := range []struct {
 		script string
 		code   int
 	}{
 		{"exit 0", 0}, {"exit 7", 7}, {"exit 255", 255},
-		{"kill -TERM $$", 128 + int(syscall.SIGTERM)}, {"kill -KILL $$", 128 + int(syscall.SIGKILL)},
 	} {
 		if r, _ := c.shOut(tc.script, "exec", "erp"); r.code != tc.code || r.stdout != "" || r.stderr != "" {
 			t.Errorf("sh -c %q: exit %d (stdout %q, stderr %q), want %d and no output", tc.script, r.code, r.stdout, r.stderr, tc.code)
+		}
+	}
+	// COMMAND took tokenkeeper's place: a signal that kills it is the
+	// death the caller's wait sees (a shell says 128+N).
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
+		cmd := exec.Command(binary, "exec", "erp", "--", "sh", "-c", fmt.Sprintf("kill -%d $$", sig))
+		cmd.Env = c.env
+		out, err := cmd.CombinedOutput()
+		ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
+		if !ws.Signaled() || ws.Signal() != sig || len(out) != 0 {
+			t.Errorf("sh -c 'kill -%d $$': %v, output %q; want a death by %v", sig, err, out, sig)
 		}
 	}
 
@@ -187,8 +198,9 @@ func (x *execChild) exit() int {
 	return x.cmd.ProcessState.ExitCode()
 }
 
-// TestCLIExecForwardsSignals sends each forwarded signal to tokenkeeper
-// and requires COMMAND to get it: its trap's exit code becomes ours.
+// TestCLIExecForwardsSignals sends each signal a supervisor sends to the
+// pid it started tokenkeeper exec as, without a terminal, and requires
+// COMMAND to get it: its trap's exit code is the exit code.
 func TestCLIExecForwardsSignals(t *testing.T) {
 	c, _ := execProfile(t)
 	const script = `trap 'exit 10' INT; trap 'exit 11' TERM; trap 'exit 12' HUP; trap 'exit 13' QUIT
@@ -207,45 +219,88 @@ while :; do sleep 1 >/dev/null 2>&1 & wait $!; done`
 	}
 }
 
-// TestTerminalForeground: a process in a terminal's foreground, as an
-// interactive shell runs `tokenkeeper exec`, knows it is (its Ctrl-C then
-// reaches COMMAND straight from the terminal and is not forwarded); one
-// without a controlling terminal, as under a supervisor, knows it is not
-// (every signal is forwarded: TestCLIExecForwardsSignals).
-func TestTerminalForeground(t *testing.T) {
-	for _, withTTY := range []bool{true, false} {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), foregroundHelperEnv+"=1")
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-		if withTTY {
-			tty := openPTY(t)
-			cmd.Stdin = tty
-			cmd.SysProcAttr.Setctty, cmd.SysProcAttr.Ctty = true, 0
+// TestCLIExecSignalsInTheForeground: run from a terminal, tokenkeeper exec
+// in its foreground as a shell runs it, a SIGINT that another process
+// sends (a supervisor, kill PID) reaches COMMAND, and so does Ctrl-C typed
+// on the terminal, each once: COMMAND is the process tokenkeeper was
+// started as (exec_unix.go), so nothing between them can swallow or
+// repeat a signal. The script counts the SIGINTs it gets.
+func TestCLIExecSignalsInTheForeground(t *testing.T) {
+	c, _ := execProfile(t)
+	tty, master := openPTYPair(t)
+	const script = `n=0; trap 'n=$((n+1)); echo "int $n"' INT; trap 'echo "hup $n"; exit 12' HUP
+echo "ready $$"
+while :; do sleep 1 >/dev/null 2>&1 & wait $!; done`
+	cmd := exec.Command(binary, "exec", "erp", "--", "sh", "-c", script)
+	cmd.Env = c.env
+	// A session of its own with the terminal as its controlling one: its
+	// process group is the terminal's foreground group, as a shell's
+	// foreground job's is.
+	cmd.Stdin = tty
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
 		}
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatal(err)
+	}()
+	hang := time.AfterFunc(agentLimit, func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+	defer hang.Stop()
+	expect := func(want, after string) {
+		t.Helper()
+		if got, ok := <-lines; got != want {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("after %s the script printed %q (%v), want %q; stderr %q", after, got, ok, want, stderr.String())
 		}
-		if got := string(out); got != fmt.Sprint(withTTY) {
-			t.Errorf("with a controlling terminal %v: foreground() = %s", withTTY, got)
-		}
+	}
+	if ready := <-lines; ready != fmt.Sprint("ready ", cmd.Process.Pid) {
+		t.Errorf("the script printed %q, want \"ready %d\": COMMAND is not the process tokenkeeper was started as", ready, cmd.Process.Pid)
+	}
+	if fg, err := unix.IoctlGetInt(int(master.Fd()), unix.TIOCGPGRP); err != nil || fg != cmd.Process.Pid {
+		t.Fatalf("the terminal's foreground group is %d (%v), want tokenkeeper's, %d", fg, err, cmd.Process.Pid)
+	}
+
+	// Another process's signal, sent to the pid the caller knows.
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	expect("int 1", "kill -INT from another process")
+	// Ctrl-C typed on the terminal: the terminal signals its foreground
+	// group, once.
+	if _, err := master.Write([]byte{0x03}); err != nil {
+		t.Fatal(err)
+	}
+	expect("int 2", "Ctrl-C")
+	// A hang-up ends it; its count shows no SIGINT came twice.
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	expect("hup 2", "SIGHUP")
+	for range lines {
+	}
+	cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != 12 || stderr.String() != "" {
+		t.Errorf("exit %d, stderr %q; want the HUP trap's 12 and nothing from tokenkeeper", code, stderr.String())
 	}
 }
 
-// foregroundHelperEnv makes the test binary print openTerminal().foreground()
-// and exit (see TestMain), for TestTerminalForeground.
-const foregroundHelperEnv = "TOKENKEEPER_TEST_FOREGROUND"
-
-func foregroundHelper() {
-	tty := openTerminal()
-	fmt.Print(tty.foreground())
-	tty.close()
-	os.Exit(0)
-}
-
-// openPTY opens a pseudo-terminal pair (Linux /dev/ptmx, pts(4)) and
-// returns its terminal side; the master side stays open until cleanup.
-func openPTY(t *testing.T) (tty *os.File) {
+// openPTYPair opens a pseudo-terminal pair (Linux /dev/ptmx, pts(4)) and
+// returns its terminal side and its master side (what a terminal
+// emulator holds: what is written to it is typed); both stay open until
+// cleanup.
+func openPTYPair(t *testing.T) (tty, master *os.File) {
 	t.Helper()
 	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
 	if err != nil {
@@ -264,7 +319,7 @@ func openPTY(t *testing.T) (tty *os.File) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	return s
+	return s, m
 }
 
 // TestCLIExecThroughTheAgent: with an agent running, the token comes from

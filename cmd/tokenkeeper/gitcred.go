@@ -33,36 +33,57 @@ type gitRequest struct {
 
 // readGitRequest reads "key=value" lines up to a blank line or the end.
 // Unknown keys (capability[], wwwauth[], ...) are ignored, as the format
-// asks of helpers; url= fills in what the others leave out.
+// asks of helpers; url= fills in what the others leave out. A value with
+// a line break or NUL, as given or once url= is decoded, is refused
+// (checkValue).
 func readGitRequest(r io.Reader) (gitRequest, error) {
 	var q gitRequest
 	var rawURL string
 	sc := bufio.NewScanner(io.LimitReader(r, 1<<20))
 	for sc.Scan() {
+		// git's own reader (strbuf_getline) drops a CR before the LF.
 		line := strings.TrimSuffix(sc.Text(), "\r")
 		if line == "" {
 			break
 		}
 		k, v, _ := strings.Cut(line, "=")
+		var field *string
 		switch k {
 		case "protocol":
-			q.protocol = v
+			field = &q.protocol
 		case "host":
-			q.host = v
+			field = &q.host
 		case "path":
-			q.path = v
+			field = &q.path
 		case "username":
-			q.username = v
+			field = &q.username
 		case "password":
-			q.password = v
+			field = &q.password
 		case "url":
-			rawURL = v
+			field = &rawURL
+		default:
+			continue
 		}
+		if err := checkValue(k, v); err != nil {
+			return gitRequest{}, err
+		}
+		*field = v
 	}
 	if err := sc.Err(); err != nil {
 		return q, fmt.Errorf("git-credential: reading git's request: %w", err)
 	}
 	if u, err := url.Parse(rawURL); rawURL != "" && err == nil {
+		var user string
+		if u.User != nil {
+			user = u.User.Username()
+		}
+		// What url= percent-encodes is checked as decoded: %0a is the
+		// newline git's CVE-2020-5260 was about.
+		for k, v := range map[string]string{"url's scheme": u.Scheme, "url's host": u.Host, "url's path": u.Path, "url's user name": user} {
+			if err := checkValue(k, v); err != nil {
+				return gitRequest{}, err
+			}
+		}
 		if q.protocol == "" {
 			q.protocol = u.Scheme
 		}
@@ -72,11 +93,25 @@ func readGitRequest(r io.Reader) (gitRequest, error) {
 		if q.path == "" {
 			q.path = strings.TrimPrefix(u.Path, "/")
 		}
-		if q.username == "" && u.User != nil {
-			q.username = u.User.Username()
+		if q.username == "" {
+			q.username = user
 		}
 	}
 	return q, nil
+}
+
+// checkValue refuses an attribute value holding a newline, carriage
+// return or NUL, as git does (credential.c: CVE-2020-5260 for newlines,
+// CVE-2024-52006 for carriage returns): echoed into the answer, as the
+// user name is, it would add attributes of the sender's choosing, such
+// as another host's password.
+func checkValue(key, v string) error {
+	i := strings.IndexAny(v, "\n\r\x00")
+	if i < 0 {
+		return nil
+	}
+	what := map[byte]string{'\n': "newline", '\r': "carriage return", 0: "NUL"}[v[i]]
+	return fmt.Errorf("git-credential: refusing git's request: its %s holds a %s, which git itself refuses to send", key, what)
 }
 
 func cmdGitCredential(ctx context.Context, e *env, args []string) error {

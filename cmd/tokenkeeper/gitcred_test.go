@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tokenkeeper/tokenkeeper/auth/demo"
+	"github.com/tokenkeeper/tokenkeeper/cmd/service"
 	"github.com/tokenkeeper/tokenkeeper/storage"
 )
 
@@ -145,7 +146,7 @@ func TestCLIGitCredential(t *testing.T) {
 		t.Errorf("add --git-host ssh://…: exit %d %q, want a usage error naming the git host", r.code, r.stderr)
 	}
 
-	var list listJSON
+	var list service.Status
 	if err := json.Unmarshal([]byte(c.ok("list", "--json").stdout), &list); err != nil || list.Accounts[0].GitHost != host+"/team" {
 		t.Errorf("list --json: git_host %+v (%v), want %s/team, normalized", list.Accounts, err, host)
 	}
@@ -285,4 +286,84 @@ func (c *cli) account(name string) storage.Account {
 	}
 	c.t.Fatalf("no account %q", name)
 	return storage.Account{}
+}
+
+// TestReadGitRequest: git's attributes as read, url= filling in the rest;
+// a value with a line break or NUL, as sent or once url= is decoded, is
+// refused as git refuses it (its answer would carry the sender's lines).
+func TestReadGitRequest(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want gitRequest
+	}{
+		{"protocol=https\nhost=h.example\npath=a/b.git\nusername=u\npassword=p\n\nhost=ignored\n",
+			gitRequest{protocol: "https", host: "h.example", path: "a/b.git", username: "u", password: "p"}},
+		{"protocol=https\r\nhost=h.example\r\n\r\n", gitRequest{protocol: "https", host: "h.example"}}, // CRLF, as git reads it
+		{"url=https://me@h.example:8443/g/r.git\n", gitRequest{protocol: "https", host: "h.example:8443", path: "g/r.git", username: "me"}},
+		{"host=given\nurl=https://h.example/x\n", gitRequest{protocol: "https", host: "given", path: "x"}},
+		{"capability[]=authtype\nwwwauth[]=Basic realm=\"a\rb\"\nhost=h\n", gitRequest{host: "h"}}, // unknown keys unread
+	} {
+		got, err := readGitRequest(strings.NewReader(tc.in))
+		if err != nil || got != tc.want {
+			t.Errorf("readGitRequest(%q) = %+v, %v; want %+v", tc.in, got, err, tc.want)
+		}
+	}
+	for _, tc := range []struct{ in, want string }{
+		{"protocol=https\nhost=h.example\nurl=https://a%0apassword=evil@h.example/\n", "url's user name holds a newline"},
+		{"url=https://h.example/x%0ahost=other.example\n", "url's path holds a newline"},
+		{"url=https://h.example/x%0dy\n", "url's path holds a carriage return"},
+		{"url=https://h.example/x%00y\n", "url's path holds a NUL"},
+		{"protocol=https\nhost=h.example\rpassword=x\n", "host holds a carriage return"},
+		{"host=h.example\npath=a\x00b\n", "path holds a NUL"},
+		{"username=a\rb\nhost=h\n", "username holds a carriage return"},
+	} {
+		got, err := readGitRequest(strings.NewReader(tc.in))
+		if err == nil || !strings.Contains(err.Error(), tc.want) || got != (gitRequest{}) {
+			t.Errorf("readGitRequest(%q) = %+v, %v; want it refused: %q", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+// TestCLIGitCredentialRefusesInjection: git-credential get with a value
+// git itself would refuse answers nothing (no line on stdout at all), says
+// why, and fails; a path climbing out of one binding with ".." is
+// answered for the binding it resolves to, or not at all.
+func TestCLIGitCredentialRefusesInjection(t *testing.T) {
+	srv := startDemo(t)
+	c := newCLI(t)
+	c.ok("add", "ops", "--provider", "erpnet", "--url", srv.URL(), "--client-id", demo.ClientID, "--git-host", "git.example.com/ops")
+	c.ok("add", "secret", "--provider", "erpnet", "--url", srv.URL(), "--client-id", demo.ClientID, "--git-host", "git.example.com/main-secret")
+	c.login("ops")
+	c.login("secret")
+	ops, _ := c.session("ops")
+	secret, _ := c.session("secret")
+	for _, in := range []string{
+		"url=https://x%0apassword=planted@git.example.com/ops/x.git\n\n",
+		"protocol=https\nhost=git.example.com\npath=ops/x.git\r\nusername=a\rpassword=planted\n\n",
+		"url=https://git.example.com/ops/x.git%0d%0apassword=planted\n\n",
+	} {
+		r := c.run(in, "git-credential", "get")
+		if r.code != exitFailure || r.stdout != "" || !strings.Contains(r.stderr, "refusing git's request") {
+			// Not the answer itself: it holds a token.
+			t.Errorf("git-credential get <<< %q: exit %d, %d answer lines, stderr %q; want exit %d, no answer, the refusal",
+				in, r.code, strings.Count(r.stdout, "\n"), r.stderr, exitFailure)
+		}
+	}
+	for _, tc := range []struct{ path, want string }{
+		{"ops/../main-secret/x.git", secret},
+		{"ops/x.git", ops},
+		{"ops/../elsewhere/x.git", ""},
+		{"ops/..", ""},
+	} {
+		r := c.run("protocol=https\nhost=git.example.com\npath="+tc.path+"\n\n", "git-credential", "get")
+		got := ""
+		for _, l := range strings.Split(r.stdout, "\n") {
+			if p, ok := strings.CutPrefix(l, "password="); ok {
+				got = p
+			}
+		}
+		if r.code != 0 || got != tc.want {
+			t.Errorf("git-credential get, path %q: exit %d %s; the right account's token: %v (want one: %v)", tc.path, r.code, r.stderr, got == tc.want, tc.want != "")
+		}
+	}
 }

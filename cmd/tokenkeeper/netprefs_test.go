@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tokenkeeper/tokenkeeper/auth/demo"
+	"github.com/tokenkeeper/tokenkeeper/cmd/service"
 )
 
 // fakeBrowserEnv, set in tokenkeeper's environment, names the file where
@@ -129,6 +130,9 @@ func TestCLIBrowserAndCAFile(t *testing.T) {
 	}{
 		{[]string{"--ca-file", filepath.Join(dir, "missing.pem")}, "CA file"},
 		{[]string{"--ca-file", rec + ".absent", "--browser", browserCmd}, "does not exist"},
+		// What a shell's <(...) names, and stdin: read once at best.
+		{[]string{"--ca-file", "/dev/stdin"}, "CA file \"/dev/stdin\": is a pipe, not a regular file"},
+		{[]string{"--ca-file", "/dev/null"}, "is a character device, not a regular file"},
 		{[]string{"--browser", "no-such-browser-anywhere -P work"}, "browser \"no-such-browser-anywhere -P work\": program not found in PATH"},
 		{[]string{"--browser", `firefox "-P work`}, "cannot be split into arguments"},
 	} {
@@ -163,7 +167,7 @@ func TestCLIBrowserAndCAFile(t *testing.T) {
 	if _, refresh2 := c.session("corp"); refresh2 == refresh {
 		t.Error("refresh over TLS did not rotate")
 	}
-	var list listJSON
+	var list service.Status
 	if err := json.Unmarshal([]byte(c.ok("list", "--json").stdout), &list); err != nil {
 		t.Fatal(err)
 	}

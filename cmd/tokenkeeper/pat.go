@@ -124,14 +124,12 @@ func patList(ctx context.Context, e *env, args []string) error {
 	}
 	ts := svc.Status().Tokens
 	if *asJSON {
-		out := []tokenJSON{}
-		for _, t := range ts {
-			out = append(out, tokenJSON{Label: t.Label, Kind: t.Kind, Account: t.Account,
-				Expires: timePtr(t.Expires), Note: t.Note, Warning: t.Warning})
+		if ts == nil {
+			ts = []service.RefTokenSnapshot{}
 		}
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return enc.Encode(ts)
 	}
 	if len(ts) == 0 {
 		fmt.Fprintln(e.stderr, "No reference tokens. Add one with `tokenkeeper pat add LABEL --kind pat < token.txt`.")

@@ -22,7 +22,7 @@ const agentStartLimit = 30 * time.Second
 // of an agent the window starts (it has no terminal of its own).
 const agentLogName = "agent.log"
 
-// Agent dials the agent, starting `tokenkeeper agent` when none runs
+// Agent dials the agent, starting tokenkeeper-agent when none runs
 // (SPEC §13), and waits for it to answer: the window and `tokenkeeper
 // demo` need one.
 func Agent(ctx context.Context, log *slog.Logger) (*localapi.Client, error) {
@@ -74,12 +74,12 @@ func agentLog() string {
 	return filepath.Join(dir, agentLogName)
 }
 
-// startAgent starts `tokenkeeper agent` (beside this executable, else from
+// startAgent starts `tokenkeeper-agent --window-owned` (beside this executable, else from
 // PATH) in a session of its own, so that it outlives its starter and no
 // terminal signal meant for the starter reaches it. exited receives its
 // exit once it is over.
 func startAgent(log *slog.Logger) (exited <-chan error, err error) {
-	path, err := Find(CLI)
+	path, err := Find(AgentExe)
 	if err != nil {
 		return nil, err
 	}
@@ -92,12 +92,15 @@ func startAgent(log *slog.Logger) (exited <-chan error, err error) {
 	if err := localapi.PrepareDir(dir); err != nil {
 		return nil, err
 	}
-	out, err := os.OpenFile(filepath.Join(dir, agentLogName), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	// Not through a symbolic link, and only a file of ours.
+	out, err := localapi.OpenPrivate(filepath.Join(dir, agentLogName), os.O_WRONLY|os.O_CREATE|os.O_APPEND)
 	if err != nil {
 		return nil, fmt.Errorf("the agent's log: %w", err)
 	}
 	defer out.Close() // the child has its own descriptor
-	cmd := exec.Command(path, "agent")
+	// Marked as this session's: without a tray host, closing the window
+	// that started it stops it (and only such an agent).
+	cmd := exec.Command(path, "--window-owned")
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {

@@ -1,6 +1,7 @@
 // Package launch finds Tokenkeeper's other executables: the window
-// (tokenkeeper-window) for the command line, the command line (for
-// `tokenkeeper agent`) for the window. They are installed side by side
+// (tokenkeeper-window) for the command line and the agent, the agent
+// (tokenkeeper-agent) for the command line and the window. They are
+// installed side by side
 // (SPEC §7, §13), so the directory of the running executable is looked in
 // first, then PATH.
 package launch
@@ -17,6 +18,11 @@ import (
 const (
 	CLI    = "tokenkeeper"
 	Window = "tokenkeeper-window"
+	// AgentExe is the agent: renewer, local API, tray, notifications and
+	// the demo provider. It is an executable of its own so that the
+	// command line a script runs hundreds of times links and initialises
+	// none of that.
+	AgentExe = "tokenkeeper-agent"
 )
 
 // NotFoundError says that an executable is neither beside the running one
@@ -32,7 +38,7 @@ func (e *NotFoundError) Error() string {
 	if e.Dir != "" {
 		where = fmt.Sprintf("in %s or in PATH", e.Dir)
 	}
-	return fmt.Sprintf("cannot find the %s executable %s; install it beside %s (scripts/build builds both)", e.Name, where, e.Self)
+	return fmt.Sprintf("cannot find the %s executable %s; install it beside %s (scripts/build builds all three)", e.Name, where, e.Self)
 }
 
 // Find returns the path of the executable name: beside the running

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -58,6 +59,9 @@ func rawSignIn(t *testing.T, e *env, name string) (string, func()) {
 	}
 	br := bufio.NewReader(conn)
 	resp, err := http.ReadResponse(br, req)
+	if err == nil && resp.StatusCode == http.StatusProcessing { // the agent's acknowledgement
+		resp, err = http.ReadResponse(br, req)
+	}
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("sign-in request: %v %v", resp, err)
 	}
@@ -162,4 +166,40 @@ func TestSignInNoBrowser(t *testing.T) {
 	if got := recv(t, "the URL", urlCh); got != "http://127.0.0.1:1/authorize?x=1" {
 		t.Errorf("URL %q", got)
 	}
+}
+
+// panicBackend's first SignIn panics, as a flow's code did on a device
+// response whose interval overflowed (issue 16); later ones are the
+// service's own.
+type panicBackend struct {
+	Backend
+	panicked atomic.Bool
+}
+
+func (b *panicBackend) SignIn(ctx context.Context, name string, showURL func(string)) error {
+	if b.panicked.CompareAndSwap(false, true) {
+		panic("non-positive interval for NewTicker") // what time.NewTicker said
+	}
+	return b.Backend.SignIn(ctx, name, showURL)
+}
+
+// A panic in a sign-in flow's goroutine is that flow's error, not the end
+// of the agent: the server answers on, and the next sign-in works.
+func TestSignInPanicIsTheFlowsError(t *testing.T) {
+	pb := &panicBackend{}
+	e := newEnvWith(t, envOptions{demo: demo.Options{NoDevice: true}, wrap: func(b Backend) Backend { pb.Backend = b; return pb }})
+	e.add("a")
+	err := e.client.SignIn(context.Background(), "a", nil)
+	if err == nil || !strings.Contains(err.Error(), "sign-in: internal error") || !strings.Contains(err.Error(), "non-positive interval") {
+		t.Fatalf("SignIn = %v, want the recovered panic as its error", err)
+	}
+	if !strings.Contains(e.logs.String(), "recovered from a panic") || !strings.Contains(e.logs.String(), "panicBackend") {
+		t.Errorf("the panic's stack is not in the log:\n%s", e.logs.String())
+	}
+	if err := e.client.SignIn(context.Background(), "a", nil); err != nil {
+		t.Fatalf("SignIn after the recovered panic: %v", err)
+	}
+	waitStatus(t, e.client, "signed in", func(st service.Status) bool {
+		return len(st.Accounts) == 1 && st.Accounts[0].State == service.StateValid
+	})
 }

@@ -129,6 +129,11 @@ type AgentInfo struct {
 	// Tray is true when the agent has a tray icon: closing the window then
 	// leaves the agent running; without one the window's Quit quits it.
 	Tray bool `json:"tray"`
+	// WindowOwned is true when a window started this agent for its session
+	// (`tokenkeeper agent --window-owned`, as cmd/internal/launch runs it).
+	// Only such an agent does a window without a tray stop on closing: one
+	// started by the user, autostart or systemd keeps renewing.
+	WindowOwned bool `json:"window_owned"`
 }
 
 // accountSpec is service.AccountSpec on the wire: the client secret is

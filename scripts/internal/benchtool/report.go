@@ -18,7 +18,7 @@ import (
 
 // Result files scripts/bench leaves in the results directory.
 const (
-	fileToken      = "token.json"        // hyperfine: tokenkeeper token (agent), kubelogin get-token, gh auth token
+	fileToken      = "token.json"        // hyperfine: tokenkeeper token (agent), kubelogin get-token, gh auth token, the minimal Go program
 	fileTokenNoAg  = "token-direct.json" // hyperfine: tokenkeeper token (no agent)
 	fileGoLocalAPI = "go-localapi.txt"   // go test -bench: ClientToken over the socket
 	fileIdleAgent  = "idle-agent.json"   // benchtool idle: the agent in the tray
@@ -159,6 +159,12 @@ func cmdReport(_ context.Context, args []string, stdout, _ io.Writer) error {
 			add(row{fmt.Sprintf("`tokenkeeper token NAME`, valid token, agent running: median wall, %d runs", len(tk.Times)),
 				ms(tk.Median), "`kubelogin get-token` (cached): " + ms(kl.Median), fmt.Sprintf("%.2f×", tk.Median/kl.Median),
 				"≤ kubelogin", verdict(tk.Median <= kl.Median)})
+		}
+		// The floor: a static Go program that links net/http and prints a
+		// line. Issue 18's target: token ≤ that + 2 ms, in the same run.
+		if mg, ok := find(rs, "minimal Go program"); ok1 && ok {
+			add(row{"the same vs a minimal Go program (static, links net/http; the floor)", ms(tk.Median), "minimal Go program: " + ms(mg.Median),
+				fmt.Sprintf("%.2f×", tk.Median/mg.Median), "≤ floor + 2 ms", verdict(tk.Median <= mg.Median+0.002)})
 		}
 		if ok1 && ok3 {
 			add(row{"the same vs `gh auth token`", ms(tk.Median), "`gh auth token`: " + ms(gh.Median), fmt.Sprintf("%.2f×", tk.Median/gh.Median),

@@ -66,7 +66,7 @@ func setAutostart(on bool) error {
 		"Type=Application",
 		"Name=Tokenkeeper",
 		"Comment=Keeps OAuth tokens fresh",
-		fmt.Sprintf("Exec=%q agent", exe),
+		fmt.Sprintf("Exec=%q", exe),
 		"Icon=" + notifyIcon,
 		"Terminal=false",
 		"X-GNOME-Autostart-enabled=true",

@@ -5,30 +5,18 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"sync"
 
 	"github.com/tokenkeeper/tokenkeeper/auth"
 	"github.com/tokenkeeper/tokenkeeper/auth/demo"
 	"github.com/tokenkeeper/tokenkeeper/cmd/internal/launch"
+	"github.com/tokenkeeper/tokenkeeper/cmd/internal/localapi"
+	"github.com/tokenkeeper/tokenkeeper/cmd/internal/setup"
 	"github.com/tokenkeeper/tokenkeeper/cmd/service"
 )
-
-// defaultDemoAddr is where the embedded demo provider listens. A fixed
-// port keeps the demo accounts' URLs valid from one run to the next.
-const defaultDemoAddr = "127.0.0.1:8765"
-
-// demoAddr is defaultDemoAddr, or $TOKENKEEPER_DEMO_ADDR: the agent and
-// `tokenkeeper demo` read the same, and an agent the window starts
-// inherits it.
-func demoAddr() string {
-	if a := os.Getenv("TOKENKEEPER_DEMO_ADDR"); a != "" {
-		return a
-	}
-	return defaultDemoAddr
-}
 
 // The demo accounts added by addDemo.
 const (
@@ -107,54 +95,51 @@ func (d *demoProvider) usedBy(st service.Status) bool {
 // The provider runs in the agent, found or started here, so it lives on
 // with renewal after the window closes. With --no-gui it runs in this
 // process until interrupted (a headless machine, the benchmarks).
-// demoOpts are demo's flags.
-type demoOpts struct {
-	noGUI *bool
-	addr  *string
-}
-
-func demoFlags(fs *flag.FlagSet) demoOpts {
-	return demoOpts{
-		noGUI: fs.Bool("no-gui", false, "only run the demo provider, in this process (until Ctrl-C)"),
-		addr:  fs.String("addr", demoAddr(), "loopback address for the demo provider (with the window: $TOKENKEEPER_DEMO_ADDR, which the agent reads)"),
-	}
-}
-
-func cmdDemo(ctx context.Context, e *env, args []string) error {
+func cmdDemo(ctx context.Context, log *slog.Logger, stderr io.Writer, args []string) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	o := demoFlags(fs)
-	noGUI, addr := o.noGUI, o.addr
-	if _, err := parse(fs, args); err != nil {
+	o := launch.DemoFlags(fs)
+	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
-	if !*noGUI {
-		if *addr != demoAddr() {
+	if !*o.NoGUI {
+		if *o.Addr != launch.DemoAddr() {
 			return usagef("demo: --addr only applies with --no-gui; for the agent's demo provider set TOKENKEEPER_DEMO_ADDR")
 		}
-		c, err := launch.Agent(ctx, e.logger())
+		c, err := launch.Agent(ctx, log)
 		if err != nil {
 			return err
 		}
-		defer c.Close()
-		if err := c.StartDemo(ctx); err != nil {
+		err = c.StartDemo(ctx)
+		c.Close()
+		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stderr, demoReady, "http://"+demoAddr(), demo.DemoUser, demo.DemoPassword, demoAccount, demoTokenIDPAccount, demoAccount)
-		return runGUI(ctx, e, nil)
+		fmt.Fprintf(stderr, demoReady, "http://"+launch.DemoAddr(), demo.DemoUser, demo.DemoPassword, demoAccount, demoTokenIDPAccount, demoAccount)
+		path, err := launch.Find(launch.Window)
+		if err != nil {
+			return err
+		}
+		return launch.Replace(path, launch.Window, nil)
 	}
-	svc, err := e.service()
+	svc, err := setup.Service(log)
 	if err != nil {
 		return err
 	}
-	d := &demoProvider{addr: *addr, log: e.logger()}
+	defer svc.Close()
+	d := &demoProvider{addr: *o.Addr, log: log}
 	defer d.close()
 	srv, err := addDemo(ctx, svc, d)
 	if err != nil {
 		return err
 	}
 	// A running agent shows the demo accounts now.
-	e.changed(ctx)
-	fmt.Fprintf(e.stderr, demoReady, srv.URL(), demo.DemoUser, demo.DemoPassword, demoAccount, demoTokenIDPAccount, demoAccount)
+	if c, err := localapi.Dial(ctx); err == nil {
+		if err := c.Reload(ctx); err != nil {
+			log.Debug("agent reload", "err", err)
+		}
+		c.Close()
+	}
+	fmt.Fprintf(stderr, demoReady, srv.URL(), demo.DemoUser, demo.DemoPassword, demoAccount, demoTokenIDPAccount, demoAccount)
 	<-ctx.Done()
 	return nil
 }

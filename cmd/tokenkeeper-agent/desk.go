@@ -69,7 +69,7 @@ func startDesk(ctx context.Context, svc *service.Service, srv *localapi.Server, 
 		log.Debug("agent: no desktop notifications", "err", err)
 	}
 	if withTray {
-		t := tray.New(assets.IconPNG(), d)
+		t := tray.New(assets.TrayPNG(), d)
 		if err := t.Start(); err != nil {
 			log.Warn("agent: tray", "err", err)
 		} else {

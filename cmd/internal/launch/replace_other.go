@@ -1,0 +1,28 @@
+//go:build !unix
+
+package launch
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+)
+
+// Replace runs the executable at path as a child with this process's
+// streams and environment, then exits with its exit code: without
+// execve(2), the nearest thing to running it in place of this process.
+// It returns only when the child could not be started.
+func Replace(path, name string, args []string) error {
+	cmd := exec.Command(path, args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		os.Exit(0)
+	case errors.As(err, &ee):
+		os.Exit(ee.ExitCode())
+	}
+	return fmt.Errorf("starting %s: %w", path, err)
+}
