@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -74,6 +75,30 @@ func install(t *testing.T, deb string) string {
 		t.Fatalf("dpkg-deb -x: %v\n%s", err, out)
 	}
 	return dir
+}
+
+// executables lists the names of the files the package puts in /usr/bin.
+func executables(t *testing.T, deb string) []string {
+	t.Helper()
+	out, err := exec.Command("dpkg-deb", "--contents", deb).Output()
+	if err != nil {
+		t.Fatalf("dpkg-deb --contents: %v", err)
+	}
+	var bins []string
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 0 {
+			if b, ok := strings.CutPrefix(f[len(f)-1], "./usr/bin/"); ok && b != "" {
+				bins = append(bins, b)
+			}
+		}
+	}
+	for _, want := range []string{"tokenkeeper", "tokenkeeper-agent", "tokenkeeper-window"} {
+		if !slices.Contains(bins, want) {
+			t.Errorf("the package has no /usr/bin/%s (it has %v)", want, bins)
+		}
+	}
+	return bins
 }
 
 func read(t *testing.T, path string) string {
@@ -144,9 +169,9 @@ func TestPackage(t *testing.T) {
 		}
 	}
 
-	// Both executables: stripped, and with no path of this machine in
-	// them (-trimpath).
-	for _, b := range []string{"tokenkeeper", "tokenkeeper-window"} {
+	// Every executable: stripped, and with no path of this machine in it
+	// (-trimpath).
+	for _, b := range executables(t, deb) {
 		p := at("usr/bin/" + b)
 		fi, err := os.Stat(p)
 		if err != nil || fi.Mode().Perm()&0o111 == 0 {
