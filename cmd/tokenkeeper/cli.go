@@ -158,11 +158,11 @@ func commands() []command {
 		{name: "status", args: "[--json]", help: "same as list", run: cmdList, flags: defines(listFlags)},
 		{name: "logout", args: "NAME", help: "revoke and delete the account's tokens", run: cmdLogout, operand: accountNames},
 		{name: "remove", args: "NAME", help: "sign out and delete the account", run: cmdRemove, operand: accountNames},
-		{name: "set", args: "NAME [--browser CMD] [--ca-file PATH] [--git-host HOST[/PATH]] [--scopes S] [flags]", help: "change an account's client settings, keeping its session ('' clears one)", run: cmdSet,
+		{name: "set", args: "NAME [--browser CMD] [--ca-file PATH] [--git-host HOST[/PATH]] [flags]", help: "change an account's client settings, keeping its session ('' clears one)", run: cmdSet,
 			flags: defines(setFlags), operand: accountNames, values: map[string]func(*storage.Config) []string{
 				"redirect-host": words("127.0.0.1", "localhost")}},
-		{name: "pat", args: "add|list|show|copy|remove|check ...", help: "manage reference tokens (PAT/SAT)", run: cmdPAT, subs: patCommands()},
-		{name: "exec", args: "NAME [--env VAR | --env VAR=NAME ...] -- COMMAND [ARGS...]", help: "run COMMAND with a valid access token in its environment", run: cmdExec,
+		{name: "pat", args: "add|list|show|remove|check ...", help: "manage reference tokens (PAT/SAT)", run: cmdPAT, subs: patCommands()},
+		{name: "exec", args: "NAME [--env VAR | --env VAR=NAME ...] [--min-valid 60s] -- COMMAND [ARGS...]", help: "run COMMAND with a valid access token in its environment", run: cmdExec,
 			flags: defines(execFlags), operand: accountNames},
 		{name: "git-credential", args: "get|store|erase", help: "git's credential helper: tokens for the account bound to the host", run: cmdGitCredential,
 			operand: words("get", "store", "erase")},
@@ -189,15 +189,13 @@ func commandKey(args []string) string {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "Usage: tokenkeeper [COMMAND] [ARGS]\n\nWithout a command, opens the window (tokenkeeper-window, which starts the agent if none runs).\n\nCommands:")
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	for _, c := range commands() {
-		if !c.hidden {
-			fmt.Fprintf(tw, "  %s %s\t%s\n", c.name, c.args, c.help)
-		}
-	}
-	tw.Flush()
-	fmt.Fprintln(w, "\nExit codes: 0 ok, 1 failure, 2 usage error, 3 sign-in required, 130 interrupted (Ctrl-C).\nexec: COMMAND's exit status (128+N when signal N killed it); 126 COMMAND not executable, 127 not found.")
+	fmt.Fprintln(w, "Usage: tokenkeeper [COMMAND] [ARGS]\n\n"+
+		"Without a command, opens the window (tokenkeeper-window, which starts the agent if none runs).\n\n"+
+		"Commands:")
+	writeCommands(w, commands())
+	fmt.Fprintln(w, "\n"+wrap("tokenkeeper help COMMAND, or tokenkeeper COMMAND --help, describes a command and its flags.", 0))
+	fmt.Fprintln(w, "\n"+wrap("Exit codes: 0 ok, 1 failure, 2 usage error, 3 sign-in required, 130 interrupted (Ctrl-C).\n"+
+		"exec: COMMAND's status (128+N if signal N killed it); 126 not executable, 127 not found.", 0))
 }
 
 // run is main without the process: it returns the exit code.
@@ -217,6 +215,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "--help" {
 		return exitCode(stderr, runGUI(ctx, e, args))
 	}
+	if args[0] == "help" && len(args) > 1 {
+		// help COMMAND [SUBCOMMAND] is COMMAND [SUBCOMMAND] --help.
+		args = append(slices.Clone(args[1:]), "--help")
+	}
 	switch args[0] {
 	case "help", "-h", "--help":
 		usage(stdout)
@@ -225,6 +227,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	for _, c := range commands() {
 		if c.name == args[0] {
 			err := c.run(ctx, e, args[1:])
+			var help *helpRequest
+			if errors.As(err, &help) {
+				fmt.Fprint(stdout, help.text)
+				return exitOK
+			}
 			if err == nil && changesConfig[commandKey(args)] {
 				e.changed(ctx)
 			}
@@ -247,9 +254,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 func exitCode(stderr io.Writer, err error) int {
 	if err == nil {
 		return exitOK
-	}
-	if errors.Is(err, flag.ErrHelp) {
-		return exitUsage
 	}
 	var se *statusError
 	if errors.As(err, &se) {
@@ -303,17 +307,6 @@ func parseAny(fs *flag.FlagSet, args []string, synopsis string) ([]string, error
 		args = args[1:]
 	}
 	return pos, nil
-}
-
-// helpText is a command's --help: its synopsis and its flags (exit 2, as
-// for every usage error).
-func helpText(fs *flag.FlagSet, synopsis string) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "usage: tokenkeeper %s %s\n", fs.Name(), synopsis)
-	fs.SetOutput(&b)
-	fs.PrintDefaults()
-	fs.SetOutput(io.Discard)
-	return &usageError{msg: strings.TrimRight(b.String(), "\n")}
 }
 
 // multiFlag collects repeated key=value flags.
@@ -550,6 +543,9 @@ func (e *env) signedOut(res service.SignedOut, done string) error {
 }
 
 func cmdVersion(ctx context.Context, e *env, args []string) error {
+	if _, err := parse(flag.NewFlagSet("version", flag.ContinueOnError), args); err != nil {
+		return err
+	}
 	fmt.Fprintln(e.stdout, "tokenkeeper", version)
 	return nil
 }

@@ -395,8 +395,6 @@ func TestCLIUsageErrors(t *testing.T) {
 		{[]string{"add", "x", "--provider", "entra", "--client-id", "c"}, exitUsage, "tenant: is required for Microsoft Entra ID"},
 		{[]string{"add", "x", "--provider", "entra", "--tenant", "a/b", "--client-id", "c"}, exitUsage, `tenant "a/b": use a tenant ID`},
 		{[]string{"add", "x", "--provider", "saml", "--client-id", "c"}, exitUsage, `--provider "saml": must be one of erpnet, oidc, tokenidp, oauth2, entra`},
-		{[]string{"add", "--provider", "auth0", "--help"}, exitUsage, "--domain VALUE    Domain: your tenant's domain or custom domain (required)\n  --audience VALUE"},
-		{[]string{"add", "--help"}, exitUsage, "keycloak  Keycloak"},
 		{[]string{"pat", "add", "p", "--kind", "pat"}, exitUsage, "standard input"},
 		{[]string{"pat", "add", "p", "--expires", "31/12/2027"}, exitUsage, "YYYY-MM-DD"},
 		{[]string{"pat", "zap"}, exitUsage, "unknown subcommand"},

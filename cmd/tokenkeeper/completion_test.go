@@ -40,7 +40,7 @@ func TestComplete(t *testing.T) {
 		{[]string{"exec", ""}, []string{"prod", "test", "probe"}},
 		{[]string{"exec", "--e"}, []string{"--env"}},
 		{[]string{"exec", "prod", "--", ""}, nil},
-		{[]string{"pat", ""}, []string{"add", "list", "show", "copy", "remove", "check"}},
+		{[]string{"pat", ""}, []string{"add", "list", "show", "remove", "check"}},
 		{[]string{"pat", "show", ""}, []string{"build-bot", "ci"}},
 		{[]string{"pat", "add", "x", "--account", "t"}, []string{"test"}},
 		{[]string{"pat", "add", "x", "--kind", ""}, []string{"pat", "sat"}},
