@@ -12,11 +12,11 @@ build:
 
 .PHONY: bench package crossbuild
 
-# Benchmarks against peers (SPEC §12): prints one markdown table.
+# Benchmarks against peers: prints one markdown table (docs/benchmarks.md).
 bench:
 	scripts/bench
 
-# dist/tokenkeeper.tar.xz (binary, .desktop entry, icon) via the Fyne CLI.
+# dist/: the .deb (nfpm) and tarball (Fyne CLI); scripts/package [linux].
 package:
 	scripts/package
 

@@ -9,6 +9,8 @@ import _ "embed"
 var (
 	//go:embed icon.png
 	iconPNG []byte
+	//go:embed tray.png
+	trayPNG []byte
 	//go:embed icon.svg
 	iconSVG []byte
 )
@@ -17,6 +19,13 @@ var (
 // window, the tray and notifications. PNG, because every platform's tray
 // and notification service accepts it. Callers must not modify it.
 func IconPNG() []byte { return iconPNG }
+
+// TrayPNG is IconPNG at 64×64 for the tray: trays draw 16 to 48 pixels
+// (twice that on HiDPI), and the tray library keeps the icon as 32-bit
+// pixels for as long as the agent runs (1 MB at 512×512, 16 KB at 64×64).
+// Made from icon.png with a Catmull-Rom scale (golang.org/x/image/draw).
+// Callers must not modify it.
+func TrayPNG() []byte { return trayPNG }
 
 // IconSVG is the scalable source of IconPNG, for in-window use where it is
 // drawn at many sizes. Callers must not modify it.

@@ -109,7 +109,7 @@ type KindSpec struct {
 	// password, where the provider documents one.
 	GitUsername string
 	// Notes are the kind's quirks, shown by `add --help`, in the window and
-	// in the README.
+	// in docs/providers.md.
 	Notes []string
 }
 

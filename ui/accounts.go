@@ -172,12 +172,15 @@ func (r *accountRow) set(s service.Snapshot, now time.Time) {
 	detail, imp := rowDetail(s)
 	r.detail.set(detail, imp)
 
+	// The snapshot decides what there is to show (no countdown, bar or
+	// session end for an account that needs a sign-in); the row only
+	// renders it, as `list` does.
 	countdown := Countdown(s.AccessExpiry, now)
 	if !s.State.SignedIn() {
 		countdown = unknown
 	}
 	setLabel(r.countdown, countdown, countdownImportance(s, now))
-	r.bar.set(RemainingFraction(s.IssuedAt, s.AccessExpiry, now))
+	r.bar.set(s.Remaining(now))
 
 	session, imp := sessionText(s, now)
 	setLabel(r.session, session, imp)
@@ -240,7 +243,7 @@ func countdownImportance(s service.Snapshot, now time.Time) widget.Importance {
 	if !s.AccessExpiry.After(now) {
 		return widget.DangerImportance
 	}
-	if RemainingFraction(s.IssuedAt, s.AccessExpiry, now) < 0.2 {
+	if s.Remaining(now) < 0.2 {
 		return widget.WarningImportance
 	}
 	return widget.MediumImportance

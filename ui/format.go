@@ -42,23 +42,6 @@ func Countdown(expiry, now time.Time) string {
 	return FormatCountdown(expiry.Sub(now))
 }
 
-// RemainingFraction is the share of a token's lifetime still left at now, in
-// [0, 1]: 1 just after issue, 0 at or after expiry. It is 0 when either time
-// is unknown or the lifetime is empty, so an unknown token shows an empty bar.
-func RemainingFraction(issued, expiry, now time.Time) float64 {
-	if issued.IsZero() || expiry.IsZero() || !expiry.After(issued) {
-		return 0
-	}
-	f := float64(expiry.Sub(now)) / float64(expiry.Sub(issued))
-	switch {
-	case f < 0:
-		return 0
-	case f > 1:
-		return 1
-	}
-	return f
-}
-
 // Relative labels t against now: "in 3 min", "5 s ago", "just now", "—"
 // for an unknown (zero) time.
 func Relative(t, now time.Time) string {

@@ -41,29 +41,6 @@ func TestCountdownUnknown(t *testing.T) {
 	}
 }
 
-func TestRemainingFraction(t *testing.T) {
-	issued := fixedNow.Add(-30 * time.Minute)
-	expiry := fixedNow.Add(90 * time.Minute)
-	tests := []struct {
-		name                string
-		issued, expiry, now time.Time
-		want                float64
-	}{
-		{"a quarter gone", issued, expiry, fixedNow, 0.75},
-		{"just issued", issued, expiry, issued, 1},
-		{"before issue", issued, expiry, issued.Add(-time.Hour), 1},
-		{"expired", issued, expiry, expiry.Add(time.Second), 0},
-		{"unknown expiry", issued, time.Time{}, fixedNow, 0},
-		{"unknown issue", time.Time{}, expiry, fixedNow, 0},
-		{"empty lifetime", expiry, expiry, fixedNow, 0},
-	}
-	for _, tt := range tests {
-		if got := RemainingFraction(tt.issued, tt.expiry, tt.now); got != tt.want {
-			t.Errorf("%s: RemainingFraction = %v, want %v", tt.name, got, tt.want)
-		}
-	}
-}
-
 func TestRelative(t *testing.T) {
 	tests := []struct {
 		t    time.Time

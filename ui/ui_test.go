@@ -50,6 +50,30 @@ func sampleStatus() service.Status {
 	}
 }
 
+// TestSignInRequiredRowShowsNoTokens: an account that needs a sign-in
+// shows no countdown, no lifetime bar and no session, even when its
+// snapshot still carries the dead session's times (as `list` used to
+// print them): what there is to show is the snapshot's decision.
+func TestSignInRequiredRowShowsNoTokens(t *testing.T) {
+	n := fixedNow
+	s := service.Snapshot{Name: "prod", Kind: "erpnet", URL: "https://prod.my.erp.net", User: "Jane Doe", AutoRenew: true,
+		State: service.StateSignInRequired, LastError: "invalid_grant: refresh token expired",
+		IssuedAt: n.Add(-10 * time.Minute), AccessExpiry: n.Add(47 * time.Second), RefreshExpiry: n.Add(24 * time.Hour)}
+	h := newHarness(t, service.Status{Accounts: []service.Snapshot{s}}, Options{})
+	r := newAccountRow(h.ui.accounts)
+	test.NewTempWindow(t, r)
+	r.set(s, n)
+	if r.bar.Value != 0 {
+		t.Errorf("lifetime bar = %v, want empty", r.bar.Value)
+	}
+	if r.countdown.Text != unknown {
+		t.Errorf("countdown = %q, want %q", r.countdown.Text, unknown)
+	}
+	if r.session.Text != "No session" {
+		t.Errorf("session = %q, want No session", r.session.Text)
+	}
+}
+
 func TestAccountRowStates(t *testing.T) {
 	h := newHarness(t, sampleStatus(), Options{})
 	tests := []struct {
@@ -101,7 +125,7 @@ func TestAccountRowTimes(t *testing.T) {
 	if got, want := r.renewal.Text, "Renewed 20 min ago · next in 28 min"; got != want {
 		t.Errorf("renewal = %q, want %q", got, want)
 	}
-	if got, want := r.bar.Value, RemainingFraction(s.IssuedAt, s.AccessExpiry, fixedNow); math.Abs(got-want) > 0.5/lifeBarSteps {
+	if got, want := r.bar.Value, s.Remaining(fixedNow); math.Abs(got-want) > 0.5/lifeBarSteps {
 		t.Errorf("bar = %v, want %v", got, want)
 	}
 	k, _ := h.ui.account("keycloak-dev")

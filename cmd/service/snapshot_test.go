@@ -3,6 +3,7 @@ package service
 import (
 	"encoding/json"
 	"testing"
+	"time"
 )
 
 func TestStateText(t *testing.T) {
@@ -41,6 +42,34 @@ func TestStateSignedIn(t *testing.T) {
 	} {
 		if got := s.SignedIn(); got != want {
 			t.Errorf("%v.SignedIn() = %v, want %v", s, got, want)
+		}
+	}
+}
+
+func TestRemaining(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	issued := now.Add(-30 * time.Minute)
+	expiry := now.Add(90 * time.Minute)
+	tests := []struct {
+		name                string
+		state               State
+		issued, expiry, now time.Time
+		want                float64
+	}{
+		{"a quarter gone", StateValid, issued, expiry, now, 0.75},
+		{"just issued", StateValid, issued, expiry, issued, 1},
+		{"before issue", StateValid, issued, expiry, issued.Add(-time.Hour), 1},
+		{"expired", StateExpired, issued, expiry, expiry.Add(time.Second), 0},
+		{"unknown expiry", StateValid, issued, time.Time{}, now, 0},
+		{"unknown issue", StateValid, time.Time{}, expiry, now, 0},
+		{"empty lifetime", StateValid, expiry, expiry, now, 0},
+		{"sign-in required", StateSignInRequired, issued, expiry, now, 0},
+		{"signed out", StateSignedOut, issued, expiry, now, 0},
+	}
+	for _, tt := range tests {
+		s := Snapshot{State: tt.state, IssuedAt: tt.issued, AccessExpiry: tt.expiry}
+		if got := s.Remaining(tt.now); got != tt.want {
+			t.Errorf("%s: Remaining = %v, want %v", tt.name, got, tt.want)
 		}
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -50,7 +49,7 @@ func (e *AgentRunningError) Error() string {
 // then waits for in-flight refreshes and exits 0.
 func cmdAgent(ctx context.Context, log *slog.Logger, stderr io.Writer, args []string) error {
 	fs := flag.NewFlagSet("tokenkeeper-agent", flag.ContinueOnError)
-	noTray := launch.AgentFlags(fs).NoTray
+	o := launch.AgentFlags(fs)
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
@@ -67,7 +66,7 @@ func cmdAgent(ctx context.Context, log *slog.Logger, stderr io.Writer, args []st
 	}
 	defer unlock()
 
-	svc, err := setup.Service(log)
+	svc, err := setup.Service(log, stderr)
 	if err != nil {
 		return err
 	}
@@ -90,8 +89,8 @@ func cmdAgent(ctx context.Context, log *slog.Logger, stderr io.Writer, args []st
 	}
 	// The tray is known before the API answers, so the first window asks
 	// the right question: does closing me hide me, or quit?
-	hasTray := !*noTray && tray.Available()
-	srv := localapi.NewServer(agentBackend{svc, demoSrv}, localapi.ServerOptions{Logger: log, Quit: quit, Tray: hasTray, Version: version})
+	hasTray := !*o.NoTray && tray.Available()
+	srv := localapi.NewServer(agentBackend{svc, demoSrv}, localapi.ServerOptions{Logger: log, Quit: quit, Tray: hasTray, WindowOwned: *o.WindowOwned, Version: version})
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
 
@@ -127,7 +126,7 @@ func openWindow() error {
 		return err
 	}
 	cmd := exec.Command(path)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	launch.Detach(cmd)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("starting the window: %w", err)
 	}
@@ -136,26 +135,38 @@ func openWindow() error {
 }
 
 // lockAgent takes the agent lock without waiting, and writes this process's
-// PID into it for the message a second agent prints.
+// PID into it for the message a second agent prints. The lock file is
+// opened without following a symbolic link and must be ours (a link
+// planted there would have the PID written into its target).
 func lockAgent(dir string) (unlock func(), err error) {
 	path := filepath.Join(dir, agentLockName)
-	lk := flock.New(path, flock.SetPermissions(0o600))
-	ok, err := lk.TryLock()
+	f, err := localapi.OpenPrivate(path, os.O_RDWR|os.O_CREATE)
 	if err != nil {
-		return nil, fmt.Errorf("agent lock %s: %w", path, err)
+		return nil, fmt.Errorf("agent lock: %w", err)
 	}
-	if !ok {
-		return nil, &AgentRunningError{PID: lockPID(path), Lock: path}
+	lk := flock.New(path, flock.SetFlag(os.O_RDONLY|localapi.NoFollow), flock.SetPermissions(0o600))
+	ok, err := lk.TryLock()
+	if err != nil || !ok {
+		defer f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("agent lock %s: %w", path, err)
+		}
+		return nil, &AgentRunningError{PID: lockPID(f), Lock: path}
 	}
 	// Best effort: the lock, not its content, keeps a second agent out.
 	// (An flock belongs to the open file, so writing through another
 	// descriptor leaves it held.)
-	_ = os.WriteFile(path, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600)
-	return func() { _ = lk.Unlock() }, nil
+	if f.Truncate(0) == nil {
+		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	}
+	return func() {
+		_ = lk.Unlock()
+		f.Close()
+	}, nil
 }
 
-func lockPID(path string) int {
-	b, err := os.ReadFile(path)
+func lockPID(f *os.File) int {
+	b, err := io.ReadAll(io.LimitReader(f, 32))
 	if err != nil {
 		return 0
 	}

@@ -60,13 +60,24 @@ func runWindow(ctx context.Context, log *slog.Logger, hidden bool) error {
 	// Set when the window itself stops the agent: the end of its watch
 	// is then no loss to repair.
 	var stopping atomic.Bool
-	u := ui.New(boundedQuit{a}, link, ui.Options{
-		Tray: c.Agent().Tray,
-		StopAgent: func(ctx context.Context) error {
+	// Closing the window stops only an agent that a window started for
+	// its session; one the user, autostart or systemd started keeps
+	// renewing (nil StopAgent: closing never stops it, and the settings
+	// offer no choice about it). An agent this window restarts after a
+	// crash of a user-started one is kept running too, as the user wanted
+	// one running.
+	var stopAgent func(ctx context.Context) error
+	if c.Agent().WindowOwned {
+		stopAgent = func(ctx context.Context) error {
+			cur := link.client()
+			if !cur.Agent().WindowOwned {
+				return nil
+			}
 			stopping.Store(true)
-			return link.client().Quit(ctx)
-		},
-	})
+			return cur.Quit(ctx)
+		}
+	}
+	u := ui.New(boundedQuit{a}, link, ui.Options{Tray: c.Agent().Tray, StopAgent: stopAgent})
 	onShow := func() {
 		fyne.Do(func() {
 			u.Show()

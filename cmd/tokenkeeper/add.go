@@ -7,7 +7,6 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/tokenkeeper/tokenkeeper/auth"
 	"github.com/tokenkeeper/tokenkeeper/cmd/service"
@@ -58,7 +57,7 @@ func cmdAdd(ctx context.Context, e *env, args []string) error {
 	if err := fs.Parse(args); err == flag.ErrHelp || slices.Contains(args, "--help") || slices.Contains(args, "-h") {
 		// --help after --provider describes that kind (flag stops at -h,
 		// so look at the words too).
-		return &usageError{msg: addHelp(fs, kindFlags, providerArg(args))}
+		return &helpRequest{text: addHelp(fs, kindFlags, providerArg(args))}
 	}
 	pos, err := parse(fs, args, "NAME")
 	if err != nil {
@@ -157,16 +156,19 @@ func kindFlagList(ks auth.KindSpec) string {
 // the flags every kind takes.
 func addHelp(fs *flag.FlagSet, kindFlags map[string]*string, kind string) string {
 	var b strings.Builder
-	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 	ks, ok := auth.KindOf(auth.Kind(kind))
 	if !ok {
-		fmt.Fprintln(&b, "usage: tokenkeeper add NAME --provider KIND --client-id ID [flags]\n\nProvider kinds (add --provider KIND --help lists a kind's flags):")
+		fmt.Fprintln(&b, "Usage: tokenkeeper add NAME --provider KIND --client-id ID [flags]\n\n"+
+			"Adds an account; sign in with tokenkeeper login NAME.\n\n"+
+			"Provider kinds (add --provider KIND --help lists a kind's flags):")
+		var rows [][2]string
 		for _, k := range auth.Kinds() {
-			fmt.Fprintf(tw, "  %s\t%s\n", k.Kind, k.Label)
+			rows = append(rows, [2]string{string(k.Kind), k.Label})
 		}
-		tw.Flush()
+		writeColumns(&b, rows)
 	} else {
-		fmt.Fprintf(&b, "usage: tokenkeeper add NAME --provider %s --client-id ID [flags]\n\n%s:\n", ks.Kind, ks.Label)
+		fmt.Fprintf(&b, "Usage: tokenkeeper add NAME --provider %s --client-id ID [flags]\n\n%s:\n", ks.Kind, ks.Label)
+		var rows [][2]string
 		for _, f := range ks.Fields {
 			text := f.Label
 			if f.Hint != "" {
@@ -178,23 +180,21 @@ func addHelp(fs *flag.FlagSet, kindFlags map[string]*string, kind string) string
 			case f.Default != "":
 				text += " (default " + f.Default + ")"
 			}
-			fmt.Fprintf(tw, "  --%s VALUE\t%s\n", f.Flag, text)
+			rows = append(rows, [2]string{"--" + f.Flag + " VALUE", text})
 		}
-		tw.Flush()
-		fmt.Fprintf(&b, "Default scopes: %s\n", orDash(strings.Join(ks.Scopes, " ")))
+		writeColumns(&b, rows)
+		fmt.Fprintln(&b, wrap("Default scopes: "+orDash(strings.Join(ks.Scopes, " ")), 0))
 		if ks.RefreshNote != "" {
-			fmt.Fprintf(&b, "Refresh tokens: %s\n", ks.RefreshNote)
+			fmt.Fprintln(&b, wrap("Refresh tokens: "+ks.RefreshNote, 2))
 		}
 		for _, n := range ks.Notes {
-			fmt.Fprintf(&b, "Note: %s\n", n)
+			fmt.Fprintln(&b, wrap("Note: "+n, 2))
 		}
 	}
 	fmt.Fprintln(&b, "\nFlags for every kind:")
-	fs.VisitAll(func(f *flag.Flag) {
-		if _, isKind := kindFlags[f.Name]; !isKind && f.Name != "provider" {
-			fmt.Fprintf(tw, "  --%s\t%s\n", f.Name, f.Usage)
-		}
+	writeFlags(&b, fs, func(f *flag.Flag) bool {
+		_, isKind := kindFlags[f.Name]
+		return isKind || f.Name == "provider"
 	})
-	tw.Flush()
 	return b.String()
 }

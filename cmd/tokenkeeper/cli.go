@@ -105,7 +105,7 @@ func (e *env) service() (*service.Service, error) {
 	if e.svc != nil {
 		return e.svc, nil
 	}
-	svc, err := setup.Service(e.logger())
+	svc, err := setup.Service(e.logger(), e.stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -158,19 +158,20 @@ func commands() []command {
 		{name: "status", args: "[--json]", help: "same as list", run: cmdList, flags: defines(listFlags)},
 		{name: "logout", args: "NAME", help: "revoke and delete the account's tokens", run: cmdLogout, operand: accountNames},
 		{name: "remove", args: "NAME", help: "sign out and delete the account", run: cmdRemove, operand: accountNames},
-		{name: "set", args: "NAME [--browser CMD] [--ca-file PATH] [--git-host HOST[/PATH]] [--scopes S] [flags]", help: "change an account's client settings, keeping its session ('' clears one)", run: cmdSet,
+		{name: "set", args: "NAME [--browser CMD] [--ca-file PATH] [--git-host HOST[/PATH]] [flags]", help: "change an account's client settings, keeping its session ('' clears one)", run: cmdSet,
 			flags: defines(setFlags), operand: accountNames, values: map[string]func(*storage.Config) []string{
 				"redirect-host": words("127.0.0.1", "localhost")}},
-		{name: "pat", args: "add|list|show|copy|remove|check ...", help: "manage reference tokens (PAT/SAT)", run: cmdPAT, subs: patCommands()},
-		{name: "exec", args: "NAME [--env VAR | --env VAR=NAME ...] -- COMMAND [ARGS...]", help: "run COMMAND with a valid access token in its environment", run: cmdExec,
+		{name: "pat", args: "add|list|show|remove|check ...", help: "manage reference tokens (PAT/SAT)", run: cmdPAT, subs: patCommands()},
+		{name: "exec", args: "NAME [--env VAR | --env VAR=NAME ...] [--min-valid 60s] -- COMMAND [ARGS...]", help: "run COMMAND with a valid access token in its environment", run: cmdExec,
 			flags: defines(execFlags), operand: accountNames},
 		{name: "git-credential", args: "get|store|erase", help: "git's credential helper: tokens for the account bound to the host", run: cmdGitCredential,
 			operand: words("get", "store", "erase")},
 		{name: "agent", help: "run the agent in the foreground: renewer, tray, local API", run: cmdAgent, flags: defines(launch.AgentFlags)},
 		{name: "demo", args: "[--no-gui] [--addr 127.0.0.1:8765]", help: "start the embedded demo provider with demo accounts", run: cmdDemo, flags: defines(launch.DemoFlags)},
-		{name: "completion", args: "bash|zsh|fish", help: "print a shell completion script", run: cmdCompletion, operand: words(shells...)},
+		{name: "completion", args: "bash|zsh|fish|powershell", help: "print a shell completion script", run: cmdCompletion, operand: words(shells...)},
 		{name: "version", help: "print the version", run: cmdVersion},
 		{name: completeCommand, run: cmdComplete, hidden: true},
+		{name: completeCurrentFirst, run: cmdCompleteCurrentFirst, hidden: true},
 	}
 }
 
@@ -188,15 +189,13 @@ func commandKey(args []string) string {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "Usage: tokenkeeper [COMMAND] [ARGS]\n\nWithout a command, opens the window (tokenkeeper-window, which starts the agent if none runs).\n\nCommands:")
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	for _, c := range commands() {
-		if !c.hidden {
-			fmt.Fprintf(tw, "  %s %s\t%s\n", c.name, c.args, c.help)
-		}
-	}
-	tw.Flush()
-	fmt.Fprintln(w, "\nExit codes: 0 ok, 1 failure, 2 usage error, 3 sign-in required, 130 interrupted (Ctrl-C).\nexec: COMMAND's exit status (128+N when signal N killed it); 126 COMMAND not executable, 127 not found.")
+	fmt.Fprintln(w, "Usage: tokenkeeper [COMMAND] [ARGS]\n\n"+
+		"Without a command, opens the window (tokenkeeper-window, which starts the agent if none runs).\n\n"+
+		"Commands:")
+	writeCommands(w, commands())
+	fmt.Fprintln(w, "\n"+wrap("tokenkeeper help COMMAND, or tokenkeeper COMMAND --help, describes a command and its flags.", 0))
+	fmt.Fprintln(w, "\n"+wrap("Exit codes: 0 ok, 1 failure, 2 usage error, 3 sign-in required, 130 interrupted (Ctrl-C).\n"+
+		"exec: COMMAND's status (128+N if signal N killed it); 126 not executable, 127 not found.", 0))
 }
 
 // run is main without the process: it returns the exit code.
@@ -216,6 +215,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "--help" {
 		return exitCode(stderr, runGUI(ctx, e, args))
 	}
+	if args[0] == "help" && len(args) > 1 {
+		// help COMMAND [SUBCOMMAND] is COMMAND [SUBCOMMAND] --help.
+		args = append(slices.Clone(args[1:]), "--help")
+	}
 	switch args[0] {
 	case "help", "-h", "--help":
 		usage(stdout)
@@ -224,6 +227,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	for _, c := range commands() {
 		if c.name == args[0] {
 			err := c.run(ctx, e, args[1:])
+			var help *helpRequest
+			if errors.As(err, &help) {
+				fmt.Fprint(stdout, help.text)
+				return exitOK
+			}
 			if err == nil && changesConfig[commandKey(args)] {
 				e.changed(ctx)
 			}
@@ -246,9 +254,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 func exitCode(stderr io.Writer, err error) int {
 	if err == nil {
 		return exitOK
-	}
-	if errors.Is(err, flag.ErrHelp) {
-		return exitUsage
 	}
 	var se *statusError
 	if errors.As(err, &se) {
@@ -302,17 +307,6 @@ func parseAny(fs *flag.FlagSet, args []string, synopsis string) ([]string, error
 		args = args[1:]
 	}
 	return pos, nil
-}
-
-// helpText is a command's --help: its synopsis and its flags (exit 2, as
-// for every usage error).
-func helpText(fs *flag.FlagSet, synopsis string) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "usage: tokenkeeper %s %s\n", fs.Name(), synopsis)
-	fs.SetOutput(&b)
-	fs.PrintDefaults()
-	fs.SetOutput(io.Discard)
-	return &usageError{msg: strings.TrimRight(b.String(), "\n")}
 }
 
 // multiFlag collects repeated key=value flags.
@@ -518,11 +512,11 @@ func cmdLogout(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := svc.SignOut(ctx, name); err != nil {
+	res, err := svc.SignOut(ctx, name)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "Signed out of %q; its tokens are revoked and deleted.\n", name)
-	return nil
+	return e.signedOut(res, fmt.Sprintf("Signed out of %q", name))
 }
 
 func cmdRemove(ctx context.Context, e *env, args []string) error {
@@ -530,54 +524,30 @@ func cmdRemove(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := svc.RemoveAccount(ctx, name); err != nil {
+	res, err := svc.RemoveAccount(ctx, name)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "Removed account %q.\n", name)
+	return e.signedOut(res, fmt.Sprintf("Removed account %q", name))
+}
+
+// signedOut says what a sign-out did, in the service's words; a failed
+// revocation exits 1 although everything here was deleted, so a script
+// learns the session may live on at the provider.
+func (e *env) signedOut(res service.SignedOut, done string) error {
+	fmt.Fprintln(e.stderr, res.Describe(done))
+	if res.Revocation == service.RevocationFailed {
+		return &statusError{code: exitFailure}
+	}
 	return nil
 }
 
 func cmdVersion(ctx context.Context, e *env, args []string) error {
+	if _, err := parse(flag.NewFlagSet("version", flag.ContinueOnError), args); err != nil {
+		return err
+	}
 	fmt.Fprintln(e.stdout, "tokenkeeper", version)
 	return nil
-}
-
-// listJSON is the stable, secret-free shape of `list --json`.
-type listJSON struct {
-	Accounts []accountJSON `json:"accounts"`
-	Tokens   []tokenJSON   `json:"reference_tokens"`
-}
-
-type accountJSON struct {
-	Name          string     `json:"name"`
-	Provider      string     `json:"provider"`
-	URL           string     `json:"url"`
-	User          string     `json:"user,omitempty"`
-	State         string     `json:"state"`
-	Error         string     `json:"error,omitempty"`
-	AutoRenew     bool       `json:"auto_renew"`
-	AccessExpiry  *time.Time `json:"access_expiry,omitempty"`
-	RefreshExpiry *time.Time `json:"refresh_expiry,omitempty"`
-	LastRenewal   *time.Time `json:"last_renewal,omitempty"`
-	Browser       string     `json:"browser,omitempty"`
-	CAFile        string     `json:"ca_file,omitempty"`
-	GitHost       string     `json:"git_host,omitempty"`
-}
-
-type tokenJSON struct {
-	Label   string     `json:"label"`
-	Kind    string     `json:"kind"`
-	Account string     `json:"account,omitempty"`
-	Expires *time.Time `json:"expires,omitempty"`
-	Note    string     `json:"note,omitempty"`
-	Warning string     `json:"warning,omitempty"`
-}
-
-func timePtr(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return &t
 }
 
 func listFlags(fs *flag.FlagSet) (asJSON *bool) {
@@ -596,22 +566,16 @@ func cmdList(ctx context.Context, e *env, args []string) error {
 	}
 	st := svc.Status()
 	if *asJSON {
-		out := listJSON{Accounts: []accountJSON{}, Tokens: []tokenJSON{}}
-		for _, a := range st.Accounts {
-			out.Accounts = append(out.Accounts, accountJSON{
-				Name: a.Name, Provider: a.Kind, URL: a.URL, User: a.User, State: a.State.String(),
-				Error: a.LastError, AutoRenew: a.AutoRenew, AccessExpiry: timePtr(a.AccessExpiry),
-				RefreshExpiry: timePtr(a.RefreshExpiry), LastRenewal: timePtr(a.LastRenewal),
-				Browser: a.Browser, CAFile: a.CAFile, GitHost: a.GitHost,
-			})
+		// The local API's status, field for field (SPEC §13): one shape.
+		if st.Accounts == nil {
+			st.Accounts = []service.Snapshot{}
 		}
-		for _, t := range st.Tokens {
-			out.Tokens = append(out.Tokens, tokenJSON{Label: t.Label, Kind: t.Kind, Account: t.Account,
-				Expires: timePtr(t.Expires), Note: t.Note, Warning: t.Warning})
+		if st.Tokens == nil {
+			st.Tokens = []service.RefTokenSnapshot{}
 		}
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return enc.Encode(st)
 	}
 	if len(st.Accounts) == 0 && len(st.Tokens) == 0 {
 		fmt.Fprintln(e.stderr, "No accounts yet. Add one with `tokenkeeper add`, or try `tokenkeeper demo`.")

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/tokenkeeper/tokenkeeper/auth/demo"
+	"github.com/tokenkeeper/tokenkeeper/cmd/service"
 	"github.com/tokenkeeper/tokenkeeper/storage"
 )
 
@@ -90,6 +91,7 @@ func newCLI(t *testing.T) *cli {
 		"XDG_RUNTIME_DIR="+c.runtime,
 		"TOKENKEEPER_AGENT=",
 		"XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
+		"XDG_STATE_HOME="+filepath.Join(home, ".local", "state"),
 		"TOKENKEEPER_CONFIG_DIR="+c.dir,
 		"DISPLAY=", "WAYLAND_DISPLAY=",
 	)
@@ -339,11 +341,11 @@ func TestCLIEndToEnd(t *testing.T) {
 		t.Error("TokenIDP account printed no token")
 	}
 
-	var list listJSON
+	var list service.Status
 	if err := json.Unmarshal([]byte(c.ok("list", "--json").stdout), &list); err != nil {
 		t.Fatal(err)
 	}
-	if len(list.Accounts) != 2 || list.Accounts[0].State != "valid" || list.Accounts[0].User != "Demo User" {
+	if len(list.Accounts) != 2 || list.Accounts[0].State != service.StateValid || list.Accounts[0].User != "Demo User" {
 		t.Errorf("list = %+v", list.Accounts)
 	}
 
@@ -393,8 +395,6 @@ func TestCLIUsageErrors(t *testing.T) {
 		{[]string{"add", "x", "--provider", "entra", "--client-id", "c"}, exitUsage, "tenant: is required for Microsoft Entra ID"},
 		{[]string{"add", "x", "--provider", "entra", "--tenant", "a/b", "--client-id", "c"}, exitUsage, `tenant "a/b": use a tenant ID`},
 		{[]string{"add", "x", "--provider", "saml", "--client-id", "c"}, exitUsage, `--provider "saml": must be one of erpnet, oidc, tokenidp, oauth2, entra`},
-		{[]string{"add", "--provider", "auth0", "--help"}, exitUsage, "--domain VALUE    Domain: your tenant's domain or custom domain (required)\n  --audience VALUE"},
-		{[]string{"add", "--help"}, exitUsage, "keycloak  Keycloak"},
 		{[]string{"pat", "add", "p", "--kind", "pat"}, exitUsage, "standard input"},
 		{[]string{"pat", "add", "p", "--expires", "31/12/2027"}, exitUsage, "YYYY-MM-DD"},
 		{[]string{"pat", "zap"}, exitUsage, "unknown subcommand"},
@@ -422,11 +422,11 @@ func TestCLIReferenceTokens(t *testing.T) {
 	if r := c.ok("pat", "show", "mine"); r.stdout != secret+"\n" {
 		t.Errorf("pat show = %q", r.stdout)
 	}
-	var ts []tokenJSON
+	var ts []service.RefTokenSnapshot
 	if err := json.Unmarshal([]byte(c.ok("pat", "list", "--json").stdout), &ts); err != nil {
 		t.Fatal(err)
 	}
-	if len(ts) != 1 || ts[0].Label != "mine" || ts[0].Note != "laptop" || ts[0].Expires == nil {
+	if len(ts) != 1 || ts[0].Label != "mine" || ts[0].Note != "laptop" || ts[0].Expires.IsZero() {
 		t.Errorf("pat list = %+v", ts)
 	}
 	if r := c.run("", "pat", "add", "empty"); r.code != exitUsage {
@@ -513,9 +513,9 @@ func TestCLIConcurrentProcessesRefreshOnce(t *testing.T) {
 }
 
 // accountState is name's state in `list --json`.
-func (c *cli) accountState(name string) string {
+func (c *cli) accountState(name string) service.State {
 	c.t.Helper()
-	var list listJSON
+	var list service.Status
 	if err := json.Unmarshal([]byte(c.ok("list", "--json").stdout), &list); err != nil {
 		c.t.Fatal(err)
 	}
@@ -525,7 +525,7 @@ func (c *cli) accountState(name string) string {
 		}
 	}
 	c.t.Fatalf("no account %q in list --json", name)
-	return ""
+	return 0
 }
 
 // A refresh token the provider refuses as Dex does (400 invalid_request,
@@ -546,7 +546,7 @@ func TestDeadRefreshTokenDexStyleCLI(t *testing.T) {
 	if r := c.run("", "token", "erp"); r.code != exitSignInRequired {
 		t.Errorf("token after the refusal: exit %d, want %d:\n%s", r.code, exitSignInRequired, r.stderr)
 	}
-	if got := c.accountState("erp"); got != "sign-in required" {
+	if got := c.accountState("erp"); got != service.StateSignInRequired {
 		t.Errorf("state %q, want sign-in required", got)
 	}
 	if n := srv.RefreshCount() - sent; n != 1 {
@@ -561,7 +561,7 @@ func TestDeadRefreshTokenDexStyleCLI(t *testing.T) {
 	srv.RevokeRefreshTokens()
 	c.expireStored("erp")
 	a := c.startAgent()
-	for deadline := time.Now().Add(agentLimit); c.accountState("erp") != "sign-in required"; {
+	for deadline := time.Now().Add(agentLimit); c.accountState("erp") != service.StateSignInRequired; {
 		if time.Now().After(deadline) {
 			t.Fatalf("the agent did not mark the account within %v:\n%s", agentLimit, a.out.String())
 		}

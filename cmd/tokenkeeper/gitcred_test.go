@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tokenkeeper/tokenkeeper/auth/demo"
+	"github.com/tokenkeeper/tokenkeeper/cmd/service"
 	"github.com/tokenkeeper/tokenkeeper/storage"
 )
 
@@ -145,7 +146,7 @@ func TestCLIGitCredential(t *testing.T) {
 		t.Errorf("add --git-host ssh://…: exit %d %q, want a usage error naming the git host", r.code, r.stderr)
 	}
 
-	var list listJSON
+	var list service.Status
 	if err := json.Unmarshal([]byte(c.ok("list", "--json").stdout), &list); err != nil || list.Accounts[0].GitHost != host+"/team" {
 		t.Errorf("list --json: git_host %+v (%v), want %s/team, normalized", list.Accounts, err, host)
 	}

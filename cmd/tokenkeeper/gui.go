@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"flag"
-	"os"
-	"syscall"
 
 	"github.com/tokenkeeper/tokenkeeper/cmd/internal/launch"
 )
@@ -23,8 +21,5 @@ func runGUI(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	// The window takes this process over, PID included: whoever started
-	// `tokenkeeper` (the menu entry, a script) signals and waits for the
-	// window itself, and its exit code is the window's.
-	return syscall.Exec(path, append([]string{launch.Window}, args...), os.Environ())
+	return execWindow(path, args)
 }

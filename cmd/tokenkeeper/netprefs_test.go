@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tokenkeeper/tokenkeeper/auth/demo"
+	"github.com/tokenkeeper/tokenkeeper/cmd/service"
 )
 
 // fakeBrowserEnv, set in tokenkeeper's environment, names the file where
@@ -166,7 +167,7 @@ func TestCLIBrowserAndCAFile(t *testing.T) {
 	if _, refresh2 := c.session("corp"); refresh2 == refresh {
 		t.Error("refresh over TLS did not rotate")
 	}
-	var list listJSON
+	var list service.Status
 	if err := json.Unmarshal([]byte(c.ok("list", "--json").stdout), &list); err != nil {
 		t.Fatal(err)
 	}

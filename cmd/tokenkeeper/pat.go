@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -18,25 +19,40 @@ import (
 // cmdPAT manages reference tokens (SPEC §6).
 func cmdPAT(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return usagef("pat: expected add, list, show, copy, remove or check")
+		return usagef("pat: expected add, list, show, remove or check (tokenkeeper pat --help describes them)")
+	}
+	switch args[0] {
+	case "-h", "-help", "--help":
+		return helpText(flag.NewFlagSet("pat", flag.ContinueOnError), "")
+	case "help":
+		// pat help SUBCOMMAND is pat SUBCOMMAND --help.
+		if len(args) == 1 {
+			return helpText(flag.NewFlagSet("pat", flag.ContinueOnError), "")
+		}
+		args = append(slices.Clone(args[1:]), "--help")
 	}
 	for _, c := range patCommands() {
 		if c.name == args[0] {
 			return c.run(ctx, e, args[1:])
 		}
 	}
-	return usagef("pat: unknown subcommand %q (want add, list, show, copy, remove or check)", args[0])
+	if args[0] == "copy" {
+		// It used to print the token, which is not what copy says.
+		return usagef("pat copy is gone: it printed the token instead of copying it. " +
+			"Print it with tokenkeeper pat show LABEL, or copy it from the window's Reference tokens tab")
+	}
+	return usagef("pat: unknown subcommand %q (want add, list, show, remove or check)", args[0])
 }
 
 func patCommands() []command {
 	return []command{
-		{name: "add", run: patAdd, flags: defines(patAddFlags), values: map[string]func(*storage.Config) []string{
-			"kind": words("pat", "sat"), "account": accountNames}},
-		{name: "list", run: patList, flags: defines(listFlags)},
-		{name: "show", run: patShow, operand: tokenLabels},
-		{name: "copy", run: patShow, operand: tokenLabels},
-		{name: "remove", run: patRemove, operand: tokenLabels},
-		{name: "check", run: patCheck, operand: tokenLabels},
+		{name: "add", args: "LABEL [--kind pat|sat] [--account NAME] [--expires DATE] [flags] < TOKEN",
+			help: "store a reference token read from standard input", run: patAdd, flags: defines(patAddFlags),
+			values: map[string]func(*storage.Config) []string{"kind": words("pat", "sat"), "account": accountNames}},
+		{name: "list", args: "[--json]", help: "list reference tokens with their expiry (no secrets)", run: patList, flags: defines(listFlags)},
+		{name: "show", args: "LABEL", help: "print the token on stdout", run: patShow, operand: tokenLabels},
+		{name: "remove", args: "LABEL", help: "forget the token here; it is NOT revoked at the provider", run: patRemove, operand: tokenLabels},
+		{name: "check", args: "LABEL", help: "ask the account's userinfo endpoint whether the token is still accepted", run: patCheck, operand: tokenLabels},
 	}
 }
 
@@ -108,14 +124,12 @@ func patList(ctx context.Context, e *env, args []string) error {
 	}
 	ts := svc.Status().Tokens
 	if *asJSON {
-		out := []tokenJSON{}
-		for _, t := range ts {
-			out = append(out, tokenJSON{Label: t.Label, Kind: t.Kind, Account: t.Account,
-				Expires: timePtr(t.Expires), Note: t.Note, Warning: t.Warning})
+		if ts == nil {
+			ts = []service.RefTokenSnapshot{}
 		}
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return enc.Encode(ts)
 	}
 	if len(ts) == 0 {
 		fmt.Fprintln(e.stderr, "No reference tokens. Add one with `tokenkeeper pat add LABEL --kind pat < token.txt`.")

@@ -33,6 +33,7 @@ import (
 
 	"github.com/tokenkeeper/tokenkeeper/auth/demo"
 	"github.com/tokenkeeper/tokenkeeper/cmd/internal/localapi"
+	"github.com/tokenkeeper/tokenkeeper/cmd/service"
 	"github.com/tokenkeeper/tokenkeeper/storage"
 )
 
@@ -1118,9 +1119,9 @@ func TestReliabilityProviderOutage(t *testing.T) {
 					t.Errorf("a 64 MiB response raised max RSS by %d KiB: the body is not read with a limit", peak-normal)
 				}
 			}
-			var st listJSON
+			var st service.Status
 			json.Unmarshal([]byte(c.ok("list", "--json").stdout), &st)
-			if len(st.Accounts) != 1 || st.Accounts[0].State == "sign-in required" {
+			if len(st.Accounts) != 1 || st.Accounts[0].State == service.StateSignInRequired {
 				t.Errorf("after %s, list = %+v", tc.name, st.Accounts)
 			}
 			fp.setMode(modeNormal)

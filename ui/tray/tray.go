@@ -1,22 +1,15 @@
-// Package tray is the agent's system tray icon and menu (SPEC §8) through
-// fyne.io/systray used directly: on Linux a StatusNotifierItem with a
-// dbusmenu over the session bus, pure Go, no GL loop and no GUI toolkit
-// (SPEC §13).
-//
-// systray is a process-wide singleton: one Tray per process, started once.
+//go:build !darwin || cgo
+
 package tray
 
 import (
-	"errors"
 	"fmt"
 	"reflect"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 
 	"fyne.io/systray"
-	"github.com/godbus/dbus/v5"
 
 	"github.com/tokenkeeper/tokenkeeper/cmd/service"
 )
@@ -24,20 +17,6 @@ import (
 // maxAccounts caps the accounts listed in the menu; a menu of a thousand
 // entries helps nobody, the window's filter does.
 const maxAccounts = 20
-
-// Actions are what the menu asks for. They run one at a time on the
-// tray's event goroutine: a slow action delays the next click, and a
-// click that arrives meanwhile is dropped (systray does not queue them).
-type Actions interface {
-	Show()               // "Show Tokenkeeper", "N more accounts…", a click on the icon
-	Copy(name string)    // "Copy access token" of an account
-	Refresh(name string) // "Refresh now" of an account
-	Quit()               // "Quit"
-}
-
-// ErrStarted is returned by a second Start in one process: systray keeps
-// its menu and D-Bus objects in package state and cannot run twice.
-var ErrStarted = errors.New("tray: already started in this process")
 
 // started guards systray's own process-wide state (see ErrStarted).
 var started atomic.Bool
@@ -82,30 +61,6 @@ func New(icon []byte, act Actions) *Tray {
 	return &Tray{act: act, icon: icon, tapped: make(chan struct{}, 1), work: make(chan func(), clickQueue), done: make(chan struct{})}
 }
 
-// Available reports whether a tray host can show our icon: on Linux and
-// the BSDs a StatusNotifierWatcher owning its name on the session bus.
-// Without one (or without any session bus) the agent must not Start the
-// tray, and no bus is launched to find out.
-func Available() bool {
-	if runtime.GOOS != "linux" && !strings.HasSuffix(runtime.GOOS, "bsd") {
-		return true
-	}
-	conn, err := dbus.SessionBusPrivateNoAutoStartup()
-	if err != nil {
-		return false
-	}
-	defer conn.Close()
-	if err := conn.Auth(nil); err != nil {
-		return false
-	}
-	if err := conn.Hello(); err != nil {
-		return false
-	}
-	var has bool
-	err = conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, "org.kde.StatusNotifierWatcher").Store(&has)
-	return err == nil && has
-}
-
 // Start builds the menu, puts the item on the session bus and registers it
 // with the StatusNotifierWatcher (systray.RunWithExternalLoop: the agent
 // has no loop of its own to hand over). Check Available first.
@@ -118,11 +73,9 @@ func (t *Tray) Start() error {
 	if started.Swap(true) {
 		return ErrStarted
 	}
-	// systray's start logs and carries on without a bus, and its end then
-	// dereferences the missing connection: fail here instead.
-	if _, err := dbus.SessionBus(); err != nil {
+	if err := checkHost(); err != nil {
 		started.Store(false) // systray was not touched: a later Start may try again
-		return fmt.Errorf("tray: session bus: %w", err)
+		return err
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/tokenkeeper/tokenkeeper/cmd/internal/localapi"
@@ -74,7 +73,7 @@ func agentLog() string {
 	return filepath.Join(dir, agentLogName)
 }
 
-// startAgent starts tokenkeeper-agent (beside this executable, else from
+// startAgent starts `tokenkeeper-agent --window-owned` (beside this executable, else from
 // PATH) in a session of its own, so that it outlives its starter and no
 // terminal signal meant for the starter reaches it. exited receives its
 // exit once it is over.
@@ -92,14 +91,17 @@ func startAgent(log *slog.Logger) (exited <-chan error, err error) {
 	if err := localapi.PrepareDir(dir); err != nil {
 		return nil, err
 	}
-	out, err := os.OpenFile(filepath.Join(dir, agentLogName), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	// Not through a symbolic link, and only a file of ours.
+	out, err := localapi.OpenPrivate(filepath.Join(dir, agentLogName), os.O_WRONLY|os.O_CREATE|os.O_APPEND)
 	if err != nil {
 		return nil, fmt.Errorf("the agent's log: %w", err)
 	}
 	defer out.Close() // the child has its own descriptor
-	cmd := exec.Command(path)
+	// Marked as this session's: without a tray host, closing the window
+	// that started it stops it (and only such an agent).
+	cmd := exec.Command(path, "--window-owned")
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	Detach(cmd)
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting the agent: %w", err)
 	}

@@ -12,12 +12,19 @@ import (
 
 // AgentOptions are the agent's flags.
 type AgentOptions struct {
-	NoTray *bool
+	NoTray      *bool
+	WindowOwned *bool
 }
 
 // AgentFlags defines the agent's flags on fs.
 func AgentFlags(fs *flag.FlagSet) AgentOptions {
-	return AgentOptions{NoTray: fs.Bool("no-tray", false, "show no tray icon even when a tray host exists")}
+	return AgentOptions{
+		NoTray: fs.Bool("no-tray", false, "show no tray icon even when a tray host exists"),
+		// Set by the window's launcher only: an agent it started for its
+		// session may be stopped when that window closes with no tray host;
+		// one the user, autostart or systemd started, not.
+		WindowOwned: fs.Bool("window-owned", false, "started by the window for its session: without a tray host, closing the window stops it"),
+	}
 }
 
 // DemoOptions are the flags of the demo command.

@@ -52,7 +52,7 @@ func Find(name string) (string, error) {
 		}
 		dir, selfName = filepath.Split(self)
 		dir = filepath.Clean(dir)
-		p := filepath.Join(dir, name)
+		p := filepath.Join(dir, name+exeSuffix)
 		if isExecutable(p) {
 			return p, nil
 		}
@@ -65,9 +65,4 @@ func Find(name string) (string, error) {
 		return "", fmt.Errorf("looking for %s: %w", name, err)
 	}
 	return "", &NotFoundError{Name: name, Dir: dir, Self: selfName}
-}
-
-func isExecutable(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -22,6 +23,29 @@ import (
 // callTimeout bounds the calls whose signature has no context (Settings,
 // SaveSettings, SetAutoRenew, RevocationSite) and Status's first wait.
 const callTimeout = 30 * time.Second
+
+// firstAnswer bounds the wait for the first byte of the agent's answer to
+// any request. A live agent acknowledges every request as soon as it has
+// read it (102 Processing, before any slow work such as a refresh; a token
+// from memory is the final answer at once), in well under a millisecond;
+// one that is stopped (SIGSTOP, Ctrl-Z on a foreground agent) or wedged
+// still has its socket accept connections, in the kernel's backlog, and
+// would never answer. Past this the agent counts as absent and the CLI
+// takes the direct path, so `token` and git-credential (which git, kubectl
+// and scripts wait on) never hang on it, while `token` stays one request.
+const firstAnswer = 500 * time.Millisecond
+
+// errSilent is the cause of a request cancelled by firstAnswer.
+var errSilent = errors.New("no first answer")
+
+// answerTimeout bounds the wait for the headers of any later answer. The
+// slowest answer a live agent owes is a token call that refreshes first,
+// bounded inside the agent by the provider timeout, so this is that plus
+// a margin. An agent that accepted a request and then stopped is past it
+// taken for gone (ErrNoAgent), and the CLI falls back to the direct path:
+// safe, since every refresh takes the account's cross-process file lock
+// and re-reads what another process stored (SPEC §4).
+const answerTimeout = auth.DefaultTimeout + 15*time.Second
 
 // Client talks to the agent over its socket. Its methods have the
 // Backend's signatures, so the window and the CLI use it in place of a
@@ -102,6 +126,10 @@ func Open() (*Client, error) {
 
 // open checks socket and makes its client, without connecting.
 func open(socket string) (*Client, error) {
+	if err := checkSocketPath(socket); err != nil {
+		// No agent can listen there either.
+		return nil, fmt.Errorf("%w (%v)", ErrNoAgent, err)
+	}
 	if err := checkDir(filepath.Dir(socket)); err != nil {
 		return nil, err
 	}
@@ -114,9 +142,10 @@ func open(socket string) (*Client, error) {
 			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 				return dialSocket(ctx, socket)
 			},
-			DisableCompression:  true,
-			MaxIdleConnsPerHost: 4,
-			IdleConnTimeout:     30 * time.Second,
+			DisableCompression:    true,
+			MaxIdleConnsPerHost:   4,
+			IdleConnTimeout:       30 * time.Second,
+			ResponseHeaderTimeout: answerTimeout,
 		}},
 		first:   make(chan struct{}),
 		subs:    map[int]func(){},
@@ -162,7 +191,8 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 		return err
 	}
 	defer resp.Body.Close()
-	if out == nil {
+	if out == nil || resp.StatusCode == http.StatusNoContent {
+		// No content: an older agent's answer to a call that now has one.
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))
 		return nil
 	}
@@ -189,10 +219,22 @@ func (c *Client) send(ctx context.Context, method, path string, body any) (*http
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := c.hc.Do(req)
+	// The agent's first byte must come within firstAnswer; the request's
+	// own context (rctx) ends with its body, or at once on failure.
+	rctx, cancel := context.WithCancelCause(ctx)
+	silent := time.AfterFunc(firstAnswer, func() { cancel(errSilent) })
+	trace := &httptrace.ClientTrace{GotFirstResponseByte: func() { silent.Stop() }}
+	resp, err := c.hc.Do(req.WithContext(httptrace.WithClientTrace(rctx, trace)))
 	if err != nil {
+		silent.Stop()
+		defer cancel(nil)
+		if ctx.Err() == nil && errors.Is(context.Cause(rctx), errSilent) {
+			c.hc.CloseIdleConnections()
+			return nil, fmt.Errorf("%w: the agent on %s did not answer within %v (stopped or hung?)", ErrNoAgent, c.socket, firstAnswer)
+		}
 		return nil, c.lostErr(ctx, err)
 	}
+	resp.Body = &cancelBody{resp.Body, cancel}
 	if resp.StatusCode/100 == 2 {
 		return resp, nil
 	}
@@ -202,6 +244,18 @@ func (c *Client) send(ctx context.Context, method, path string, body any) (*http
 		return nil, &Error{Code: CodeFailed, Message: fmt.Sprintf("the agent answered %s %s with HTTP %d", method, path, resp.StatusCode)}
 	}
 	return nil, fromWire(eb.Error)
+}
+
+// cancelBody ends its request's context when the body is closed.
+type cancelBody struct {
+	io.ReadCloser
+	cancel context.CancelCauseFunc
+}
+
+func (b *cancelBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel(nil)
+	return err
 }
 
 // lostErr is the error for a request that failed in transport: ctx's own
@@ -482,12 +536,19 @@ func (c *Client) signInPrompts(ctx context.Context, name string, body signInBody
 	return err
 }
 
-func (c *Client) SignOut(ctx context.Context, name string) error {
-	return c.do(ctx, http.MethodPost, "/v1/accounts/"+escape(name)+"/signout", nil, nil)
+// SignOut signs out in the agent and says what happened at the provider.
+func (c *Client) SignOut(ctx context.Context, name string) (service.SignedOut, error) {
+	var b signedOutBody
+	err := c.do(ctx, http.MethodPost, "/v1/accounts/"+escape(name)+"/signout", nil, &b)
+	return b.signedOut(), err
 }
 
-func (c *Client) RemoveAccount(ctx context.Context, name string) error {
-	return c.do(ctx, http.MethodDelete, "/v1/accounts/"+escape(name), nil, nil)
+// RemoveAccount removes the account in the agent and says what happened
+// at the provider.
+func (c *Client) RemoveAccount(ctx context.Context, name string) (service.SignedOut, error) {
+	var b signedOutBody
+	err := c.do(ctx, http.MethodDelete, "/v1/accounts/"+escape(name), nil, &b)
+	return b.signedOut(), err
 }
 
 func (c *Client) RefreshNow(ctx context.Context, name string) error {

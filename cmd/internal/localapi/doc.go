@@ -5,14 +5,23 @@
 //
 // # Socket
 //
-// The socket is agent.sock in $XDG_RUNTIME_DIR/tokenkeeper/, or in
-// os.TempDir()/tokenkeeper-<uid>/ when XDG_RUNTIME_DIR is unset;
-// $TOKENKEEPER_AGENT, when set, names the socket itself (`exec` children
-// and tests use it). The directory is 0700 and the socket 0600, both owned
-// by the user; a directory or socket with another owner or any group/other
-// permission bit is refused by the agent and by clients alike (an
-// *InsecureError, which errors.Is storage.ErrInsecure, naming the chmod or
-// chown that fixes it). The agent also checks every connection's peer uid
+// The socket is agent.sock in $XDG_RUNTIME_DIR/tokenkeeper/, or in the
+// user's own $XDG_STATE_HOME/tokenkeeper/run/ (~/.local/state/...) when
+// XDG_RUNTIME_DIR is unset, never at a predictable name in a shared
+// directory; $TOKENKEEPER_AGENT, when set, names the socket itself (`exec`
+// children and tests use it). The directory is 0700 and the socket 0600,
+// both owned by the user; a directory or socket with another owner or any
+// group/other permission bit is refused by the agent and by clients alike
+// (an *InsecureError, which errors.Is storage.ErrInsecure: the chmod that
+// fixes a loose mode of one's own, or, for another user's, to go
+// elsewhere). The lock and log files in it are opened with O_NOFOLLOW and
+// must be regular files of the user's (OpenPrivate).
+//
+// The agent acknowledges every request with 102 Processing once it has
+// read it, before any slow work. A client waits firstAnswer (500 ms) for
+// the first byte of an answer: a stopped or hung agent, whose socket still
+// accepts, is ErrNoAgent then, and the CLI takes the direct path. The final
+// answer is awaited answerTimeout. The agent also checks every connection's peer uid
 // (SO_PEERCRED; LOCAL_PEERCRED on macOS and FreeBSD) and closes those of
 // other users. A missing socket, or one nobody listens on (a killed agent's
 // stale socket, ECONNREFUSED at once), is ErrNoAgent: the CLI then works
@@ -36,11 +45,13 @@
 //	PATCH  /v1/accounts/{name}                 change client settings, keeping the session: {"browser","ca_file",
 //	                                           "git_host","scopes","no_offline_access","params","redirect_host",
 //	                                           "redirect_port"}; an absent field is kept, "" / [] / {} / 0 clears
-//	DELETE /v1/accounts/{name}                 sign out (revoking) and remove
+//	DELETE /v1/accounts/{name}                 sign out (revoking where offered) and remove: {"revocation","error"}
+//	                                           as for signout
 //	POST   /v1/accounts/{name}/signin          NDJSON sign-in stream (below); body optional: {"no_browser":true}
 //	                                           (show the URL, open nothing) or {"device":true} (device sign-in)
 //	POST   /v1/accounts/{name}/signin/cancel   cancel the account's sign-in in progress
-//	POST   /v1/accounts/{name}/signout         revoke and delete the tokens
+//	POST   /v1/accounts/{name}/signout         delete the tokens, revoking them where the provider offers it:
+//	                                           {"revocation":"revoked"|"not_offered"|"failed"|"none","error"}
 //	POST   /v1/accounts/{name}/refresh         refresh now
 //	PUT    /v1/accounts/{name}/autorenew       {"on":true|false}
 //	GET    /v1/accounts/{name}/token?min_valid=60s
@@ -59,10 +70,12 @@
 //	POST   /v1/reload                          re-read the config now (after a direct change by the CLI)
 //	POST   /v1/quit                            quit the agent (the window's Quit when there is no tray)
 //
-// The status is service.Status as Go's encoding/json writes it (field names
-// as in the Go types, times in RFC 3339, State as its name: "valid",
-// "renewing", "failing", "sign_in_required", "expired", "signed_out"). It
-// never holds a secret; only the token routes answer one, with
+// The status is service.Status in its snake_case JSON, the same shape as
+// `tokenkeeper list --json`: {"accounts":[{"name","provider","url",
+// "state",…}],"reference_tokens":[…]}, times in RFC 3339 and left out
+// when unknown, the state as its machine name: "valid", "renewing",
+// "failing", "sign_in_required", "expired", "signed_out". It never holds a
+// secret; only the token routes answer one, with
 // Cache-Control: no-store.
 //
 // # Streams

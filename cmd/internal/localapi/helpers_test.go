@@ -81,6 +81,8 @@ type env struct {
 type envOptions struct {
 	wrap func(Backend) Backend // wraps the service as the server's backend
 	demo demo.Options
+	// readTimeout is the server's ServerOptions.ReadTimeout.
+	readTimeout time.Duration
 }
 
 // newEnv's provider offers no device sign-in, so a browser that cannot be
@@ -139,7 +141,7 @@ func newEnvWith(t testing.TB, opts envOptions) *env {
 	if opts.wrap != nil {
 		b = opts.wrap(b)
 	}
-	e.server = NewServer(b, ServerOptions{Logger: log, Version: "test"})
+	e.server = NewServer(b, ServerOptions{Logger: log, Version: "test", ReadTimeout: opts.readTimeout})
 	l, err := Listen(e.dir)
 	if err != nil {
 		t.Fatal(err)

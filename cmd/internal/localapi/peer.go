@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"sync/atomic"
 )
 
@@ -14,8 +15,19 @@ import (
 // when a file mode is loosened behind the agent's back.
 type peerListener struct {
 	net.Listener
-	uid int
-	log atomic.Pointer[slog.Logger] // set by Server.Serve
+	uid  int
+	path string                      // the socket's name, removed at Close
+	log  atomic.Pointer[slog.Logger] // set by Server.Serve
+}
+
+// Close stops listening and removes the socket's name (once: Close may be
+// called again, as http.Server does).
+func (l *peerListener) Close() error {
+	err := l.Listener.Close()
+	if l.path != "" && !errors.Is(err, net.ErrClosed) {
+		_ = os.Remove(l.path)
+	}
+	return err
 }
 
 func (l *peerListener) Accept() (net.Conn, error) {

@@ -36,7 +36,7 @@ func TestPeerHelper(t *testing.T) {
 	fmt.Fprintf(c, "GET /v1/agent HTTP/1.1\r\nHost: agent\r\nConnection: close\r\n\r\n")
 	b, err := io.ReadAll(c)
 	switch {
-	case strings.HasPrefix(string(b), "HTTP/1.1 200"):
+	case strings.HasPrefix(strings.TrimPrefix(string(b), "HTTP/1.1 102 Processing\r\n\r\n"), "HTTP/1.1 200"):
 		fmt.Println("PEER: ANSWERED")
 	case len(b) == 0:
 		fmt.Println("PEER: REFUSED", err)

@@ -1,6 +1,8 @@
 package localapi
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -26,8 +28,8 @@ type Backend interface {
 	AddAccount(ctx context.Context, spec service.AccountSpec) error
 	UpdateAccount(ctx context.Context, name string, u service.AccountUpdate) error
 	SignIn(ctx context.Context, name string, showURL func(authURL string)) error
-	SignOut(ctx context.Context, name string) error
-	RemoveAccount(ctx context.Context, name string) error
+	SignOut(ctx context.Context, name string) (service.SignedOut, error)
+	RemoveAccount(ctx context.Context, name string) (service.SignedOut, error)
 	RefreshNow(ctx context.Context, name string) error
 	SetAutoRenew(name string, on bool) error
 	AccessToken(ctx context.Context, name string) (auth.Secret, error)
@@ -79,9 +81,31 @@ type ServerOptions struct {
 	// Tray is reported in GET /v1/agent, so the window knows whether
 	// closing it hides it or quits.
 	Tray bool
+	// WindowOwned is reported in GET /v1/agent: the window's launcher
+	// started this agent for the window's session.
+	WindowOwned bool
 	// Version is reported in GET /v1/agent.
 	Version string
+	// ReadTimeout bounds reading one request, headers and body; 0 means
+	// DefaultReadTimeout. Tests make it short.
+	ReadTimeout time.Duration
+	// IdleTimeout bounds how long a kept-alive connection waits for its
+	// next request; 0 means DefaultIdleTimeout.
+	IdleTimeout time.Duration
 }
+
+// Request timeouts. Requests come from this user's own processes over the
+// socket, whose bodies are at most maxBody and arrive at once: a client
+// that stops halfway (a stopped or buggy process) must not hold a
+// connection and its goroutine for ever. The answers are another matter:
+// the status stream and a sign-in run for minutes, so there is no write
+// timeout, and once a request's body is in, its read deadline is lifted
+// (a read deadline left on the connection would cancel the request's
+// context when it passes, while the handler still works).
+const (
+	DefaultReadTimeout = 10 * time.Second
+	DefaultIdleTimeout = 2 * time.Minute
+)
 
 // watchGap is the least time between two status events on one watch
 // stream: a renewal wave across a thousand accounts costs ten events a
@@ -179,9 +203,12 @@ func NewServer(b Backend, opts ServerOptions) *Server {
 	} {
 		mux.HandleFunc(r.pattern, r.h)
 	}
+	readTimeout := cmp.Or(opts.ReadTimeout, DefaultReadTimeout)
 	s.http = &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
+		Handler:           s.readBody(mux),
+		ReadHeaderTimeout: readTimeout,
+		ReadTimeout:       readTimeout,
+		IdleTimeout:       cmp.Or(opts.IdleTimeout, DefaultIdleTimeout),
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return s.ctx },
 	}
@@ -280,11 +307,56 @@ func (s *Server) done(w http.ResponseWriter, r *http.Request, err error) {
 	s.reply(w, nil)
 }
 
-// decode reads a JSON body into v; a malformed one is an input error.
+// readBody reads a request's whole body (at most maxBody) under the
+// server's read deadline, then lifts that deadline for the handler, which
+// may answer for minutes (see DefaultReadTimeout). A body that does not
+// arrive in time ends the request and its connection.
+func (s *Server) readBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		r.Body.Close()
+		if err != nil {
+			s.log.Info("local API: reading the request body", "method", r.Method, "path", r.URL.Path, "err", err)
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				s.fail(w, r, &auth.InputError{Field: "request body", Msg: "is too large"})
+			}
+			return // a body cut short: the connection closes
+		}
+		if err := http.NewResponseController(w).SetReadDeadline(time.Time{}); err != nil {
+			s.log.Debug("local API: lifting the read deadline", "err", err)
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		// Acknowledge the request before any slow work (a refresh, a
+		// sign-in): a client gives an agent that sends nothing for
+		// firstAnswer up as stopped or wedged and works without it. 102
+		// Processing is the informational status for "received, working
+		// on it" (RFC 2518 §10.1; RFC 9110 §15.2 lets a client skip any
+		// 1xx it does not know).
+		w.WriteHeader(http.StatusProcessing)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// errBody is the input error for a body that is not one JSON value of the
+// request's shape.
+func errBody() error {
+	return &auth.InputError{Field: "request body", Msg: "is not valid JSON for this request"}
+}
+
+// decode reads a JSON body into v; a malformed one, or one with anything
+// but white space after the value, is an input error. An empty body
+// leaves v as it is.
 func decode(r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, maxBody))
-	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
-		return &auth.InputError{Field: "request body", Msg: "is not valid JSON for this request"}
+	dec := json.NewDecoder(r.Body)
+	if err := dec.Decode(v); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		return errBody()
+	}
+	if err := dec.Decode(&json.RawMessage{}); !errors.Is(err, io.EOF) {
+		return errBody()
 	}
 	return nil
 }
@@ -295,7 +367,7 @@ func decode(r *http.Request, v any) error {
 func work(r *http.Request) context.Context { return context.WithoutCancel(r.Context()) }
 
 func (s *Server) agent(w http.ResponseWriter, r *http.Request) {
-	s.reply(w, AgentInfo{PID: os.Getpid(), Version: s.opts.Version, Tray: s.opts.Tray})
+	s.reply(w, AgentInfo{PID: os.Getpid(), Version: s.opts.Version, Tray: s.opts.Tray, WindowOwned: s.opts.WindowOwned})
 }
 
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
@@ -425,7 +497,19 @@ func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) removeAccount(w http.ResponseWriter, r *http.Request) {
-	s.done(w, r, s.b.RemoveAccount(work(r), r.PathValue("name")))
+	s.signedOut(w, r)(s.b.RemoveAccount(work(r), r.PathValue("name")))
+}
+
+// signedOut answers a sign-out or removal with what happened at the
+// provider.
+func (s *Server) signedOut(w http.ResponseWriter, r *http.Request) func(service.SignedOut, error) {
+	return func(res service.SignedOut, err error) {
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.reply(w, signedOutToWire(res))
+	}
 }
 
 // startFlow returns the account's sign-in in progress, whatever kind it
@@ -552,7 +636,7 @@ func (s *Server) cancelSignIn(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
-	s.done(w, r, s.b.SignOut(work(r), r.PathValue("name")))
+	s.signedOut(w, r)(s.b.SignOut(work(r), r.PathValue("name")))
 }
 
 func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {

@@ -59,6 +59,9 @@ func rawSignIn(t *testing.T, e *env, name string) (string, func()) {
 	}
 	br := bufio.NewReader(conn)
 	resp, err := http.ReadResponse(br, req)
+	if err == nil && resp.StatusCode == http.StatusProcessing { // the agent's acknowledgement
+		resp, err = http.ReadResponse(br, req)
+	}
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("sign-in request: %v %v", resp, err)
 	}

@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -36,6 +35,7 @@ const EnvSocket = "TOKENKEEPER_AGENT"
 type InsecureError struct {
 	Path  string
 	Dir   bool        // Path is the socket directory
+	File  bool        // Path is one of the agent's files (lock, log)
 	Mode  fs.FileMode // its permission bits
 	Owner int         // its owner's uid
 	UID   int         // this process's uid, which must own it
@@ -43,20 +43,21 @@ type InsecureError struct {
 
 func (e *InsecureError) Error() string {
 	what, perm := "agent socket", "600"
-	if e.Dir {
+	switch {
+	case e.Dir:
 		what, perm = "agent socket directory", "700"
+	case e.File:
+		what = "agent file"
 	}
-	var why, fix []string
 	if e.Owner != e.UID {
-		why = append(why, fmt.Sprintf("is owned by uid %d, not by you (uid %d)", e.Owner, e.UID))
-		fix = append(fix, fmt.Sprintf("sudo chown %d %s", e.UID, quote(e.Path)))
+		// Someone else made it, perhaps to be adopted (a shared /tmp): never
+		// advise taking it over, which would hand them what it holds.
+		return fmt.Sprintf("refusing to use %s %s: it is owned by uid %d, not by you (uid %d), so it is someone else's; "+
+			"do not take it over. Use a place of your own: set XDG_RUNTIME_DIR (your login session normally does) or %s",
+			what, e.Path, e.Owner, e.UID, EnvSocket)
 	}
-	if e.Mode&0o077 != 0 {
-		why = append(why, fmt.Sprintf("is open to its group or other users (mode %04o)", e.Mode.Perm()))
-		fix = append(fix, "chmod "+perm+" "+quote(e.Path))
-	}
-	return fmt.Sprintf("refusing to use %s %s: it %s; fix it with: %s",
-		what, e.Path, strings.Join(why, " and "), strings.Join(fix, " && "))
+	return fmt.Sprintf("refusing to use %s %s: it is open to its group or other users (mode %04o); fix it with: chmod %s %s",
+		what, e.Path, e.Mode.Perm(), perm, quote(e.Path))
 }
 
 // Unwrap makes errors.Is(err, storage.ErrInsecure) hold, as for an unsafe
@@ -71,9 +72,12 @@ func quote(s string) string {
 }
 
 // Dir is the agent's socket directory: $XDG_RUNTIME_DIR/tokenkeeper (the
-// XDG Base Directory spec's place for sockets: per user, 0700, on tmpfs),
-// else os.TempDir()/tokenkeeper-<uid>. With $TOKENKEEPER_AGENT set, it is
-// that socket's directory.
+// XDG Base Directory spec's place for sockets: per user, 0700, on tmpfs).
+// Without XDG_RUNTIME_DIR it is under the user's own state directory,
+// $XDG_STATE_HOME/tokenkeeper/run (default ~/.local/state/tokenkeeper/run),
+// never a name in a shared directory such as /tmp, which another user
+// could create first. With $TOKENKEEPER_AGENT set, it is that socket's
+// directory. The agent and every client compute the same place.
 func Dir() (string, error) {
 	if p := os.Getenv(EnvSocket); p != "" {
 		if !filepath.IsAbs(p) {
@@ -87,7 +91,35 @@ func Dir() (string, error) {
 		}
 		return filepath.Join(rt, "tokenkeeper"), nil
 	}
-	return filepath.Join(os.TempDir(), "tokenkeeper-"+strconv.Itoa(os.Getuid())), nil
+	// XDG Base Directory: a relative XDG_STATE_HOME is invalid and ignored.
+	if st := os.Getenv("XDG_STATE_HOME"); filepath.IsAbs(st) {
+		return filepath.Join(st, "tokenkeeper", "run"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil || !filepath.IsAbs(home) {
+		return "", fmt.Errorf("no place for the agent socket: XDG_RUNTIME_DIR is unset and there is no home directory (%v); set XDG_RUNTIME_DIR or %s", err, EnvSocket)
+	}
+	return filepath.Join(home, ".local", "state", "tokenkeeper", "run"), nil
+}
+
+// maxSocketPath is the longest socket path the system takes: sun_path
+// holds 108 bytes on Linux and 104 on the BSDs and macOS, with a NUL.
+const maxSocketPath = 103
+
+// SocketPathError says that the socket path is too long for a Unix socket
+// (a deep home directory without XDG_RUNTIME_DIR).
+type SocketPathError struct{ Path string }
+
+func (e *SocketPathError) Error() string {
+	return fmt.Sprintf("the agent socket path %s is %d bytes, longer than the %d a socket takes; set XDG_RUNTIME_DIR or %s to a shorter place",
+		e.Path, len(e.Path), maxSocketPath, EnvSocket)
+}
+
+func checkSocketPath(path string) error {
+	if len(path) > maxSocketPath {
+		return &SocketPathError{Path: path}
+	}
+	return nil
 }
 
 // SocketPath is the socket in dir: dir/agent.sock, or $TOKENKEEPER_AGENT
@@ -100,8 +132,8 @@ func SocketPath(dir string) string {
 	return filepath.Join(dir, "agent.sock")
 }
 
-// PrepareDir creates dir with mode 0700 when missing (its parent too, for
-// the os.TempDir fallback), and refuses it with an *InsecureError when it
+// PrepareDir creates dir with mode 0700 when missing (its parents too),
+// and refuses it with an *InsecureError when it
 // belongs to another user or grants any group/other permission.
 func PrepareDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -149,6 +181,9 @@ func Listen(dir string) (net.Listener, error) {
 		return nil, err
 	}
 	path := SocketPath(dir)
+	if err := checkSocketPath(path); err != nil {
+		return nil, err
+	}
 	if fi, err := os.Lstat(path); err == nil {
 		if fi.Mode().Type() != fs.ModeSocket {
 			return nil, fmt.Errorf("agent socket %s: exists and is not a socket", path)
@@ -165,16 +200,30 @@ func Listen(dir string) (net.Listener, error) {
 			return nil, fmt.Errorf("removing stale agent socket: %w", err)
 		}
 	}
-	l, err := net.Listen("unix", path)
+	// bind(2) makes the socket with the umask's mode, and a client refuses
+	// a socket open to others: one that dialled between bind and chmod
+	// took the new agent for an insecure one and gave up (a window
+	// restarting its agent did). So the socket is made under a name of
+	// its own, set to 0600, and only then renamed into place, which is
+	// atomic and keeps it bound. The 0700 directory keeps others out
+	// meanwhile. The name is no longer than agent.sock's.
+	tmp := filepath.Join(dir, fmt.Sprintf(".s%08x", uint32(os.Getpid())))
+	_ = os.Remove(tmp) // a leftover of a killed agent with this PID
+	l, err := net.Listen("unix", tmp)
 	if err != nil {
 		return nil, fmt.Errorf("agent socket: %w", err)
 	}
-	// The 0700 directory already keeps others out while this is not done.
-	if err := os.Chmod(path, 0o600); err != nil {
+	ul := l.(*net.UnixListener)
+	ul.SetUnlinkOnClose(false) // its name is gone; the listener below removes path
+	if err := os.Chmod(tmp, 0o600); err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
 		l.Close()
+		_ = os.Remove(tmp)
 		return nil, fmt.Errorf("agent socket: %w", err)
 	}
-	return &peerListener{Listener: l, uid: os.Getuid()}, nil
+	return &peerListener{Listener: l, uid: os.Getuid(), path: path}, nil
 }
 
 // refused reports a connect error that means nobody listens: ECONNREFUSED

@@ -6,10 +6,10 @@ import (
 	"testing"
 )
 
-// TestREADMEListsEveryKind keeps the README's provider table true: a row
-// per kind naming each of its flags.
-func TestREADMEListsEveryKind(t *testing.T) {
-	b, err := os.ReadFile("../README.md")
+// TestProvidersDocListsEveryKind keeps the provider table in
+// docs/providers.md true: a row per kind naming each of its flags.
+func TestProvidersDocListsEveryKind(t *testing.T) {
+	b, err := os.ReadFile("../docs/providers.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,12 +24,12 @@ func TestREADMEListsEveryKind(t *testing.T) {
 	for _, ks := range Kinds() {
 		row, ok := rows[ks.Kind]
 		if !ok {
-			t.Errorf("README: no row for --provider %s", ks.Kind)
+			t.Errorf("docs/providers.md: no row for --provider %s", ks.Kind)
 			continue
 		}
 		for _, f := range ks.Fields {
 			if !strings.Contains(row, "`--"+f.Flag+"`") {
-				t.Errorf("README: the %s row does not name --%s", ks.Kind, f.Flag)
+				t.Errorf("docs/providers.md: the %s row does not name --%s", ks.Kind, f.Flag)
 			}
 		}
 	}
