@@ -24,12 +24,14 @@ const (
 	// not a thousand.
 	deskGap = 250 * time.Millisecond
 	// deskWallCheck bounds the desk's sleep towards a warning that comes
-	// due with time (SPEC §8), but only where no resume from suspend is
-	// noticed (no logind): Go's timers run on the monotonic clock, which
-	// stands still while the machine sleeps, so without that bound a
-	// warning a week off would come late by every night's suspend. The
-	// SPEC's wall-clock check (§4), as the renewer's.
-	deskWallCheck = service.WallCheckInterval
+	// due with time (SPEC §8), but only where resume from suspend goes
+	// unnoticed (no logind): Go's timers run on the monotonic clock, which
+	// stands still while the machine sleeps, so without a bound a warning
+	// a week off would come late by every night's suspend. A minute, not
+	// the renewer's 30 s (SPEC §4, whose deadlines are access tokens that
+	// live minutes): these warnings are announced an hour to two weeks
+	// ahead, and a minute is what the desk waited before, unconditionally.
+	deskWallCheck = time.Minute
 	// actionTimeout bounds a tray action's service call.
 	actionTimeout = 2 * time.Minute
 )
