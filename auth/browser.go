@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
-
-	"github.com/google/shlex"
 )
 
 // URLPlaceholder is the browser-command argument that the sign-in URL
@@ -24,12 +22,13 @@ var shellOperators = map[string]bool{
 
 // ParseBrowserCommand splits a per-account browser command such as
 // `firefox -P work` or `google-chrome --profile-directory="Profile 2"` into
-// its argv with shell-like quoting, and checks that its program exists:
+// its argv with the system's quoting rules (POSIX shell quoting; on
+// Windows, CommandLineToArgvW's: browsersplit_*.go), and checks that its program exists:
 // found in PATH or, when it names a path, present and executable. The
 // command is never run through a shell, so nothing in it (or in the URL)
 // is expanded. Errors are *InputError for the field "browser".
 func ParseBrowserCommand(cmd string) ([]string, error) {
-	argv, err := shlex.Split(cmd)
+	argv, err := splitCommand(cmd)
 	if err != nil {
 		return nil, &InputError{Field: "browser", Key: FieldBrowser, Value: cmd, Msg: fmt.Sprintf("cannot be split into arguments: %v", err)}
 	}

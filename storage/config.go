@@ -105,11 +105,12 @@ func (e *VersionError) Error() string {
 // Load reads the config file. A missing file gives a fresh Config with a new
 // random Profile that is not written until the first Update; callers must
 // Update before storing secrets under that Profile. A file without a Profile
-// likewise gets a new one that Update persists.
+// and without accounts or reference tokens likewise gets a new one that
+// Update persists; one with them is refused (*ProfileError).
 //
 // Errors: *PermissionError (wrapping ErrInsecure) when another user owns or
 // can write the directory or the file, checked before anything is parsed;
-// *CorruptError (file kept, backup written); *VersionError.
+// *CorruptError (file kept, backup written); *VersionError; *ProfileError.
 func (s *Store) Load() (*Config, error) {
 	cfg, _, err := s.load()
 	return cfg, err
@@ -143,7 +144,16 @@ func (s *Store) load() (*Config, []byte, error) {
 		}
 		return nil, nil, s.corrupt(data, err)
 	}
+	if err := quarantine(cfg, data); err != nil {
+		return nil, nil, s.corrupt(data, err)
+	}
 	if cfg.Profile == "" {
+		if len(cfg.Accounts) > 0 || len(cfg.Tokens) > 0 || len(cfg.quarantined) > 0 {
+			// Their secrets are in the keyring under the profile the file
+			// had; a new one would orphan them all, and the first write
+			// would make that permanent.
+			return nil, nil, &ProfileError{Path: path}
+		}
 		if cfg.Profile, err = newProfile(); err != nil {
 			return nil, nil, err
 		}
@@ -153,6 +163,21 @@ func (s *Store) load() (*Config, []byte, error) {
 	s.cacheSum, s.cacheCfg = sum, cfg.Clone()
 	s.cacheMu.Unlock()
 	return cfg, data, nil
+}
+
+// ProfileError reports a config file that has accounts or reference tokens
+// but no "profile". The profile names the keyring items that hold their
+// secrets, and the keyring cannot be searched for it everywhere (go-keyring
+// cannot list items), so the file is refused and never rewritten: a new
+// profile would lose every session and secret for good.
+type ProfileError struct {
+	Path string
+}
+
+func (e *ProfileError) Error() string {
+	return fmt.Sprintf("config file %s has accounts but no \"profile\", which names their secrets in the OS keyring; it was kept unchanged. "+
+		"Put back the \"profile\" line it had (16 hex characters: the part before \"/account/\" in the user of the keyring items of service %q, "+
+		"e.g. `secret-tool search --all service %s`), or remove the file to start afresh", e.Path, Service, Service)
 }
 
 // readSecure reads the config file at path in dir, refusing either with a
@@ -213,6 +238,80 @@ func (s *Store) cached(sum [sha256.Size]byte) *Config {
 }
 
 var errNewer = errors.New("newer schema version")
+
+// quarantine sets aside the accounts and reference tokens whose names are
+// not valid (a hand-edited file), keeping their JSON as it was for Update
+// to write back: the others keep working, and nothing is lost.
+func quarantine(cfg *Config, data []byte) error {
+	accountName := func(a Account) string { return a.Name }
+	tokenLabel := func(t RefToken) string { return t.Label }
+	if allValid(cfg.Accounts, accountName) && allValid(cfg.Tokens, tokenLabel) {
+		return nil
+	}
+	var raw struct {
+		Accounts []json.RawMessage `json:"accounts"`
+		Tokens   []json.RawMessage `json:"reference_tokens"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return err
+	}
+	if len(raw.Accounts) != len(cfg.Accounts) || len(raw.Tokens) != len(cfg.Tokens) {
+		return errors.New("accounts or reference tokens read differently twice")
+	}
+	cfg.Accounts = setAside(cfg, "account", cfg.Accounts, raw.Accounts, accountName)
+	cfg.Tokens = setAside(cfg, "reference token", cfg.Tokens, raw.Tokens, tokenLabel)
+	return nil
+}
+
+func allValid[T any](items []T, name func(T) string) bool {
+	for _, it := range items {
+		if !ValidName(name(it)) {
+			return false
+		}
+	}
+	return true
+}
+
+// setAside returns the items with valid names and adds the others, with
+// their JSON, to cfg's quarantined entries.
+func setAside[T any](cfg *Config, kind string, items []T, raw []json.RawMessage, name func(T) string) []T {
+	var keep []T
+	for i, it := range items {
+		if n := name(it); !ValidName(n) {
+			cfg.quarantined = append(cfg.quarantined, Quarantined{Kind: kind, Name: n, raw: raw[i]})
+			continue
+		}
+		keep = append(keep, it)
+	}
+	return keep
+}
+
+// encode is the config file's content: cfg, with the entries Load set
+// aside written back as they were, after the others.
+func encode(cfg *Config) ([]byte, error) {
+	if len(cfg.quarantined) == 0 {
+		return json.MarshalIndent(cfg, "", "  ")
+	}
+	out := struct {
+		*Config
+		Accounts []any `json:"accounts"`
+		Tokens   []any `json:"reference_tokens"`
+	}{Config: cfg}
+	for _, a := range cfg.Accounts {
+		out.Accounts = append(out.Accounts, a)
+	}
+	for _, t := range cfg.Tokens {
+		out.Tokens = append(out.Tokens, t)
+	}
+	for _, q := range cfg.quarantined {
+		if q.Kind == "account" {
+			out.Accounts = append(out.Accounts, q.raw)
+		} else {
+			out.Tokens = append(out.Tokens, q.raw)
+		}
+	}
+	return json.MarshalIndent(out, "", "  ")
+}
 
 // parse decodes a config file. A file from a newer schema may not even
 // decode into this version's types, so its version is checked first.
@@ -329,7 +428,7 @@ func (s *Store) Update(fn func(*Config) error) (*Config, error) {
 			return nil, err
 		}
 	}
-	data, err := json.MarshalIndent(cfg, "", "  ")
+	data, err := encode(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("encode config: %w", err)
 	}
@@ -437,7 +536,8 @@ func unwritable(path string, err error) error {
 // over path, then fsyncs dir so the rename survives a crash. Readers see
 // the old or the new file, never a partial one.
 func writeAtomic(dir, path string, data []byte) (err error) {
-	f, err := os.CreateTemp(dir, tempPattern)
+	// The config file's is tempPattern.
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return unwritable(dir, err)
 	}

@@ -364,9 +364,40 @@ func TestNewerVersionRefused(t *testing.T) {
 	}
 }
 
-func TestMissingProfilePersistedOnUpdate(t *testing.T) {
+// TestMissingProfileRefused: a config with accounts or reference tokens but
+// no "profile" is refused by Load and Update alike and left byte for byte
+// as it was: a new profile would orphan every secret in the keyring, and
+// writing it would make that permanent.
+func TestMissingProfileRefused(t *testing.T) {
+	for name, data := range map[string]string{
+		"accounts":         `{"version": 1, "accounts": [{"name": "a", "session": {"signed_in": true}}]}`,
+		"reference tokens": `{"version": 1, "reference_tokens": [{"label": "p", "kind": "pat"}]}`,
+		"empty profile":    `{"version": 1, "profile": "", "accounts": [{"name": "a"}]}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := Open(t.TempDir())
+			if err := os.WriteFile(s.Path(), []byte(data), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var pe *ProfileError
+			if _, err := s.Load(); !errors.As(err, &pe) || pe.Path != s.Path() || !strings.Contains(err.Error(), s.Path()) {
+				t.Fatalf("Load = %v, want a *ProfileError naming %s", err, s.Path())
+			}
+			if _, err := s.Update(func(*Config) error { return nil }); !errors.As(err, &pe) {
+				t.Errorf("Update = %v, want *ProfileError", err)
+			}
+			if b, _ := os.ReadFile(s.Path()); string(b) != data {
+				t.Errorf("file changed to %s", b)
+			}
+		})
+	}
+}
+
+// TestMissingProfileEmptyConfig: a config with nothing in the keyring yet
+// may get a new profile, which the first Update persists.
+func TestMissingProfileEmptyConfig(t *testing.T) {
 	s := Open(t.TempDir())
-	if err := os.WriteFile(s.Path(), []byte(`{"version": 1, "accounts": [{"name": "a"}]}`), 0o600); err != nil {
+	if err := os.WriteFile(s.Path(), []byte(`{"version": 1, "settings": {"start_hidden": true}}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := s.Load()
@@ -381,8 +412,8 @@ func TestMissingProfilePersistedOnUpdate(t *testing.T) {
 	if err != nil || again.Profile != upd.Profile || !hex16.MatchString(upd.Profile) {
 		t.Errorf("profile after Update = %q, Load = %q (%v); want the same 16 hex chars", upd.Profile, again.Profile, err)
 	}
-	if len(again.Accounts) != 1 || again.Accounts[0].Name != "a" {
-		t.Errorf("accounts = %+v, want the original one", again.Accounts)
+	if !again.Settings.StartHidden {
+		t.Errorf("settings = %+v, want the original ones", again.Settings)
 	}
 }
 
@@ -645,8 +676,8 @@ func TestCrossProcess(t *testing.T) {
 	}
 }
 
-// FuzzLoad: any bytes as config.json either load or give a *CorruptError
-// or *VersionError; Load never panics and never modifies the file.
+// FuzzLoad: any bytes as config.json either load or give a *CorruptError,
+// *VersionError or *ProfileError; Load never panics and never modifies the file.
 func FuzzLoad(f *testing.F) {
 	for _, seed := range []string{
 		``, `{}`, `null`, `{"version":1}`, `{"version":2}`, `{"version":1,"profile":"abc","accounts":[{"name":"a","session":{"issued_at":"2025-01-01T00:00:00Z"}}]}`,
@@ -662,14 +693,15 @@ func FuzzLoad(f *testing.F) {
 		cfg, err := s.Load()
 		var ce *CorruptError
 		var ve *VersionError
+		var pe *ProfileError
 		switch {
 		case err == nil:
 			if cfg.Version < 1 || cfg.Version > SchemaVersion || cfg.Profile == "" {
 				t.Errorf("loaded config with version %d, profile %q", cfg.Version, cfg.Profile)
 			}
-		case errors.As(err, &ce), errors.As(err, &ve):
+		case errors.As(err, &ce), errors.As(err, &ve), errors.As(err, &pe):
 		default:
-			t.Errorf("Load = %v, want nil, *CorruptError or *VersionError", err)
+			t.Errorf("Load = %v, want nil, *CorruptError, *VersionError or *ProfileError", err)
 		}
 		if b, _ := os.ReadFile(s.Path()); !bytes.Equal(b, data) {
 			t.Errorf("Load modified the file")
@@ -714,5 +746,51 @@ func BenchmarkLockAccount(b *testing.B) {
 			b.Fatal(err)
 		}
 		unlock()
+	}
+}
+
+// TestQuarantineInvalidNames: entries whose names a hand edit made
+// invalid are set aside at Load, and every Update writes them back as they
+// were, so the other entries work and nothing is lost (issue 16 item 8).
+func TestQuarantineInvalidNames(t *testing.T) {
+	s := Open(t.TempDir())
+	data := `{"version": 1, "profile": "0123456789abcdef",
+ "accounts": [{"name": "bad\u001b[2J", "kind": "oidc", "extra": {"kept": true}}, {"name": "", "kind": "oidc"}, {"name": "good", "kind": "oidc"}],
+ "reference_tokens": [{"label": "t\u0007", "kind": "pat"}, {"label": "ok", "kind": "sat"}]}`
+	if err := os.WriteFile(s.Path(), []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := s.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Accounts) != 1 || cfg.Accounts[0].Name != "good" || len(cfg.Tokens) != 1 || cfg.Tokens[0].Label != "ok" {
+		t.Fatalf("loaded %+v / %+v, want only the valid entries", cfg.Accounts, cfg.Tokens)
+	}
+	var got []string
+	for _, q := range cfg.Quarantined() {
+		got = append(got, q.Kind+" "+q.Name)
+		if strings.ContainsAny(q.String(), "\x1b\x07") {
+			t.Errorf("warning holds a control character: %q", q.String())
+		}
+	}
+	if want := []string{"account bad\x1b[2J", "account ", "reference token t\a"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("quarantined %q, want %q", got, want)
+	}
+	if _, err := s.Update(func(c *Config) error {
+		c.Accounts = append(c.Accounts, Account{Name: "new"})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(s.Path())
+	for _, kept := range []string{`"name": "bad\u001b[2J"`, `"kept": true`, `"name": ""`, `"label": "t\u0007"`, `"name": "new"`} {
+		if !bytes.Contains(b, []byte(kept)) {
+			t.Errorf("file after Update lacks %s:\n%s", kept, b)
+		}
+	}
+	again, err := s.Load()
+	if err != nil || len(again.Accounts) != 2 || len(again.Quarantined()) != 3 {
+		t.Errorf("reloaded: %v, %d accounts, %d quarantined; want 2 and 3", err, len(again.Accounts), len(again.Quarantined()))
 	}
 }

@@ -4,9 +4,21 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
+	"strconv"
+	"sync"
 	"time"
 )
+
+// validName keeps account names and token labels usable as CLI arguments,
+// keyring keys and terminal output.
+var validName = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$`)
+})
+
+// ValidName reports whether name may name an account or a reference token.
+func ValidName(name string) bool { return validName().MatchString(name) }
 
 // SchemaVersion is the config file's current schema. Load refuses newer
 // versions rather than dropping fields it does not know.
@@ -22,7 +34,28 @@ type Config struct {
 	Accounts []Account  `json:"accounts"`
 	Tokens   []RefToken `json:"reference_tokens"`
 	Settings Settings   `json:"settings"`
+
+	// quarantined are the entries set aside at load.
+	quarantined []Quarantined
 }
+
+// Quarantined is a config entry Load set aside because its name is not
+// valid (ValidName): a hand edit, maybe with terminal escapes. It is kept
+// in the file as it was, and written back by every Update, but is neither
+// shown nor used until the user fixes it there.
+type Quarantined struct {
+	Kind string // "account" or "reference token"
+	Name string // the name or label as in the file; print it quoted (%q)
+	raw  json.RawMessage
+}
+
+func (q Quarantined) String() string {
+	return fmt.Sprintf("%s %s is not used: its name is not valid (up to 64 letters, digits and . _ @ + -, starting with a letter or digit); "+
+		"it is kept in the config file unchanged: rename it there to use it", q.Kind, strconv.QuoteToASCII(q.Name))
+}
+
+// Quarantined lists the entries Load set aside (see Quarantined).
+func (c *Config) Quarantined() []Quarantined { return slices.Clone(c.quarantined) }
 
 // Clone returns a deep copy of c: nothing in it shares memory with c.
 func (c *Config) Clone() *Config {
@@ -36,6 +69,10 @@ func (c *Config) Clone() *Config {
 		a.Notes = slices.Clone(a.Notes)
 	}
 	n.Tokens = slices.Clone(c.Tokens)
+	n.quarantined = slices.Clone(c.quarantined)
+	for i := range n.quarantined {
+		n.quarantined[i].raw = slices.Clone(n.quarantined[i].raw)
+	}
 	return &n
 }
 

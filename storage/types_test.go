@@ -96,6 +96,8 @@ func fullConfig() *Config {
 		}},
 		Tokens:   []RefToken{{Label: "t", Kind: "pat"}},
 		Settings: Settings{RenewLead: Duration(time.Minute)},
+
+		quarantined: []Quarantined{{Kind: "account", Name: "bad\x1b", raw: []byte(`{"name":"bad\u001b"}`)}},
 	}
 }
 

@@ -136,24 +136,49 @@ func (u *UI) setAutoRenew(name string, on bool) {
 
 func (u *UI) confirmSignOut(name string) {
 	u.confirm("Sign out of "+name+"?",
-		"The tokens are revoked at the provider where it supports revocation and deleted from the keyring. "+
-			"The account stays; sign in again at any time.",
+		"The tokens are deleted from this computer, and revoked at the provider if it offers revocation "+
+			"(you are told if it does not). The account stays; sign in again at any time.",
 		"Sign out", func() {
-			u.do("signing out of "+name, func(ctx context.Context) error {
+			u.signOut("signing out of "+name, "Signed out of "+name, func(ctx context.Context) (service.SignedOut, error) {
 				return u.svc.SignOut(ctx, name)
-			}, func() { u.flash("Signed out of "+name, flashCopied) })
+			})
 		})
 }
 
 func (u *UI) confirmRemove(name string) {
 	u.confirm("Remove "+name+"?",
-		"This signs out (revoking the tokens where the provider supports it) and deletes the account "+
-			"and its secrets from this computer. This cannot be undone.",
+		"This signs out (revoking the tokens if the provider offers revocation; you are told if it does not) "+
+			"and deletes the account and its secrets from this computer. This cannot be undone.",
 		"Remove", func() {
-			u.do("removing "+name, func(ctx context.Context) error {
+			u.signOut("removing "+name, "Removed "+name, func(ctx context.Context) (service.SignedOut, error) {
 				return u.svc.RemoveAccount(ctx, name)
-			}, func() { u.flash("Removed "+name, flashCopied) })
+			})
 		})
+}
+
+// signOut runs a sign-out or removal (what names it in an error) and says
+// what happened in the service's words (SignedOut.Describe after done): in
+// passing when the provider revoked the tokens, in a dialog when it did
+// not, since the session then lives on at the provider.
+func (u *UI) signOut(what, done string, call func(ctx context.Context) (service.SignedOut, error)) {
+	var res service.SignedOut
+	u.do(what, func(ctx context.Context) error {
+		var err error
+		res, err = call(ctx)
+		return err
+	}, func() {
+		msg := res.Describe(done)
+		switch res.Revocation {
+		case service.Revoked, service.NothingToRevoke:
+			u.flash(msg, flashCopied)
+		default:
+			text := widget.NewLabel(msg)
+			text.Wrapping = fyne.TextWrapWord
+			d := dialog.NewCustom(done, "Close", text, u.win)
+			d.Resize(fyne.NewSize(460, 0))
+			d.Show()
+		}
+	})
 }
 
 // signIn runs the browser sign-in with a progress dialog that can cancel

@@ -36,6 +36,8 @@ type fakeService struct {
 	// duringSignIn, when set, runs in SignIn after showURL, while the
 	// window's sign-in dialog is up.
 	duringSignIn func()
+	// signedOut is what SignOut and RemoveAccount say the provider did.
+	signedOut service.SignedOut
 }
 
 func newFakeService(st service.Status) *fakeService {
@@ -159,14 +161,14 @@ func (f *fakeService) SignInDevice(_ context.Context, name string, show func(aut
 	return nil
 }
 
-func (f *fakeService) SignOut(_ context.Context, name string) error {
+func (f *fakeService) SignOut(_ context.Context, name string) (service.SignedOut, error) {
 	f.record("signout " + name)
-	return nil
+	return f.signedOut, nil
 }
 
-func (f *fakeService) RemoveAccount(_ context.Context, name string) error {
+func (f *fakeService) RemoveAccount(_ context.Context, name string) (service.SignedOut, error) {
 	f.record("remove " + name)
-	return nil
+	return f.signedOut, nil
 }
 
 func (f *fakeService) RefreshNow(_ context.Context, name string) error {

@@ -53,8 +53,8 @@ type Service interface {
 	SignInWith(ctx context.Context, name string, p service.Prompts) error
 	// SignInDevice signs in with a device code; show gets the code.
 	SignInDevice(ctx context.Context, name string, show func(auth.DeviceCode)) error
-	SignOut(ctx context.Context, name string) error
-	RemoveAccount(ctx context.Context, name string) error
+	SignOut(ctx context.Context, name string) (service.SignedOut, error)
+	RemoveAccount(ctx context.Context, name string) (service.SignedOut, error)
 	RefreshNow(ctx context.Context, name string) error
 	SetAutoRenew(name string, on bool) error
 	// AccessToken returns a valid access token, refreshing it if needed.

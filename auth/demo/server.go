@@ -84,6 +84,9 @@ type Options struct {
 	// NoDevice leaves device_authorization_endpoint out of discovery, as
 	// providers without device sign-in do.
 	NoDevice bool
+	// NoRevocation leaves revocation_endpoint out of discovery, as
+	// providers without RFC 7009 revocation (Dex) do.
+	NoRevocation bool
 	// DeviceSlowDown makes the token endpoint answer slow_down to the
 	// first poll of every device code, and again to a next poll that
 	// comes before the interval plus 5 s (RFC 8628 §3.5).
@@ -94,6 +97,11 @@ type Options struct {
 	// Audience, with LikeAuth0, is the one API identifier the provider
 	// knows; "" accepts any audience.
 	Audience string
+	// State, when set, keeps the signing key and grants (refresh tokens
+	// with their rotation state, access tokens) between runs, so a
+	// restarted provider on the same issuer carries on with the sessions
+	// it issued. Default: memory only.
+	State State
 	// Logger receives request summaries, never tokens or secrets. Default
 	// discards. (The OP library logs its own request errors to
 	// slog.Default.)
@@ -116,7 +124,8 @@ type Server struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	noDevice bool // Options.NoDevice
+	noDevice     bool // Options.NoDevice
+	noRevocation bool // Options.NoRevocation
 
 	refreshCount  atomic.Int64
 	tokenRequests atomic.Int64
@@ -168,7 +177,8 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		log:  opts.Logger,
 		done: make(chan struct{}),
 
-		noDevice: opts.NoDevice,
+		noDevice:     opts.NoDevice,
+		noRevocation: opts.NoRevocation,
 	}
 	s.issuer = s.base + issuerPath
 
@@ -180,6 +190,15 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("demo provider: %w", err)
+	}
+	if opts.State != nil {
+		s.store.state, s.store.issuer = opts.State, s.issuer
+		s.store.stateErr = func(err error) { s.log.Warn("demo provider: saving its state", "err", err) }
+		if err := s.store.restore(opts.State, s.issuer); err != nil {
+			// Its own data only: start afresh (the demo accounts sign in
+			// again) rather than not at all.
+			s.log.Warn("demo provider: starting afresh", "err", err)
+		}
 	}
 	s.store.withheld = slices.Clone(opts.Withhold)
 	s.store.dev.interval, s.store.dev.slowDown = opts.DeviceInterval, opts.DeviceSlowDown
@@ -369,6 +388,9 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 			m["authorization_response_iss_parameter_supported"] = json.RawMessage("true")
 			if s.noDevice {
 				delete(m, "device_authorization_endpoint")
+			}
+			if s.noRevocation {
+				delete(m, "revocation_endpoint")
 			}
 			s.likeDiscovery(m)
 			if out, err := json.Marshal(m); err == nil {

@@ -26,7 +26,8 @@ const authRequestTTL = 10 * time.Minute
 // that the auth request it creates is known to belong to that dialect.
 type tokenIDPKey struct{}
 
-// store is the OP's storage: everything in memory, guarded by one mutex.
+// store is the OP's storage: everything in memory, guarded by one mutex,
+// the signing key and grants also in Options.State when set (persist.go).
 // It implements op.Storage plus the optional CanSetUserinfoFromRequest and
 // CanGetPrivateClaimsFromRequest.
 type store struct {
@@ -38,6 +39,13 @@ type store struct {
 	withheld   []string    // scopes never granted (Options.Withhold)
 	dev        deviceCodes // RFC 8628 grants in progress (device.go)
 	likeRules
+
+	// state keeps the key and grants between runs (Options.State; nil:
+	// memory only); issuer is what they were issued for; stateErr reports
+	// a failed save.
+	state    State
+	issuer   string
+	stateErr func(error)
 
 	mu       sync.Mutex
 	disabled map[string]bool
@@ -318,6 +326,7 @@ func (s *store) CreateAccessToken(_ context.Context, req op.TokenRequest) (strin
 	now := s.now()
 	s.pruneLocked(now)
 	id, exp := s.newAccessLocked(req, "", now)
+	s.saveLocked()
 	return id, exp, nil
 }
 
@@ -387,6 +396,7 @@ func (s *store) CreateAccessAndRefreshTokens(_ context.Context, req op.TokenRequ
 	token := newID()
 	s.refresh[token] = &rt
 	id, exp := s.newAccessLocked(req, rt.grantID, now)
+	s.saveLocked() // before the client holds the new token
 	return id, token, exp, nil
 }
 
@@ -424,6 +434,7 @@ func (s *store) TerminateSession(_ context.Context, userID, clientID string) err
 			delete(s.refresh, tok)
 		}
 	}
+	s.saveLocked()
 	return nil
 }
 
@@ -458,6 +469,7 @@ func (s *store) RevokeToken(_ context.Context, tokenOrID, _ string, clientID str
 			return oidc.ErrInvalidRequest().WithDescription("token was not issued to this client")
 		}
 		delete(s.access, tokenOrID)
+		s.saveLocked()
 		return nil
 	}
 	if rt, ok := s.refresh[tokenOrID]; ok {
@@ -466,6 +478,7 @@ func (s *store) RevokeToken(_ context.Context, tokenOrID, _ string, clientID str
 		}
 		delete(s.refresh, tokenOrID)
 		s.revokeGrantLocked(rt.grantID)
+		s.saveLocked()
 	}
 	return nil
 }
@@ -479,6 +492,7 @@ func (s *store) revokeAll(withAccess bool) {
 	if withAccess {
 		clear(s.access)
 	}
+	s.saveLocked()
 }
 
 // --- keys ---

@@ -4,28 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/tokenkeeper/tokenkeeper/auth"
 	"github.com/tokenkeeper/tokenkeeper/storage"
 )
 
-// validName keeps account names and token labels usable as CLI arguments
-// and keyring keys. It is compiled at first use, not at init: the
-// bounded repetition makes it the costliest regexp to compile in the
-// command line (about 860 allocations), and most runs check no name.
-var validName = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$`)
-})
-
 func checkName(field, name string) error {
 	if name == "" {
 		return &auth.InputError{Field: field, Msg: "is required"}
 	}
-	if !validName().MatchString(name) {
+	if !storage.ValidName(name) {
 		return &auth.InputError{Field: field, Msg: fmt.Sprintf("%q: use up to 64 letters, digits and . _ @ + - (starting with a letter or digit)", name)}
 	}
 	return nil
@@ -246,20 +236,20 @@ func (s *Service) AddAccount(ctx context.Context, spec AccountSpec) error {
 }
 
 // RemoveAccount signs out (revoking at the provider where possible), deletes
-// the account's secrets and its record. A revocation failure is returned
-// after everything local is gone.
-func (s *Service) RemoveAccount(ctx context.Context, name string) error {
+// the account's secrets and its record. What happened at the provider is
+// in the SignedOut, as for SignOut.
+func (s *Service) RemoveAccount(ctx context.Context, name string) (SignedOut, error) {
 	a, err := s.account(name)
 	if err != nil {
-		return err
+		return SignedOut{}, err
 	}
-	revokeErr := s.SignOut(ctx, name)
-	if revokeErr != nil && !errors.Is(revokeErr, ErrRevocation) {
-		return revokeErr
+	res, err := s.SignOut(ctx, name)
+	if err != nil {
+		return res, err
 	}
 	if a.HasClientSecret {
 		if err := s.secrets.Delete(storage.ClientSecretKey(name)); err != nil {
-			return fmt.Errorf("account %q: deleting client secret: %w", name, err)
+			return res, fmt.Errorf("account %q: deleting client secret: %w", name, err)
 		}
 	}
 	err = s.update(func(c *storage.Config) error {
@@ -267,10 +257,10 @@ func (s *Service) RemoveAccount(ctx context.Context, name string) error {
 		return nil
 	})
 	if err != nil {
-		return err
+		return res, err
 	}
 	s.forget(name)
-	return revokeErr
+	return res, nil
 }
 
 func deleteAccount(as []storage.Account, name string) []storage.Account {

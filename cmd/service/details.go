@@ -24,7 +24,7 @@ func (s *Service) Details(ctx context.Context, name string) (Details, error) {
 	}
 	d.Scopes = strings.Fields(d.Snapshot.Scope)
 	if a, err := s.account(name); err == nil {
-		d.Notes, d.Settings = a.Notes, clientSettings(&a)
+		d.Notes, d.Settings = cleanAll(a.Notes), clientSettings(&a)
 	}
 	if d.Snapshot.State == StateSignedOut || d.Snapshot.State == StateSignInRequired {
 		return d, nil
@@ -45,4 +45,13 @@ func (s *Service) Details(ctx context.Context, name string) (Details, error) {
 	c, _ := json.MarshalIndent(claims, "", "  ")
 	d.Header, d.Claims = string(h), string(c)
 	return d, nil
+}
+
+// cleanAll is auth.CleanDisplay of each config-sourced string in ss.
+func cleanAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, v := range ss {
+		out[i] = auth.CleanDisplay(v)
+	}
+	return out
 }

@@ -369,8 +369,8 @@ func TestCAFilePerAccount(t *testing.T) {
 		t.Fatalf("RefreshNow with the CA file restored: %v", err)
 	}
 	_, refresh := c.svc.readSessionOrFail(t, "corp")
-	if err := c.svc.SignOut(ctx, "corp"); err != nil {
-		t.Fatalf("SignOut (revocation over TLS): %v", err)
+	if res, err := c.svc.SignOut(ctx, "corp"); err != nil || res.Revocation != Revoked {
+		t.Fatalf("SignOut (revocation over TLS) = %+v, %v; want Revoked", res, err)
 	}
 	if code := c.refreshCode(refresh); code != "invalid_grant" {
 		t.Errorf("refresh token after sign-out: %q, want invalid_grant (revoked)", code)

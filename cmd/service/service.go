@@ -132,6 +132,14 @@ func New(opts Options) (*Service, error) {
 	return s, nil
 }
 
+// Quarantined lists the config entries set aside at the last load because
+// their names are not valid (storage.Quarantined), for a warning.
+func (s *Service) Quarantined() []storage.Quarantined {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cfg.Quarantined()
+}
+
 func (s *Service) exists() bool {
 	_, err := s.store.ModTime()
 	return err == nil
@@ -344,18 +352,22 @@ func (s *Service) statusLocked() Status {
 	st.Accounts = make([]Snapshot, 0, len(s.cfg.Accounts))
 	for i := range s.cfg.Accounts {
 		a := &s.cfg.Accounts[i]
+		// Every string from the config file is cleaned as the provider's
+		// are (auth.CleanDisplay): a hand edit, or a config written before
+		// display strings were cleaned at sign-in, may hold terminal
+		// escapes. Names are valid by construction (storage quarantines
+		// the others).
+		clean := auth.CleanDisplay
 		snap := Snapshot{
-			Name:     a.Name,
-			Kind:     a.Kind,
-			URL:      a.URL,
-			ClientID: a.ClientID,
-			Browser:  a.Browser,
-			CAFile:   a.CAFile,
-			GitHost:  a.GitHost,
-			// Cleaned again here: a config written before display strings
-			// were cleaned at sign-in may still hold terminal escapes.
-			User:          auth.CleanDisplay(a.Session.User),
-			Scope:         a.Session.Scope,
+			Name:          a.Name,
+			Kind:          clean(a.Kind),
+			URL:           clean(a.URL),
+			ClientID:      clean(a.ClientID),
+			Browser:       clean(a.Browser),
+			CAFile:        clean(a.CAFile),
+			GitHost:       clean(a.GitHost),
+			User:          clean(a.Session.User),
+			Scope:         clean(a.Session.Scope),
 			AutoRenew:     !a.NoAutoRenew,
 			DeviceSignIn:  auth.OffersDeviceSignIn(auth.Kind(a.Kind), a.DeviceAuthURL),
 			IssuedAt:      a.Session.IssuedAt,
@@ -386,10 +398,10 @@ func (s *Service) statusLocked() Status {
 	for _, t := range s.cfg.Tokens {
 		st.Tokens = append(st.Tokens, RefTokenSnapshot{
 			Label:   t.Label,
-			Kind:    t.Kind,
-			Account: t.Account,
+			Kind:    auth.CleanDisplay(t.Kind),
+			Account: auth.CleanDisplay(t.Account),
 			Expires: t.Expires,
-			Note:    t.Note,
+			Note:    auth.CleanDisplay(t.Note),
 			Added:   t.Added,
 			Warning: expiryWarning(t.Expires, now),
 		})

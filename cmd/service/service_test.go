@@ -634,8 +634,9 @@ func TestSignOutRevokes(t *testing.T) {
 	h.addAndSignIn("acct", auth.KindERPNet)
 	ss := h.session("acct")
 	ctx := context.Background()
-	if err := h.svc.SignOut(ctx, "acct"); err != nil {
-		t.Fatal(err)
+	res, err := h.svc.SignOut(ctx, "acct")
+	if err != nil || res.Revocation != Revoked {
+		t.Fatalf("SignOut = %+v, %v; want Revoked", res, err)
 	}
 	a, _ := h.svc.account("acct")
 	p, _ := h.svc.provider(&a)
@@ -645,8 +646,8 @@ func TestSignOutRevokes(t *testing.T) {
 	if s := h.snapshot("acct"); s.State != StateSignedOut {
 		t.Errorf("state = %v, want signed out", s.State)
 	}
-	if err := h.svc.RemoveAccount(ctx, "acct"); err != nil {
-		t.Fatal(err)
+	if res, err := h.svc.RemoveAccount(ctx, "acct"); err != nil || res.Revocation != NothingToRevoke {
+		t.Fatalf("RemoveAccount of a signed-out account = %+v, %v; want NothingToRevoke", res, err)
 	}
 	if len(h.svc.Status().Accounts) != 0 {
 		t.Error("account still listed after remove")
@@ -657,12 +658,38 @@ func TestSignOutReportsRevocationFailureButDeletesLocally(t *testing.T) {
 	h := newHarness(t)
 	h.addAndSignIn("acct", auth.KindERPNet)
 	h.srv.Close() // provider gone
-	err := h.svc.SignOut(context.Background(), "acct")
-	if !errors.Is(err, ErrRevocation) {
-		t.Fatalf("SignOut = %v, want ErrRevocation", err)
+	res, err := h.svc.SignOut(context.Background(), "acct")
+	if err != nil || res.Revocation != RevocationFailed || !errors.Is(res.Err, ErrRevocation) {
+		t.Fatalf("SignOut = %+v, %v; want RevocationFailed with ErrRevocation", res, err)
 	}
 	if _, err := h.svc.readSession("acct"); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("tokens kept after sign-out: %v", err)
+	}
+}
+
+// TestSignOutWithoutRevocationEndpoint: a provider that offers no RFC 7009
+// endpoint (Dex) revokes nothing, and sign-out says so rather than
+// claiming the tokens were revoked (issue 16 item 6).
+func TestSignOutWithoutRevocationEndpoint(t *testing.T) {
+	h := newHarnessWith(t, demo.Options{NoRevocation: true})
+	h.addAndSignIn("acct", auth.KindERPNet)
+	ss := h.session("acct")
+	ctx := context.Background()
+	res, err := h.svc.SignOut(ctx, "acct")
+	if err != nil || res.Revocation != RevocationNotOffered {
+		t.Fatalf("SignOut = %+v, %v; want RevocationNotOffered", res, err)
+	}
+	if _, err := h.svc.readSession("acct"); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("tokens kept after sign-out: %v", err)
+	}
+	// Still valid at the provider, as the message says.
+	a, _ := h.svc.account("acct")
+	p, _ := h.svc.provider(&a)
+	if _, err := auth.NewDialect(p).Refresh(ctx, auth.Secret(ss.Refresh)); err != nil {
+		t.Errorf("refresh token at the provider after sign-out: %v, want still valid", err)
+	}
+	if msg := res.Describe(`Signed out of "acct"`); strings.Contains(msg, "are revoked") || !strings.Contains(msg, "NOT revoked") {
+		t.Errorf("Describe = %q", msg)
 	}
 }
 

@@ -195,37 +195,91 @@ func (s *Service) storeSignIn(ctx context.Context, name string, p auth.Provider,
 	return nil
 }
 
+// Revocation is what a sign-out did at the provider (RFC 7009). Its
+// spellings are the local API's.
+type Revocation string
+
+const (
+	// RevocationUnknown is an answer that did not say (an older agent).
+	RevocationUnknown Revocation = ""
+	// NothingToRevoke: there were no tokens (not signed in).
+	NothingToRevoke Revocation = "none"
+	// Revoked: the provider accepted the revocation.
+	Revoked Revocation = "revoked"
+	// RevocationNotOffered: the provider has no revocation endpoint (RFC
+	// 7009 is optional; Dex has none), so its tokens stay valid there
+	// until they expire.
+	RevocationNotOffered Revocation = "not_offered"
+	// RevocationFailed: the provider could not be reached or refused;
+	// SignedOut.Err says why.
+	RevocationFailed Revocation = "failed"
+)
+
+// SignedOut is what SignOut or RemoveAccount did. The account's tokens are
+// always deleted here; Revocation says what happened at the provider.
+type SignedOut struct {
+	Revocation Revocation
+	Err        error // RevocationFailed: why, wrapping ErrRevocation
+}
+
+// Describe is the one wording of a sign-out's outcome, which `logout`,
+// `remove` and the window show: done is what happened here, e.g.
+// `Signed out of "demo"`. It never claims a revocation that did not happen.
+func (r SignedOut) Describe(done string) string {
+	const endIt = " Until they expire they stay valid there (a refresh token often for weeks): " +
+		"to end the session sooner, sign out or remove this app's access on the provider's own account or session page."
+	switch r.Revocation {
+	case Revoked:
+		return done + ": its tokens are revoked at the provider and deleted here."
+	case NothingToRevoke:
+		return done + ": it had no tokens to revoke or delete."
+	case RevocationNotOffered:
+		return done + ": its tokens are deleted here but NOT revoked at the provider, which offers no revocation." + endIt
+	case RevocationFailed:
+		why := "revoking them at the provider failed"
+		if r.Err != nil {
+			why += " (" + r.Err.Error() + ")"
+		}
+		return done + ": its tokens are deleted here, but " + why + "." + endIt
+	}
+	return done + ": its tokens are deleted here."
+}
+
 // SignOut revokes the account's tokens at the provider when it has an RFC
 // 7009 endpoint, then deletes them locally whatever the provider said. The
-// account itself is kept. A revocation failure wraps ErrRevocation.
-func (s *Service) SignOut(ctx context.Context, name string) error {
+// account itself is kept. The error is only for what failed here; what
+// happened at the provider is in the SignedOut.
+func (s *Service) SignOut(ctx context.Context, name string) (SignedOut, error) {
 	a, err := s.account(name)
 	if err != nil {
-		return err
+		return SignedOut{}, err
 	}
 	unlock, err := s.store.LockAccount(ctx, name)
 	if err != nil {
-		return err
+		return SignedOut{}, err
 	}
 	defer unlock()
 	s.dropToken(name) // about to be revoked
-	var revokeErr error
+	res := SignedOut{Revocation: NothingToRevoke}
 	ss, err := s.readSession(name)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 	case err != nil && errors.Is(err, storage.ErrUnavailable):
-		return err
-	case err == nil:
-		revokeErr = s.revoke(ctx, &a, ss)
+		return SignedOut{}, err
+	case err != nil:
+		// Unreadable, so not revocable; deleted all the same.
+		res = SignedOut{Revocation: RevocationFailed, Err: fmt.Errorf("account %q: %w: reading its tokens: %w", name, ErrRevocation, err)}
+	default:
+		res = s.revoke(ctx, &a, ss)
 	}
 	if err := s.secrets.Delete(storage.AccountKey(name)); err != nil {
-		return fmt.Errorf("account %q: deleting tokens: %w", name, err)
+		return SignedOut{}, fmt.Errorf("account %q: deleting tokens: %w", name, err)
 	}
 	if err := s.updateAccount(name, func(a *storage.Account) { a.Session = storage.Session{} }); err != nil {
-		return err
+		return SignedOut{}, err
 	}
 	s.forget(name)
-	return revokeErr
+	return res, nil
 }
 
 // forget drops an account's live state and schedule, then publishes.
@@ -242,29 +296,42 @@ func (s *Service) forget(name string) {
 
 // revoke revokes the refresh token first: it is the long-lived credential,
 // and revoking it usually ends the whole grant (RFC 7009 §2.1).
-func (s *Service) revoke(ctx context.Context, a *storage.Account, ss *sessionSecrets) error {
+func (s *Service) revoke(ctx context.Context, a *storage.Account, ss *sessionSecrets) SignedOut {
+	failed := func(err error) SignedOut {
+		return SignedOut{Revocation: RevocationFailed, Err: fmt.Errorf("account %q: %w: %w", a.Name, ErrRevocation, err)}
+	}
 	p, err := s.provider(a)
 	if err != nil {
-		return fmt.Errorf("account %q: %w: %w", a.Name, ErrRevocation, err)
+		return failed(err)
 	}
 	d := auth.NewDialect(p)
-	var errs []error
+	var revokeErr error
+	tried := false
 	for _, t := range []struct{ v, hint string }{{ss.Refresh, "refresh_token"}, {ss.Access, "access_token"}} {
 		if t.v == "" {
 			continue
 		}
+		tried = true
 		err := d.Revoke(ctx, auth.Secret(t.v), t.hint)
 		if errors.Is(err, auth.ErrNoRevocation) {
-			return nil
+			return SignedOut{Revocation: RevocationNotOffered}
 		}
-		if err != nil {
-			errs = append(errs, err)
+		switch {
+		case err == nil:
+		case revokeErr == nil:
+			revokeErr = err
+		case err.Error() != revokeErr.Error():
+			// One line: the message goes to a terminal and a dialog.
+			revokeErr = fmt.Errorf("%w; %w", revokeErr, err)
 		}
 	}
-	if len(errs) > 0 {
-		return fmt.Errorf("account %q: signed out locally, but %w: %w", a.Name, ErrRevocation, errors.Join(errs...))
+	switch {
+	case revokeErr != nil:
+		return failed(revokeErr)
+	case !tried:
+		return SignedOut{Revocation: NothingToRevoke}
 	}
-	return nil
+	return SignedOut{Revocation: Revoked}
 }
 
 // fresh reports whether the stored access token is usable for at least

@@ -139,7 +139,7 @@ func TestTokenCacheFollowsOtherProcesses(t *testing.T) {
 		t.Error("after another process refreshed, Token did not return the new stored token")
 	}
 
-	if err := other.SignOut(ctx, "acct"); err != nil {
+	if _, err := other.SignOut(ctx, "acct"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := svc.Token(ctx, "acct", DefaultMinValid); !errors.Is(err, ErrSignInRequired) {
@@ -152,7 +152,7 @@ func TestTokenCacheFollowsOtherProcesses(t *testing.T) {
 	if _, err := svc.Token(ctx, "acct", DefaultMinValid); err != nil {
 		t.Fatal(err)
 	}
-	if err := other.RemoveAccount(ctx, "acct"); err != nil {
+	if _, err := other.RemoveAccount(ctx, "acct"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := svc.Token(ctx, "acct", DefaultMinValid); !errors.Is(err, ErrNotFound) {

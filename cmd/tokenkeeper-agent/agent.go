@@ -67,7 +67,7 @@ func cmdAgent(ctx context.Context, log *slog.Logger, stderr io.Writer, args []st
 	}
 	defer unlock()
 
-	svc, err := setup.Service(log)
+	svc, err := setup.Service(log, stderr)
 	if err != nil {
 		return err
 	}

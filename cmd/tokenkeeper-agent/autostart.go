@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/xml"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,49 +38,97 @@ func (b agentBackend) SaveSettings(in service.Settings) error {
 	return setAutostart(in.StartHidden)
 }
 
-// autostartPath is the XDG autostart entry (freedesktop Desktop Application
-// Autostart Specification: $XDG_CONFIG_HOME/autostart).
-func autostartPath() (string, error) {
-	dir, err := os.UserConfigDir()
-	if err != nil {
-		return "", err
+// setAutostart starts the agent at login (it renews in the tray; the
+// window opens from there) or stops doing so. The agent's own executable
+// is what starts; each OS keeps the entry its own way (SPEC §14):
+// autostart_xdg.go, autostart_windows.go, autostart_darwin.go.
+func setAutostart(on bool) error {
+	var err error
+	if on {
+		var exe string
+		if exe, err = os.Executable(); err == nil {
+			err = enableAutostart(exe)
+		}
+	} else {
+		err = disableAutostart()
 	}
-	return filepath.Join(dir, "autostart", "tokenkeeper.desktop"), nil
+	if err != nil {
+		return fmt.Errorf("autostart: %w", err)
+	}
+	return nil
 }
 
-// setAutostart starts the agent at login (it renews in the tray; the
-// window opens from there) or stops doing so.
-func setAutostart(on bool) error {
-	path, err := autostartPath()
-	if err != nil {
-		return fmt.Errorf("autostart: %w", err)
-	}
-	if !on {
-		if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
-			return fmt.Errorf("autostart: %w", err)
-		}
-		return nil
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		return fmt.Errorf("autostart: %w", err)
-	}
-	entry := strings.Join([]string{
+// desktopEntry is the XDG autostart entry that runs exe (freedesktop
+// Desktop Entry Specification).
+func desktopEntry(exe string) string {
+	return strings.Join([]string{
 		"[Desktop Entry]",
 		"Type=Application",
 		"Name=Tokenkeeper",
 		"Comment=Keeps OAuth tokens fresh",
-		fmt.Sprintf("Exec=%q", exe),
+		"Exec=" + desktopExec(exe),
 		"Icon=" + notifyIcon,
 		"Terminal=false",
 		"X-GNOME-Autostart-enabled=true",
 		"",
 	}, "\n")
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("autostart: %w", err)
+}
+
+// desktopExec quotes a program path for an Exec key (Desktop Entry
+// Specification, "The Exec key"): inside double quotes, " ` $ and \ take
+// a backslash; then, as Exec is a string value, every backslash is doubled
+// and a newline written \n; and % is doubled so that it is no field code.
+func desktopExec(path string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range path {
+		switch r {
+		case '"', '`', '$', '\\':
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
 	}
-	if err := os.WriteFile(path, []byte(entry), 0o600); err != nil {
-		return fmt.Errorf("autostart: %w", err)
+	b.WriteByte('"')
+	return strings.NewReplacer(`\`, `\\`, "\n", `\n`, "%", "%%").Replace(b.String())
+}
+
+// launchAgentLabel names the macOS LaunchAgent, and its file.
+const launchAgentLabel = "net.tokenkeeper.agent"
+
+// launchAgentPlist is the macOS LaunchAgent that runs exe at login
+// (launchd.plist(5): Label, ProgramArguments, RunAtLoad), every value
+// XML-escaped. launchd reads it at the next login; nothing is loaded now.
+func launchAgentPlist(exe string) []byte {
+	var b bytes.Buffer
+	str := func(s string) {
+		b.WriteString("<string>")
+		_ = xml.EscapeText(&b, []byte(s)) // a bytes.Buffer never fails
+		b.WriteString("</string>")
+	}
+	b.WriteString(xml.Header)
+	b.WriteString(`<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">` + "\n")
+	b.WriteString("<plist version=\"1.0\">\n<dict>\n\t<key>Label</key>\n\t")
+	str(launchAgentLabel)
+	b.WriteString("\n\t<key>ProgramArguments</key>\n\t<array>\n\t\t")
+	str(exe)
+	b.WriteString("\n\t</array>\n\t<key>RunAtLoad</key>\n\t<true/>\n\t<key>ProcessType</key>\n\t")
+	str("Interactive")
+	b.WriteString("\n</dict>\n</plist>\n")
+	return b.Bytes()
+}
+
+// writeEntry writes an autostart file (its directory made if missing).
+func writeEntry(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o600)
+}
+
+// removeEntry removes an autostart file; a missing one is no error.
+func removeEntry(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
 	}
 	return nil
 }

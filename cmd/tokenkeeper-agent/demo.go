@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"sync"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/tokenkeeper/tokenkeeper/cmd/internal/localapi"
 	"github.com/tokenkeeper/tokenkeeper/cmd/internal/setup"
 	"github.com/tokenkeeper/tokenkeeper/cmd/service"
+	"github.com/tokenkeeper/tokenkeeper/storage"
 )
 
 // The demo accounts added by addDemo.
@@ -45,12 +47,30 @@ func (d *demoProvider) start() (*demo.Server, error) {
 	}
 	// The provider outlives the request that started it: it serves until
 	// close, so it gets its own context.
-	srv, err := demo.Start(context.Background(), demo.Options{Addr: d.addr, Logger: d.log})
+	srv, err := demo.Start(context.Background(), demo.Options{Addr: d.addr, Logger: d.log, State: demoState(d.addr)})
 	if err != nil {
 		return nil, fmt.Errorf("starting the demo provider on %s: %w (is another Tokenkeeper demo running?)", d.addr, err)
 	}
 	d.srv = srv
 	return srv, nil
+}
+
+// demoState is where the demo provider on addr keeps its signing key and
+// grants, so the demo accounts outlive a restart of the agent that runs it
+// (issue 16): a file per address, each being its own issuer, under the
+// state directory. Nil (memory only) when there is no state directory.
+func demoState(addr string) demo.State {
+	dir, err := storage.DefaultStateDir()
+	if err != nil {
+		return nil
+	}
+	name := strings.Map(func(r rune) rune {
+		if r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
+			return r
+		}
+		return '-'
+	}, addr)
+	return storage.OpenStateFile(filepath.Join(dir, "demo-provider-"+name+".json"))
 }
 
 func (d *demoProvider) close() {
@@ -121,7 +141,7 @@ func cmdDemo(ctx context.Context, log *slog.Logger, stderr io.Writer, args []str
 		}
 		return launch.Replace(path, launch.Window, nil)
 	}
-	svc, err := setup.Service(log)
+	svc, err := setup.Service(log, stderr)
 	if err != nil {
 		return err
 	}

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"log/slog"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,7 +12,6 @@ import (
 	"github.com/tokenkeeper/tokenkeeper/cmd/service"
 	"github.com/tokenkeeper/tokenkeeper/ui/notify"
 	"github.com/tokenkeeper/tokenkeeper/ui/tray"
-	"github.com/tokenkeeper/tokenkeeper/ui/x11clip"
 )
 
 // Timing of the agent's desktop side.
@@ -56,7 +53,7 @@ type desk struct {
 	notes  *notify.Notifier
 
 	clipMu sync.Mutex
-	clip   *x11clip.Clipboard // opened on the first copy
+	clip   clipboard // opened on the first copy
 
 	changed chan struct{}
 	done    chan struct{}
@@ -193,6 +190,15 @@ func (d *desk) Show() {
 	}
 }
 
+// clipboard is the tray copy's clipboard (SPEC §14: one file per OS):
+// x11clip on X11 (clip_other.go), the Win32 clipboard on Windows
+// (clip_windows.go). Both mark the copy so clipboard history skips it and
+// take it off after the delay only if it is still there.
+type clipboard interface {
+	Set(text string, clearAfter time.Duration) error
+	Close() error
+}
+
 // Copy puts the account's access token on the clipboard with no window
 // shown, and takes it off after the configured delay if it is still there
 // (SPEC §7, §13).
@@ -207,7 +213,7 @@ func (d *desk) Copy(name string) {
 	d.clipMu.Lock()
 	defer d.clipMu.Unlock()
 	if d.clip == nil {
-		c, err := x11clip.Open(os.Getenv("DISPLAY"))
+		c, err := openClipboard()
 		if err != nil {
 			d.note("Could not copy the token of "+name, clipReason(err))
 			return
@@ -219,13 +225,6 @@ func (d *desk) Copy(name string) {
 		d.clip = nil
 		d.note("Could not copy the token of "+name, clipReason(err))
 	}
-}
-
-func clipReason(err error) string {
-	if errors.Is(err, x11clip.ErrNoDisplay) {
-		return "no X display to hold the clipboard (on Wayland, Tokenkeeper uses XWayland's clipboard; open the window and copy from there)"
-	}
-	return err.Error()
 }
 
 // Refresh refreshes the account now, as the window's "Refresh now".

@@ -117,11 +117,11 @@ func (l *agentLink) SignInDevice(ctx context.Context, name string, show func(aut
 	return l.client().SignInDevice(ctx, name, show)
 }
 
-func (l *agentLink) SignOut(ctx context.Context, name string) error {
+func (l *agentLink) SignOut(ctx context.Context, name string) (service.SignedOut, error) {
 	return l.client().SignOut(ctx, name)
 }
 
-func (l *agentLink) RemoveAccount(ctx context.Context, name string) error {
+func (l *agentLink) RemoveAccount(ctx context.Context, name string) (service.SignedOut, error) {
 	return l.client().RemoveAccount(ctx, name)
 }
 

@@ -327,23 +327,32 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
+// startAgentWithDemo starts the agent with the demo provider on a free
+// address and has it add the demo accounts, as the window's "Try the demo"
+// (POST /v1/demo) does.
+func (c *cli) startAgentWithDemo() (*agentProc, string) {
+	c.t.Helper()
+	addr := freeAddr(c.t)
+	c.env = append(c.env, "TOKENKEEPER_DEMO_ADDR="+addr)
+	a := c.startAgent()
+	cl, err := localapi.DialPath(context.Background(), c.socket())
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.StartDemo(context.Background()); err != nil {
+		c.t.Fatalf("StartDemo through the agent: %v", err)
+	}
+	return a, addr
+}
+
 // TestDemoInTheAgent: the window's "Try the demo" (POST /v1/demo) runs the
 // demo provider in the agent (SPEC §10, §13), so sign-in and renewal work
 // with no other process; an agent started later brings the provider back
 // for the demo accounts.
 func TestDemoInTheAgent(t *testing.T) {
 	c := newCLI(t)
-	addr := freeAddr(t)
-	c.env = append(c.env, "TOKENKEEPER_DEMO_ADDR="+addr)
-	a := c.startAgent()
-	cl, err := localapi.DialPath(context.Background(), c.socket())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cl.StartDemo(context.Background()); err != nil {
-		t.Fatalf("StartDemo through the agent: %v", err)
-	}
-	cl.Close()
+	a, addr := c.startAgentWithDemo()
 	var st service.Status
 	if err := json.Unmarshal([]byte(c.ok("list", "--json").stdout), &st); err != nil {
 		t.Fatal(err)
@@ -366,6 +375,45 @@ func TestDemoInTheAgent(t *testing.T) {
 		t.Fatalf("a new agent did not bring the demo provider back for the demo accounts: %v", err)
 	}
 	resp.Body.Close()
+}
+
+// TestDemoSurvivesAgentKill: the demo provider in the agent keeps its key
+// and grants in the state directory, so after kill -9 of the agent a new
+// agent's provider still honours the demo account's refresh token: no
+// sign-in needed (issue 16 item 13).
+func TestDemoSurvivesAgentKill(t *testing.T) {
+	c := newCLI(t)
+	a, _ := c.startAgentWithDemo()
+	c.login("demo")
+	c.login("demo-tokenidp")
+	access, refresh := c.session("demo")
+	c.ok("refresh", "demo") // one rotation before the crash
+	a.kill()
+
+	c.startAgent() // brings the demo provider back for the demo accounts
+	for _, name := range []string{"demo", "demo-tokenidp"} {
+		if r := c.run("", "refresh", name); r.code != exitOK {
+			t.Errorf("refresh %s after kill -9 of the agent: exit %d\n%s", name, r.code, r.stderr)
+		}
+	}
+	if a2, r2 := c.session("demo"); a2 == access || r2 == refresh {
+		t.Error("refresh after the restart did not rotate")
+	}
+	// The provider's own file: private, and none of the user's secrets.
+	state := filepath.Join(filepath.Dir(c.dir), ".local", "state", "tokenkeeper")
+	files, _ := filepath.Glob(filepath.Join(state, "demo-provider-*.json"))
+	if len(files) != 1 {
+		t.Fatalf("demo provider state files = %q, want one", files)
+	}
+	for p, want := range map[string]os.FileMode{state: 0o700, files[0]: 0o600} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != want {
+			t.Errorf("%s: mode %v, want %v", p, fi.Mode().Perm(), want)
+		}
+	}
 }
 
 // TestDemoNoGUI: `tokenkeeper demo --no-gui` serves the demo provider in

@@ -105,7 +105,7 @@ func (e *env) service() (*service.Service, error) {
 	if e.svc != nil {
 		return e.svc, nil
 	}
-	svc, err := setup.Service(e.logger())
+	svc, err := setup.Service(e.logger(), e.stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -168,9 +168,10 @@ func commands() []command {
 			operand: words("get", "store", "erase")},
 		{name: "agent", help: "run the agent in the foreground: renewer, tray, local API", run: cmdAgent, flags: defines(launch.AgentFlags)},
 		{name: "demo", args: "[--no-gui] [--addr 127.0.0.1:8765]", help: "start the embedded demo provider with demo accounts", run: cmdDemo, flags: defines(launch.DemoFlags)},
-		{name: "completion", args: "bash|zsh|fish", help: "print a shell completion script", run: cmdCompletion, operand: words(shells...)},
+		{name: "completion", args: "bash|zsh|fish|powershell", help: "print a shell completion script", run: cmdCompletion, operand: words(shells...)},
 		{name: "version", help: "print the version", run: cmdVersion},
 		{name: completeCommand, run: cmdComplete, hidden: true},
+		{name: completeCurrentFirst, run: cmdCompleteCurrentFirst, hidden: true},
 	}
 }
 
@@ -518,11 +519,11 @@ func cmdLogout(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := svc.SignOut(ctx, name); err != nil {
+	res, err := svc.SignOut(ctx, name)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "Signed out of %q; its tokens are revoked and deleted.\n", name)
-	return nil
+	return e.signedOut(res, fmt.Sprintf("Signed out of %q", name))
 }
 
 func cmdRemove(ctx context.Context, e *env, args []string) error {
@@ -530,10 +531,21 @@ func cmdRemove(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := svc.RemoveAccount(ctx, name); err != nil {
+	res, err := svc.RemoveAccount(ctx, name)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "Removed account %q.\n", name)
+	return e.signedOut(res, fmt.Sprintf("Removed account %q", name))
+}
+
+// signedOut says what a sign-out did, in the service's words; a failed
+// revocation exits 1 although everything here was deleted, so a script
+// learns the session may live on at the provider.
+func (e *env) signedOut(res service.SignedOut, done string) error {
+	fmt.Fprintln(e.stderr, res.Describe(done))
+	if res.Revocation == service.RevocationFailed {
+		return &statusError{code: exitFailure}
+	}
 	return nil
 }
 

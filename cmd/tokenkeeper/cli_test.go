@@ -91,6 +91,7 @@ func newCLI(t *testing.T) *cli {
 		"XDG_RUNTIME_DIR="+c.runtime,
 		"TOKENKEEPER_AGENT=",
 		"XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
+		"XDG_STATE_HOME="+filepath.Join(home, ".local", "state"),
 		"TOKENKEEPER_CONFIG_DIR="+c.dir,
 		"DISPLAY=", "WAYLAND_DISPLAY=",
 	)
@@ -514,9 +515,9 @@ func TestCLIConcurrentProcessesRefreshOnce(t *testing.T) {
 }
 
 // accountState is name's state in `list --json`.
-func (c *cli) accountState(name string) string {
+func (c *cli) accountState(name string) service.State {
 	c.t.Helper()
-	var list listJSON
+	var list service.Status
 	if err := json.Unmarshal([]byte(c.ok("list", "--json").stdout), &list); err != nil {
 		c.t.Fatal(err)
 	}
@@ -526,7 +527,7 @@ func (c *cli) accountState(name string) string {
 		}
 	}
 	c.t.Fatalf("no account %q in list --json", name)
-	return ""
+	return 0
 }
 
 // A refresh token the provider refuses as Dex does (400 invalid_request,
@@ -547,7 +548,7 @@ func TestDeadRefreshTokenDexStyleCLI(t *testing.T) {
 	if r := c.run("", "token", "erp"); r.code != exitSignInRequired {
 		t.Errorf("token after the refusal: exit %d, want %d:\n%s", r.code, exitSignInRequired, r.stderr)
 	}
-	if got := c.accountState("erp"); got != "sign-in required" {
+	if got := c.accountState("erp"); got != service.StateSignInRequired {
 		t.Errorf("state %q, want sign-in required", got)
 	}
 	if n := srv.RefreshCount() - sent; n != 1 {
@@ -562,7 +563,7 @@ func TestDeadRefreshTokenDexStyleCLI(t *testing.T) {
 	srv.RevokeRefreshTokens()
 	c.expireStored("erp")
 	a := c.startAgent()
-	for deadline := time.Now().Add(agentLimit); c.accountState("erp") != "sign-in required"; {
+	for deadline := time.Now().Add(agentLimit); c.accountState("erp") != service.StateSignInRequired; {
 		if time.Now().After(deadline) {
 			t.Fatalf("the agent did not mark the account within %v:\n%s", agentLimit, a.out.String())
 		}

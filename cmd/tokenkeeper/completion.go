@@ -17,17 +17,23 @@ import (
 // from the command table.
 const completeCommand = "__complete"
 
+// completeCurrentFirst is __complete for PowerShell: the word being
+// completed comes first, after a ':', then the words before it. Windows
+// PowerShell 5.1 drops an empty argument to a native command, and the word
+// being completed is empty after every space; with the ':' it never is.
+const completeCurrentFirst = "__complete-ps"
+
 // shells are the shells `completion` writes scripts for.
-var shells = []string{"bash", "zsh", "fish"}
+var shells = []string{"bash", "zsh", "fish", "powershell"}
 
 func cmdCompletion(ctx context.Context, e *env, args []string) error {
-	pos, err := parse(flag.NewFlagSet("completion", flag.ContinueOnError), args, "bash|zsh|fish")
+	pos, err := parse(flag.NewFlagSet("completion", flag.ContinueOnError), args, "bash|zsh|fish|powershell")
 	if err != nil {
 		return err
 	}
-	script, ok := map[string]string{"bash": bashCompletion, "zsh": zshCompletion, "fish": fishCompletion}[pos[0]]
+	script, ok := map[string]string{"bash": bashCompletion, "zsh": zshCompletion, "fish": fishCompletion, "powershell": powershellCompletion}[pos[0]]
 	if !ok {
-		return usagef("completion: %q: want bash, zsh or fish", pos[0])
+		return usagef("completion: %q: want bash, zsh, fish or powershell", pos[0])
 	}
 	_, err = fmt.Fprint(e.stdout, script)
 	return err
@@ -48,6 +54,15 @@ func cmdComplete(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(e.stdout, c)
 	}
 	return nil
+}
+
+// cmdCompleteCurrentFirst is cmdComplete with the PowerShell order of
+// words (completeCurrentFirst).
+func cmdCompleteCurrentFirst(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 || !strings.HasPrefix(args[0], ":") {
+		return nil // not called by the script: quiet, as __complete is
+	}
+	return cmdComplete(ctx, e, append(args[1:], args[0][1:]))
 }
 
 // complete returns the candidates for the last of words (the words after
@@ -208,4 +223,27 @@ function __tokenkeeper_complete
     $prog __complete $words (commandline -ct) 2>/dev/null
 end
 complete -c tokenkeeper -f -a '(__tokenkeeper_complete)'
+`
+
+// Windows PowerShell 5.1 and PowerShell 7 (-Native: tokenkeeper is not a
+// cmdlet). The words are the command's elements before the cursor, quotes
+// removed; the one under the cursor is $wordToComplete.
+const powershellCompletion = `# PowerShell completion for tokenkeeper:
+#   tokenkeeper completion powershell | Out-String | Invoke-Expression
+# or add that line to $PROFILE.
+Register-ArgumentCompleter -Native -CommandName 'tokenkeeper', 'tokenkeeper.exe' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+    $words = @(foreach ($e in $commandAst.CommandElements) {
+        if ($e.Extent.StartOffset -ge $cursorPosition) { break }
+        if ($e -is [System.Management.Automation.Language.StringConstantExpressionAst]) { $e.Value } else { $e.Extent.Text }
+    })
+    $prog = $words[0]
+    $done = @($words | Select-Object -Skip 1)
+    if ($wordToComplete -ne '' -and $done.Count -gt 0) {
+        $done = @($done | Select-Object -SkipLast 1)
+    }
+    & $prog __complete-ps ":$wordToComplete" @done 2>$null | ForEach-Object {
+        [System.Management.Automation.CompletionResult]::new($_, $_, 'ParameterValue', $_)
+    }
+}
 `

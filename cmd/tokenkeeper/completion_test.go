@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -46,7 +47,8 @@ func TestComplete(t *testing.T) {
 		{[]string{"pat", "list", "--"}, []string{"--json"}},
 		{[]string{"add", "x", "--provider", "git"}, []string{"github", "gitlab"}},
 		{[]string{"add", "--client-s"}, []string{"--client-secret-stdin"}},
-		{[]string{"completion", ""}, []string{"bash", "zsh", "fish"}},
+		{[]string{"completion", ""}, []string{"bash", "zsh", "fish", "powershell"}},
+		{[]string{"completion", "p"}, []string{"powershell"}},
 		{[]string{"git-credential", ""}, []string{"get", "store", "erase"}},
 		{[]string{"add", "x", "--git"}, []string{"--git-host"}},
 		{[]string{"set", "t"}, []string{"test"}},
@@ -131,13 +133,40 @@ _tokenkeeper; printf '%s\n' "${COMPREPLY[@]}"`)
 		}
 	}
 
-	// The scripts go to stdout only; zsh and fish at least parse them.
+	// PowerShell's script hands the word being completed first, after a
+	// ':' (Windows PowerShell drops an empty argument), then the words
+	// before it: the same answers.
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{":to"}, "token\n"},
+		{[]string{":", "token"}, "prod\nstaging\n"},
+		{[]string{":st", "exec"}, "staging\n"},
+		{[]string{":", "pat", "show"}, "build-bot\n"},
+		{[]string{":j", "token", "prod", "--format"}, "json\n"},
+		{[]string{":--format=j", "token", "prod"}, "--format=json\n"},
+		{[]string{":", "pat", "add", "b", "--account"}, "prod\nstaging\n"},
+		{[]string{"token"}, ""}, // no ':': not the script, no answer
+		{nil, ""},
+	} {
+		if r := c.ok(append([]string{"__complete-ps"}, tc.args...)...); r.stdout != tc.want || r.stderr != "" {
+			t.Errorf("__complete-ps %q: %q, stderr %q; want %q", tc.args, r.stdout, r.stderr, tc.want)
+		}
+	}
+
+	// The scripts go to stdout only; zsh, fish and pwsh (when installed)
+	// at least parse them.
 	for _, sh := range shells {
 		r := c.ok("completion", sh)
 		if r.stderr != "" || !strings.Contains(r.stdout, "__complete") {
 			t.Errorf("completion %s: stderr %q, stdout %q", sh, r.stderr, r.stdout)
 		}
 		if sh == "bash" {
+			continue
+		}
+		if sh == "powershell" {
+			checkPowerShellCompletion(t, c.env, r.stdout)
 			continue
 		}
 		if _, err := exec.LookPath(sh); err != nil {
@@ -159,5 +188,40 @@ _tokenkeeper; printf '%s\n' "${COMPREPLY[@]}"`)
 	}
 	if r := c.run("", "completion", "tcsh"); r.code != exitUsage || r.stdout != "" {
 		t.Errorf("completion tcsh: exit %d stdout %q", r.code, r.stdout)
+	}
+}
+
+// checkPowerShellCompletion checks the PowerShell script: its text always
+// (a native completer for tokenkeeper and tokenkeeper.exe that passes the
+// words to __complete-ps as the Go side reads them), and, where pwsh is
+// installed, its answers through TabExpansion2 as at a prompt.
+func checkPowerShellCompletion(t *testing.T, env []string, script string) {
+	t.Helper()
+	for _, want := range []string{
+		"Register-ArgumentCompleter -Native -CommandName 'tokenkeeper', 'tokenkeeper.exe' -ScriptBlock {",
+		"param($wordToComplete, $commandAst, $cursorPosition)",
+		`& $prog __complete-ps ":$wordToComplete" @done 2>$null`,
+		"[System.Management.Automation.CompletionResult]::new(",
+	} {
+		if !strings.Contains(script, want) {
+			t.Errorf("the PowerShell script lacks %q:\n%s", want, script)
+		}
+	}
+	if _, err := exec.LookPath("pwsh"); err != nil {
+		t.Log("pwsh not installed: the PowerShell script is not run")
+		return
+	}
+	for _, tc := range []struct{ line, want string }{
+		{"tokenkeeper token ", "prod\nstaging\n"},
+		{"tokenkeeper exec st", "staging\n"},
+		{"tokenkeeper token prod --format=j", "--format=json\n"},
+	} {
+		ask := exec.Command("pwsh", "-NoProfile", "-NonInteractive", "-Command",
+			"tokenkeeper completion powershell | Out-String | Invoke-Expression; "+
+				"(TabExpansion2 -inputScript '"+tc.line+"' -cursorColumn "+strconv.Itoa(len(tc.line))+").CompletionMatches.CompletionText")
+		ask.Env = env
+		if out, err := ask.CombinedOutput(); err != nil || string(out) != tc.want {
+			t.Errorf("pwsh: TabExpansion2 %q: %v %q, want %q", tc.line, err, out, tc.want)
+		}
 	}
 }

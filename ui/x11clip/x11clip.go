@@ -3,8 +3,11 @@
 // pure Go over the X protocol (github.com/jezek/xgb), no toolkit, no cgo.
 //
 // It owns the selection from a hidden InputOnly window and answers
-// requests for TARGETS, UTF8_STRING, STRING and TEXT (ICCCM §2.6); every
-// other target is refused. It takes the text back off the clipboard after
+// requests for TARGETS, UTF8_STRING, STRING and TEXT (ICCCM §2.6), and
+// marks the text as a secret with the target x-kde-passwordManagerHint
+// ("secret"), which KDE's Klipper and other clipboard managers honour by
+// keeping it out of their history (KeePassXC and Bitwarden mark their
+// copies the same way); every other target is refused. It takes the text back off the clipboard after
 // a delay, and on Close, only if it still owns the selection: whatever
 // another client put there since is left alone.
 //
@@ -61,8 +64,17 @@ type Clipboard struct {
 }
 
 type atoms struct {
-	clipboard, targets, utf8, text xproto.Atom
+	clipboard, targets, utf8, text, hint xproto.Atom
 }
+
+// passwordHint is the target that marks the selection as a password, and
+// its content: a clipboard manager that converts it and reads "secret"
+// does not record the copy (Klipper since Plasma 5.27; no standard, but
+// the one every manager that skips secrets reads).
+const (
+	passwordHint       = "x-kde-passwordManagerHint"
+	passwordHintSecret = "secret"
+)
 
 // Open connects to display (DISPLAY when ""), creates the hidden window
 // and starts answering selection requests.
@@ -102,6 +114,7 @@ func (c *Clipboard) init() error {
 		{"TARGETS", &c.atoms.targets},
 		{"UTF8_STRING", &c.atoms.utf8},
 		{"TEXT", &c.atoms.text},
+		{passwordHint, &c.atoms.hint},
 	} {
 		r, err := xproto.InternAtom(c.conn, false, uint16(len(a.name)), a.name).Reply()
 		if err != nil {
@@ -315,7 +328,7 @@ func (c *Clipboard) answer(ev xproto.SelectionRequestEvent) {
 func (c *Clipboard) convert(req xproto.Window, prop, target xproto.Atom, text string) bool {
 	switch target {
 	case c.atoms.targets:
-		list := []xproto.Atom{c.atoms.targets, c.atoms.utf8, xproto.AtomString, c.atoms.text}
+		list := []xproto.Atom{c.atoms.targets, c.atoms.utf8, xproto.AtomString, c.atoms.text, c.atoms.hint}
 		buf := make([]byte, 4*len(list))
 		for i, a := range list {
 			xgb.Put32(buf[4*i:], uint32(a))
@@ -323,6 +336,9 @@ func (c *Clipboard) convert(req xproto.Window, prop, target xproto.Atom, text st
 		xproto.ChangeProperty(c.conn, xproto.PropModeReplace, req, prop, xproto.AtomAtom, 32, uint32(len(list)), buf)
 	case c.atoms.utf8:
 		c.put(req, prop, c.atoms.utf8, []byte(text))
+	case c.atoms.hint:
+		// Typed as its own target, as Qt serves a MIME format.
+		c.put(req, prop, c.atoms.hint, []byte(passwordHintSecret))
 	case xproto.AtomString, c.atoms.text:
 		// STRING is ISO Latin-1 (ICCCM §2.7.1); TEXT lets the owner pick
 		// the encoding: Latin-1 when it fits (every access token does),

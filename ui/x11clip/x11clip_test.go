@@ -127,9 +127,14 @@ func TestSetReadAndClear(t *testing.T) {
 	for i := 0; i+4 <= len(data); i += 4 {
 		targets = append(targets, xproto.Atom(xgb.Get32(data[i:])))
 	}
-	want := []xproto.Atom{x.Atom("TARGETS"), x.Atom("UTF8_STRING"), xproto.AtomString, x.Atom("TEXT")}
+	want := []xproto.Atom{x.Atom("TARGETS"), x.Atom("UTF8_STRING"), xproto.AtomString, x.Atom("TEXT"), x.Atom("x-kde-passwordManagerHint")}
 	if !slices.Equal(targets, want) {
 		t.Errorf("TARGETS = %v, want %v", targets, want)
+	}
+	// The copy is marked as a secret, so that clipboard managers keep it
+	// out of their history.
+	if data, _, ok := x.Read("x-kde-passwordManagerHint"); !ok || string(data) != "secret" {
+		t.Errorf("x-kde-passwordManagerHint: ok %v, %q; want \"secret\"", ok, data)
 	}
 	for _, refused := range []string{"image/png", "MULTIPLE", "text/html"} {
 		if _, _, ok := x.Read(refused); ok {

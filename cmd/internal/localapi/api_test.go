@@ -74,15 +74,16 @@ func TestAccountLifecycle(t *testing.T) {
 	}
 	waitStatus(t, c, "auto-renew off", func(st service.Status) bool { a, _ := account(st, "a"); return !a.AutoRenew })
 
-	if err := c.SignOut(ctx, "a"); err != nil {
-		t.Fatalf("SignOut: %v", err)
+	// What the provider did crosses the API (the window shows it).
+	if res, err := c.SignOut(ctx, "a"); err != nil || res.Revocation != service.Revoked {
+		t.Fatalf("SignOut = %+v, %v; want Revoked", res, err)
 	}
 	waitStatus(t, c, "a signed out", func(st service.Status) bool { a, _ := account(st, "a"); return a.State == service.StateSignedOut })
 	_, err = c.Token(ctx, "a", time.Minute)
 	wantErr(t, "Token after sign-out", err, service.ErrSignInRequired, "")
 
-	if err := c.RemoveAccount(ctx, "a"); err != nil {
-		t.Fatalf("RemoveAccount: %v", err)
+	if res, err := c.RemoveAccount(ctx, "a"); err != nil || res.Revocation != service.NothingToRevoke {
+		t.Fatalf("RemoveAccount = %+v, %v; want NothingToRevoke", res, err)
 	}
 	waitStatus(t, c, "a gone", func(st service.Status) bool { _, ok := account(st, "a"); return !ok })
 }

@@ -191,7 +191,8 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 		return err
 	}
 	defer resp.Body.Close()
-	if out == nil {
+	if out == nil || resp.StatusCode == http.StatusNoContent {
+		// No content: an older agent's answer to a call that now has one.
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))
 		return nil
 	}
@@ -535,12 +536,19 @@ func (c *Client) signInPrompts(ctx context.Context, name string, body signInBody
 	return err
 }
 
-func (c *Client) SignOut(ctx context.Context, name string) error {
-	return c.do(ctx, http.MethodPost, "/v1/accounts/"+escape(name)+"/signout", nil, nil)
+// SignOut signs out in the agent and says what happened at the provider.
+func (c *Client) SignOut(ctx context.Context, name string) (service.SignedOut, error) {
+	var b signedOutBody
+	err := c.do(ctx, http.MethodPost, "/v1/accounts/"+escape(name)+"/signout", nil, &b)
+	return b.signedOut(), err
 }
 
-func (c *Client) RemoveAccount(ctx context.Context, name string) error {
-	return c.do(ctx, http.MethodDelete, "/v1/accounts/"+escape(name), nil, nil)
+// RemoveAccount removes the account in the agent and says what happened
+// at the provider.
+func (c *Client) RemoveAccount(ctx context.Context, name string) (service.SignedOut, error) {
+	var b signedOutBody
+	err := c.do(ctx, http.MethodDelete, "/v1/accounts/"+escape(name), nil, &b)
+	return b.signedOut(), err
 }
 
 func (c *Client) RefreshNow(ctx context.Context, name string) error {

@@ -45,11 +45,13 @@
 //	PATCH  /v1/accounts/{name}                 change client settings, keeping the session: {"browser","ca_file",
 //	                                           "git_host","scopes","no_offline_access","params","redirect_host",
 //	                                           "redirect_port"}; an absent field is kept, "" / [] / {} / 0 clears
-//	DELETE /v1/accounts/{name}                 sign out (revoking) and remove
+//	DELETE /v1/accounts/{name}                 sign out (revoking where offered) and remove: {"revocation","error"}
+//	                                           as for signout
 //	POST   /v1/accounts/{name}/signin          NDJSON sign-in stream (below); body optional: {"no_browser":true}
 //	                                           (show the URL, open nothing) or {"device":true} (device sign-in)
 //	POST   /v1/accounts/{name}/signin/cancel   cancel the account's sign-in in progress
-//	POST   /v1/accounts/{name}/signout         revoke and delete the tokens
+//	POST   /v1/accounts/{name}/signout         delete the tokens, revoking them where the provider offers it:
+//	                                           {"revocation":"revoked"|"not_offered"|"failed"|"none","error"}
 //	POST   /v1/accounts/{name}/refresh         refresh now
 //	PUT    /v1/accounts/{name}/autorenew       {"on":true|false}
 //	GET    /v1/accounts/{name}/token?min_valid=60s

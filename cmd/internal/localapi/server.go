@@ -28,8 +28,8 @@ type Backend interface {
 	AddAccount(ctx context.Context, spec service.AccountSpec) error
 	UpdateAccount(ctx context.Context, name string, u service.AccountUpdate) error
 	SignIn(ctx context.Context, name string, showURL func(authURL string)) error
-	SignOut(ctx context.Context, name string) error
-	RemoveAccount(ctx context.Context, name string) error
+	SignOut(ctx context.Context, name string) (service.SignedOut, error)
+	RemoveAccount(ctx context.Context, name string) (service.SignedOut, error)
 	RefreshNow(ctx context.Context, name string) error
 	SetAutoRenew(name string, on bool) error
 	AccessToken(ctx context.Context, name string) (auth.Secret, error)
@@ -497,7 +497,19 @@ func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) removeAccount(w http.ResponseWriter, r *http.Request) {
-	s.done(w, r, s.b.RemoveAccount(work(r), r.PathValue("name")))
+	s.signedOut(w, r)(s.b.RemoveAccount(work(r), r.PathValue("name")))
+}
+
+// signedOut answers a sign-out or removal with what happened at the
+// provider.
+func (s *Server) signedOut(w http.ResponseWriter, r *http.Request) func(service.SignedOut, error) {
+	return func(res service.SignedOut, err error) {
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.reply(w, signedOutToWire(res))
+	}
 }
 
 // startFlow returns the account's sign-in in progress, whatever kind it
@@ -624,7 +636,7 @@ func (s *Server) cancelSignIn(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
-	s.done(w, r, s.b.SignOut(work(r), r.PathValue("name")))
+	s.signedOut(w, r)(s.b.SignOut(work(r), r.PathValue("name")))
 }
 
 func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {

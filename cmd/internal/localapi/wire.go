@@ -273,6 +273,37 @@ type autoRenewBody struct {
 	On bool `json:"on"`
 }
 
+// signedOutBody answers a sign-out or an account's removal: what happened
+// at the provider (service.Revocation's spellings) and, when revoking
+// failed, why.
+type signedOutBody struct {
+	Revocation string `json:"revocation"`
+	Error      string `json:"error,omitempty"`
+}
+
+func signedOutToWire(r service.SignedOut) signedOutBody {
+	b := signedOutBody{Revocation: string(r.Revocation)}
+	if r.Err != nil {
+		b.Error = r.Err.Error()
+	}
+	return b
+}
+
+func (b signedOutBody) signedOut() service.SignedOut {
+	r := service.SignedOut{Revocation: service.Revocation(b.Revocation)}
+	if b.Error != "" {
+		r.Err = &revocationError{b.Error}
+	}
+	return r
+}
+
+// revocationError is a SignedOut.Err from the agent: its text, matching
+// service.ErrRevocation as the direct path's does.
+type revocationError struct{ msg string }
+
+func (e *revocationError) Error() string { return e.msg }
+func (e *revocationError) Unwrap() error { return service.ErrRevocation }
+
 type revocationSiteBody struct {
 	Name string `json:"name"`
 	URL  string `json:"url"`

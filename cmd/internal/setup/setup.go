@@ -35,8 +35,9 @@ func QuietLibraries() {
 
 // Service opens the service on the user's config directory and system
 // keyring. TOKENKEEPER_HTTP_TIMEOUT bounds every provider request (default
-// auth.DefaultTimeout); tests use it to exercise slow providers.
-func Service(log *slog.Logger) (*service.Service, error) {
+// auth.DefaultTimeout); tests use it to exercise slow providers. Entries of
+// the config set aside for a bad name are named on warn, once.
+func Service(log *slog.Logger, warn io.Writer) (*service.Service, error) {
 	dir, err := storage.DefaultDir()
 	if err != nil {
 		return nil, err
@@ -49,10 +50,19 @@ func Service(log *slog.Logger) (*service.Service, error) {
 		}
 		hc = &http.Client{Timeout: d}
 	}
-	return service.New(service.Options{
-		Store:   storage.Open(dir),
+	store := storage.Open(dir)
+	svc, err := service.New(service.Options{
+		Store:   store,
 		Keyring: storage.SystemKeyring(),
 		HTTP:    hc,
 		Logger:  log,
 	})
+	if err != nil {
+		return nil, err
+	}
+	// The rest works; the user is told what was left out and why.
+	for _, q := range svc.Quarantined() {
+		fmt.Fprintf(warn, "tokenkeeper: warning: %s: %s\n", store.Path(), q)
+	}
+	return svc, nil
 }
