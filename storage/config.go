@@ -208,10 +208,10 @@ func readSecure(dir, path string) ([]byte, error) {
 	if err := checkSecure(path, fi); err != nil {
 		return nil, err
 	}
-	// Read into one buffer of the file's size (plus one byte, to see the
-	// end without growing): io.ReadAll's doublings leave about twice a
-	// megabyte file in garbage at every read.
-	buf := bytes.NewBuffer(make([]byte, 0, fi.Size()+1))
+	// Read into one buffer of the file's size, as os.ReadFile does:
+	// io.ReadAll's doublings leave about twice a megabyte file in garbage
+	// at every read. MinRead spare, or ReadFrom grows it to see the end.
+	buf := bytes.NewBuffer(make([]byte, 0, fi.Size()+bytes.MinRead))
 	if _, err := buf.ReadFrom(f); err != nil {
 		return nil, fmt.Errorf("read config file: %w", err)
 	}
