@@ -6,11 +6,11 @@ package storage
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -55,7 +55,7 @@ type Store struct {
 
 	// The last file content parsed and its result; see cached.
 	cacheMu  sync.Mutex
-	cacheRaw []byte
+	cacheSum [sha256.Size]byte // of the file content cacheCfg was parsed from
 	cacheCfg *Config
 }
 
@@ -131,7 +131,8 @@ func (s *Store) load() (*Config, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if cfg := s.cached(data); cfg != nil {
+	sum := sha256.Sum256(data)
+	if cfg := s.cached(sum); cfg != nil {
 		return cfg, data, nil
 	}
 	cfg, err := parse(data)
@@ -159,7 +160,7 @@ func (s *Store) load() (*Config, []byte, error) {
 		return cfg, data, nil // not cached: the next load must not reuse this profile
 	}
 	s.cacheMu.Lock()
-	s.cacheRaw, s.cacheCfg = data, cfg.Clone()
+	s.cacheSum, s.cacheCfg = sum, cfg.Clone()
 	s.cacheMu.Unlock()
 	return cfg, data, nil
 }
@@ -207,23 +208,30 @@ func readSecure(dir, path string) ([]byte, error) {
 	if err := checkSecure(path, fi); err != nil {
 		return nil, err
 	}
-	data, err := io.ReadAll(f)
-	if err != nil {
+	// Read into one buffer of the file's size, as os.ReadFile does:
+	// io.ReadAll's doublings leave about twice a megabyte file in garbage
+	// at every read. MinRead spare, or ReadFrom grows it to see the end.
+	buf := bytes.NewBuffer(make([]byte, 0, fi.Size()+bytes.MinRead))
+	if _, err := buf.ReadFrom(f); err != nil {
 		return nil, fmt.Errorf("read config file: %w", err)
 	}
-	return data, nil
+	return buf.Bytes(), nil
 }
 
-// cached returns a copy of the config parsed from exactly data before, or
-// nil. A running renewer re-reads the file under the account lock before
-// every refresh (another process may have renewed); with a thousand
-// accounts the file is about a megabyte, and parsing it each time made a
-// burst of renewals (a wake from suspend) CPU-bound. Comparing bytes is
-// exact: a cached config is only ever returned for the same content.
-func (s *Store) cached(data []byte) *Config {
+// cached returns a copy of the config parsed before from the content
+// whose SHA-256 is sum, or nil. A running renewer re-reads the file under
+// the account lock before every refresh (another process may have
+// renewed); with a thousand accounts the file is about a megabyte, and
+// parsing it each time made a burst of renewals (a wake from suspend)
+// CPU-bound. The digest, not the bytes, is kept (the agent holds the
+// cache for its life: 32 bytes instead of the whole file), and is as
+// exact: a cached config is only returned for the same content, short of
+// a SHA-256 collision. Size and mtime would not do: two writes within
+// one timestamp tick can leave both equal.
+func (s *Store) cached(sum [sha256.Size]byte) *Config {
 	s.cacheMu.Lock()
 	defer s.cacheMu.Unlock()
-	if s.cacheCfg == nil || !bytes.Equal(data, s.cacheRaw) {
+	if s.cacheCfg == nil || sum != s.cacheSum {
 		return nil
 	}
 	return s.cacheCfg.Clone()

@@ -94,11 +94,17 @@ func cmdAgent(ctx context.Context, log *slog.Logger, stderr io.Writer, args []st
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
 
-	// SPEC §4: timers stop while the machine sleeps; on logind's wake-up
-	// the renewer re-checks every deadline at once.
-	go resume.WatchSystem(ctx, svc.Wake, log)
-
 	d := startDesk(ctx, svc, srv, quit, openWindow, hasTray, log)
+	// SPEC §4: timers stop while the machine sleeps; on logind's wake-up
+	// the renewer re-checks every deadline at once, and the desk its
+	// time-based warnings. Without logind (WatchSystem returns at once)
+	// the renewer has its wall-clock check, and the desk takes one too.
+	go func() {
+		resume.WatchSystem(ctx, func() { svc.Wake(); d.poke() }, log)
+		if ctx.Err() == nil {
+			d.resumeUnwatched()
+		}
+	}()
 	log.Debug("agent ready", "socket", localapi.SocketPath(dir), "pid", os.Getpid(), "tray", d.HasTray())
 	runErr := svc.Run(ctx) // returns once in-flight refreshes are done
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tokenkeeper/tokenkeeper/assets"
@@ -19,10 +20,15 @@ const (
 	// the notifications: a wave of a thousand renewals costs a few reads,
 	// not a thousand.
 	deskGap = 250 * time.Millisecond
-	// deskCheck re-reads the status with nothing changed, for the
-	// warnings that come due with time (a session or a reference token
-	// about to expire, SPEC §8). Once a minute: no measurable wakeups.
-	deskCheck = time.Minute
+	// deskWallCheck bounds the desk's sleep towards a warning that comes
+	// due with time (SPEC §8), but only where resume from suspend goes
+	// unnoticed (no logind): Go's timers run on the monotonic clock, which
+	// stands still while the machine sleeps, so without a bound a warning
+	// a week off would come late by every night's suspend. A minute, not
+	// the renewer's 30 s (SPEC §4, whose deadlines are access tokens that
+	// live minutes): these warnings are announced an hour to two weeks
+	// ahead, and a minute is what the desk waited before, unconditionally.
+	deskWallCheck = time.Minute
 	// actionTimeout bounds a tray action's service call.
 	actionTimeout = 2 * time.Minute
 )
@@ -52,6 +58,9 @@ type desk struct {
 	changed chan struct{}
 	done    chan struct{}
 	wg      sync.WaitGroup
+	// noResume is set when resume from suspend goes unnoticed (no logind):
+	// then the desk's timer is bounded by deskWallCheck.
+	noResume atomic.Bool
 }
 
 // startDesk starts what the desktop offers. It never fails: a part the
@@ -90,14 +99,36 @@ func startDesk(ctx context.Context, svc *service.Service, srv *localapi.Server, 
 	return d
 }
 
+// poke makes the desk look at the status again now: on resume from
+// suspend (its timer ran on the monotonic clock, which stood still).
+func (d *desk) poke() {
+	select {
+	case d.changed <- struct{}{}:
+	default:
+	}
+}
+
+// resumeUnwatched tells the desk that resume from suspend goes unnoticed
+// (no logind), so it bounds its sleeps by the wall-clock check.
+func (d *desk) resumeUnwatched() {
+	d.noResume.Store(true)
+	d.poke()
+}
+
 // HasTray reports whether the tray icon is shown.
 func (d *desk) HasTray() bool { return d.tray != nil }
 
 // loop brings the tray and the notifications up to date after changes,
-// at most once per deskGap, and once per deskCheck regardless.
+// at most once per deskGap, and when the next time-based warning comes due
+// (notify's NextDue): with nothing due and nothing changing it sleeps
+// (issue 18: the renewer's timer heap is the clock that ticks). The tray
+// shows names and states only, nothing that changes with time alone.
 func (d *desk) loop(ctx context.Context) {
-	tick := time.NewTicker(deskCheck)
-	defer tick.Stop()
+	// Since Go 1.23 a stopped timer leaves no stale tick in C, so Stop
+	// and Reset need no draining.
+	timer := time.NewTimer(0)
+	timer.Stop()
+	defer timer.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -105,7 +136,7 @@ func (d *desk) loop(ctx context.Context) {
 		case <-d.done:
 			return
 		case <-d.changed:
-		case <-tick.C:
+		case <-timer.C:
 		}
 		st := d.svc.Status()
 		if d.tray != nil {
@@ -116,6 +147,12 @@ func (d *desk) loop(ctx context.Context) {
 			if err := d.notes.Check(st); err != nil {
 				d.log.Debug("agent: notification", "err", err)
 			}
+			// Re-armed after every look, and only then: a status change
+			// or a resume brings the loop here, and the timer follows.
+			timer.Stop()
+			if wait, ok := deskWait(d.notes.NextDue(), time.Now(), d.noResume.Load()); ok {
+				timer.Reset(wait)
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -125,6 +162,21 @@ func (d *desk) loop(ctx context.Context) {
 		case <-time.After(deskGap):
 		}
 	}
+}
+
+// deskWait is how long the desk sleeps before looking again with nothing
+// changed: until next, the time the next warning comes due (at once when
+// past), bounded by deskWallCheck when bounded; false when next is zero
+// (nothing is due: no timer at all).
+func deskWait(next, now time.Time, bounded bool) (time.Duration, bool) {
+	if next.IsZero() {
+		return 0, false
+	}
+	wait := max(next.Sub(now), 0)
+	if bounded {
+		wait = min(wait, deskWallCheck)
+	}
+	return wait, true
 }
 
 // Show brings the window forward, or starts it when none runs (tray).

@@ -54,7 +54,8 @@ type Notifier struct {
 	off     atomic.Bool
 	sent    map[noteKey]bool
 	session map[string]sessionSeen
-	out     []Note // reused between checks
+	out     []Note    // reused between checks
+	next    time.Time // NextDue: the earliest warning the last check left to come
 }
 
 // noteKey names one notification: its kind, the account or token, and
@@ -99,11 +100,12 @@ func New(send Sender, now func() time.Time) *Notifier {
 func (n *Notifier) SetEnabled(on bool) { n.off.Store(!on) }
 
 // Check sends what st calls for now. It is meant to run with every status
-// change and on a slow timer (session and reference-token warnings depend
-// on time alone). The error joins those of the sends that failed; the
-// events are not retried.
+// change and again at NextDue (session, reference-token and failing
+// warnings come due with time alone). The error joins those of the sends
+// that failed; the events are not retried.
 func (n *Notifier) Check(st service.Status) error {
 	now := n.now()
+	n.next = time.Time{}
 	out := n.out[:0]
 	for _, a := range st.Accounts {
 		out = n.account(out, a, now)
@@ -135,6 +137,20 @@ func (n *Notifier) Check(st service.Status) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// NextDue is when the earliest time-based warning the last Check left
+// unsent comes due with nothing else changing: a session ending (24 h or
+// 1 h before), a reference token reaching 14, 7 or 1 days or expiry, an
+// account's renewal failing for failingNotifyAfter. Zero when none is to
+// come: then only a status change calls for another Check.
+func (n *Notifier) NextDue() time.Time { return n.next }
+
+// due records at as a time a warning comes due, keeping the earliest.
+func (n *Notifier) due(at time.Time) {
+	if n.next.IsZero() || at.Before(n.next) {
+		n.next = at
+	}
 }
 
 // once reports whether key is new, remembering it.
@@ -171,6 +187,9 @@ func (n *Notifier) account(out []Note, a service.Snapshot, now time.Time) []Note
 			}
 			out = append(out, Note{a.Name + ": renewal failing", msg})
 		}
+		if !n.sent[failKey] {
+			n.due(since.Add(failingNotifyAfter))
+		}
 	} else {
 		delete(n.sent, failKey)
 	}
@@ -191,6 +210,9 @@ func (n *Notifier) account(out []Note, a service.Snapshot, now time.Time) []Note
 			out = append(out, Note{a.Name + ": session ends in " + human.Span(left),
 				"After that its tokens can no longer be renewed. Sign in again to start a new session."})
 		}
+		if !n.sent[key] {
+			n.due(a.RefreshExpiry.Add(-warn))
+		}
 	}
 	return out
 }
@@ -200,12 +222,19 @@ func (n *Notifier) refToken(out []Note, t service.RefTokenSnapshot, now time.Tim
 		return out
 	}
 	left := t.Expires.Sub(now)
+	key := func(d time.Duration) noteKey {
+		return noteKey{kind: noteRefToken, name: t.Label, expiry: t.Expires.Unix(), threshold: d}
+	}
+	// The next threshold to cross is the largest one still ahead.
+	for i := len(refThresholds) - 1; i >= 0; i-- {
+		if thr := refThresholds[i]; left > thr && !n.sent[key(thr)] {
+			n.due(t.Expires.Add(-thr))
+			break
+		}
+	}
 	for i, thr := range refThresholds {
 		if left > thr {
 			continue
-		}
-		key := func(d time.Duration) noteKey {
-			return noteKey{kind: noteRefToken, name: t.Label, expiry: t.Expires.Unix(), threshold: d}
 		}
 		if n.sent[key(thr)] {
 			return out

@@ -250,3 +250,92 @@ func TestFailingNotifiesAcrossRetries(t *testing.T) {
 		t.Errorf("notifications after 8 minutes of failing retries = %q, want one renewal failing", got)
 	}
 }
+
+// TestNextDue: after a check, NextDue is when the earliest warning left
+// unsent comes due with nothing else changing, and zero when none will;
+// checking again at that time sends it (issue 18: the agent sleeps until
+// then instead of re-checking once a minute).
+func TestNextDue(t *testing.T) {
+	n := fixedNow
+	day := 24 * time.Hour
+	for _, tc := range []struct {
+		name string
+		st   service.Status
+		want time.Time // zero: nothing to come
+		note string    // the title prefix sent at want
+	}{
+		{"nothing", service.Status{}, time.Time{}, ""},
+		{"signed out, no expiries", service.Status{
+			Accounts: []service.Snapshot{{Name: "a", State: service.StateSignedOut}, {Name: "b", State: service.StateSignInRequired}},
+			Tokens:   []service.RefTokenSnapshot{{Label: "forever", Kind: "sat"}}}, time.Time{}, ""},
+		{"long session: 24 h before its end", service.Status{
+			Accounts: []service.Snapshot{{Name: "a", State: service.StateValid, RefreshExpiry: n.Add(30 * day)}}},
+			n.Add(29 * day), "a: session ends"},
+		{"short session: 1 h before its end", service.Status{
+			Accounts: []service.Snapshot{{Name: "a", State: service.StateValid, RefreshExpiry: n.Add(20 * time.Hour)}}},
+			n.Add(19 * time.Hour), "a: session ends"},
+		{"failing: 5 min after it began", service.Status{
+			Accounts: []service.Snapshot{{Name: "a", State: service.StateFailing, FailingSince: n.Add(-2 * time.Minute)}}},
+			n.Add(3 * time.Minute), "a: renewal failing"},
+		{"reference token: 14 days before", service.Status{
+			Tokens: []service.RefTokenSnapshot{{Label: "pat", Kind: "pat", Expires: n.Add(90 * day)}}},
+			n.Add(76 * day), "PAT pat"},
+		{"reference token within 7 days: 1 day before", service.Status{
+			Tokens: []service.RefTokenSnapshot{{Label: "pat", Kind: "pat", Expires: n.Add(5 * day)}}},
+			n.Add(4 * day), "PAT pat"},
+		{"reference token within a day: at expiry", service.Status{
+			Tokens: []service.RefTokenSnapshot{{Label: "pat", Kind: "pat", Expires: n.Add(time.Hour)}}},
+			n.Add(time.Hour), "PAT pat"},
+		{"expired reference token", service.Status{
+			Tokens: []service.RefTokenSnapshot{{Label: "pat", Kind: "pat", Expires: n.Add(-time.Hour)}}}, time.Time{}, ""},
+		{"the earliest of many", service.Status{
+			Accounts: []service.Snapshot{
+				{Name: "a", State: service.StateValid, RefreshExpiry: n.Add(30 * day)},
+				{Name: "b", State: service.StateFailing, FailingSince: n.Add(-4 * time.Minute)}},
+			Tokens: []service.RefTokenSnapshot{{Label: "pat", Kind: "pat", Expires: n.Add(90 * day)}}},
+			n.Add(time.Minute), "b: renewal failing"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness()
+			h.check(t, tc.st)
+			sent := len(h.rec.notes)
+			if got := h.n.NextDue(); !got.Equal(tc.want) {
+				t.Fatalf("NextDue = %v, want %v", got, tc.want)
+			}
+			if tc.want.IsZero() {
+				return
+			}
+			// Just before: nothing new; at the time: the warning.
+			h.now = tc.want.Add(-time.Second)
+			h.check(t, tc.st)
+			if len(h.rec.notes) != sent {
+				t.Fatalf("a second early: sent %q", h.rec.titles()[sent:])
+			}
+			h.now = tc.want
+			h.check(t, tc.st)
+			if len(h.rec.notes) != sent+1 || !strings.HasPrefix(h.rec.notes[sent].Title, tc.note) {
+				t.Fatalf("at NextDue: sent %q, want one %q…", h.rec.titles()[sent:], tc.note)
+			}
+			if got := h.n.NextDue(); !got.After(tc.want) && !got.IsZero() {
+				t.Fatalf("after sending, NextDue = %v, not later than %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestNextDueNothingAfterAllSent: once every warning a status calls for
+// has been sent, no time is due, so the agent sets no timer.
+func TestNextDueNothingAfterAllSent(t *testing.T) {
+	h := newHarness()
+	st := service.Status{
+		Accounts: []service.Snapshot{{Name: "a", State: service.StateFailing, FailingSince: fixedNow.Add(-time.Hour)}},
+		Tokens:   []service.RefTokenSnapshot{{Label: "pat", Kind: "pat", Expires: fixedNow.Add(-time.Hour)}},
+	}
+	h.check(t, st)
+	if len(h.rec.notes) != 2 {
+		t.Fatalf("sent %q, want the failing account and the expired token", h.rec.titles())
+	}
+	if got := h.n.NextDue(); !got.IsZero() {
+		t.Fatalf("NextDue = %v with everything sent, want zero", got)
+	}
+}

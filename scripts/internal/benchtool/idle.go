@@ -28,7 +28,8 @@ type idleResult struct {
 	Threads []int     `json:"threads"`
 }
 
-// cmdIdle starts a program, waits -ready (a file that must exist, such as
+// cmdIdle starts a program (or with -pid takes one already running, such
+// as oidc-agent once its account is loaded), waits -ready (a file that must exist, such as
 // the agent's socket) and -settle, then measures its CPU time, wakeups
 // (voluntary context switches summed over every thread: each is the
 // thread going to sleep after something woke it) and RSS over -window.
@@ -41,18 +42,22 @@ func cmdIdle(ctx context.Context, args []string, _, stderr io.Writer) error {
 	out := fs.String("out", "", "result JSON file (appended to with -append)")
 	appendTo := fs.Bool("append", false, "add this run to -out's runs")
 	logPath := fs.String("log", "", "the program's stdout and stderr")
+	running := fs.Int("pid", 0, "measure this running process (and its children) instead of starting one; it is left running")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	argv := fs.Args()
-	if len(argv) == 0 || *out == "" {
-		return errors.New("usage: idle -out FILE [-ready PATH] [-settle D] [-window D] -- CMD ARGS")
+	if (len(argv) == 0) == (*running == 0) || *out == "" {
+		return errors.New("usage: idle -out FILE [-ready PATH] [-settle D] [-window D] {-pid PID | -- CMD ARGS}")
 	}
 	res := idleResult{Label: *label, Window: window.Seconds()}
 	if *appendTo {
 		if b, err := os.ReadFile(*out); err == nil {
 			_ = json.Unmarshal(b, &res)
 		}
+	}
+	if *running != 0 {
+		return measureIdle(ctx, *running, nil, &res, *label, *out, *settle, *window, stderr)
 	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	if *logPath != "" {
@@ -77,7 +82,6 @@ func cmdIdle(ctx context.Context, args []string, _, stderr io.Writer) error {
 			<-exited
 		}
 	}()
-	pid := cmd.Process.Pid
 	if *ready != "" {
 		deadline := time.Now().Add(30 * time.Second)
 		for {
@@ -92,44 +96,101 @@ func cmdIdle(ctx context.Context, args []string, _, stderr io.Writer) error {
 			}
 		}
 	}
-	if err := sleep(ctx, exited, *settle); err != nil {
+	return measureIdle(ctx, cmd.Process.Pid, exited, &res, *label, *out, *settle, *window, stderr)
+}
+
+// measureIdle waits settle, then measures pid and its descendants over
+// window and writes res with this run added to out. exited (nil for a
+// process not started here) ends the wait early when the program exits.
+func measureIdle(ctx context.Context, pid int, exited <-chan struct{}, res *idleResult, label, out string, settle, window time.Duration, stderr io.Writer) error {
+	if err := sleep(ctx, exited, settle); err != nil {
 		return err
 	}
-	cpu0, err := cpuSeconds(pid)
+	before, err := treeUsage(pid)
 	if err != nil {
 		return err
 	}
-	sw0, _, err := voluntarySwitches(pid)
+	if err := sleep(ctx, exited, window); err != nil {
+		return err
+	}
+	after, err := treeUsage(pid)
 	if err != nil {
 		return err
 	}
-	if err := sleep(ctx, exited, *window); err != nil {
-		return err
-	}
-	cpu1, err := cpuSeconds(pid)
-	if err != nil {
-		return err
-	}
-	sw1, threads, err := voluntarySwitches(pid)
-	if err != nil {
-		return err
-	}
-	rss, err := memKB(pid, "VmRSS", "VmHWM")
-	if err != nil {
-		return err
-	}
-	res.CPU = append(res.CPU, cpu1-cpu0)
-	res.Wakeups = append(res.Wakeups, float64(sw1-sw0)/window.Seconds())
-	res.RSSKB = append(res.RSSKB, rss[0])
-	res.PeakKB = append(res.PeakKB, rss[1])
-	res.Threads = append(res.Threads, threads)
-	fmt.Fprintf(stderr, "idle %s: %.3f s CPU, %.1f wakeups/s, %d MB RSS, %d threads over %v\n",
-		*label, cpu1-cpu0, float64(sw1-sw0)/window.Seconds(), rss[0]/1024, threads, *window)
+	cpu, wakeups := after.cpu-before.cpu, float64(after.switches-before.switches)/window.Seconds()
+	res.CPU = append(res.CPU, cpu)
+	res.Wakeups = append(res.Wakeups, wakeups)
+	res.RSSKB = append(res.RSSKB, after.rssKB)
+	res.PeakKB = append(res.PeakKB, after.peakKB)
+	res.Threads = append(res.Threads, after.threads)
+	fmt.Fprintf(stderr, "idle %s: %.3f s CPU, %.1f wakeups/s, %d MB RSS, %d threads in %d processes over %v\n",
+		label, cpu, wakeups, after.rssKB/1024, after.threads, after.procs, window)
 	b, err := json.MarshalIndent(res, "", "  ")
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(*out, b, 0o600)
+	return os.WriteFile(out, b, 0o600)
+}
+
+// treeCounters is a process tree's counters at one moment, summed over its
+// processes: oidc-agent runs as two (an agent and the daemon it forks),
+// Tokenkeeper's agent as one.
+type treeCounters struct {
+	cpu            float64
+	switches       int64
+	threads, procs int
+	rssKB, peakKB  int64
+}
+
+func treeUsage(pid int) (treeCounters, error) {
+	var u treeCounters
+	for i, p := range processTree(pid) {
+		cpu, err := cpuSeconds(p)
+		if err == nil {
+			var sw int64
+			var th int
+			sw, th, err = voluntarySwitches(p)
+			if err == nil {
+				var mem []int64
+				mem, err = memKB(p, "VmRSS", "VmHWM")
+				if err == nil {
+					u.cpu += cpu
+					u.switches += sw
+					u.threads += th
+					u.procs++
+					u.rssKB += mem[0]
+					u.peakKB += mem[1]
+					continue
+				}
+			}
+		}
+		if i == 0 {
+			return u, err // the measured process itself is gone
+		}
+		// a child that exited meanwhile
+	}
+	return u, nil
+}
+
+// processTree is pid and its descendants (/proc/PID/task/TID/children,
+// Linux 3.5+), pid first.
+func processTree(pid int) []int {
+	out := []int{pid}
+	for i := 0; i < len(out); i++ {
+		kids, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", out[i]))
+		for _, k := range kids {
+			b, err := os.ReadFile(k)
+			if err != nil {
+				continue
+			}
+			for _, f := range strings.Fields(string(b)) {
+				if n, err := strconv.Atoi(f); err == nil {
+					out = append(out, n)
+				}
+			}
+		}
+	}
+	return out
 }
 
 // voluntarySwitches sums voluntary_ctxt_switches over pid's threads. A
