@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# End-to-end smoke of tokenkeeper.exe under Wine, direct path (no agent:
+# Wine 8 has no AF_UNIX and Tokenkeeper no named-pipe transport yet), run
+# by scripts/wine-test inside its private prefix: WINEPREFIX and WINE
+# come from there (its wineserver persists; it stops it), and TMPDIR_WINE
+# is a scratch directory.
+#
+# The embedded demo provider runs on the Linux side on 127.0.0.1 (Wine's
+# processes share the host's loopback). The account's --browser is
+# scripts/internal/browse built for Windows, so the sign-in runs through
+# the CLI's own browser launch (CommandLineToArgvW splitting, CreateProcess)
+# and completes itself. Then token, refresh, exec (a Windows child's exit
+# code and environment), git-credential get, list --json, logout; and the
+# tokens must be in Wine's Credential Manager and nowhere under the
+# user's profile (%APPDATA%\Tokenkeeper and the rest).
+set -euo pipefail
+: "${WINEPREFIX:?}" "${WINE:?}" "${TMPDIR_WINE:?}"
+cd "$(dirname "$0")/../../.."
+
+say() { echo "wine smoke: $*" >&2; }
+fail() { echo "wine smoke: FAIL: $*" >&2; exit 1; }
+
+dir="$TMPDIR_WINE/smoke"
+mkdir -p "$dir" "$WINEPREFIX/drive_c/tk"
+provider_pid=""
+stop_provider() {
+  if [[ -n $provider_pid ]]; then
+    kill "$provider_pid" 2>/dev/null || true
+    wait "$provider_pid" 2>/dev/null || true
+    provider_pid=""
+  fi
+}
+trap stop_provider EXIT
+
+go build -o "$dir/demoprovider" ./scripts/internal/wine/demoprovider
+GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go build -trimpath -o "$WINEPREFIX/drive_c/tk/tokenkeeper.exe" ./cmd/tokenkeeper
+GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go build -trimpath -o "$WINEPREFIX/drive_c/tk/browse.exe" ./scripts/internal/browse
+
+"$dir/demoprovider" >"$dir/provider.url" 2>"$dir/provider.log" &
+provider_pid=$!
+for _ in $(seq 100); do
+  [[ -s $dir/provider.url ]] && break
+  kill -0 "$provider_pid" 2>/dev/null || fail "the demo provider did not start: $(cat "$dir/provider.log")"
+  sleep 0.1
+done
+url=$(head -n1 "$dir/provider.url")
+[[ $url == http://127.0.0.1:* ]] || fail "the demo provider printed no URL"
+say "demo provider at $url"
+
+# tk ARGS...: tokenkeeper.exe under Wine; stdout as is, stderr to a file
+# shown on failure (it never holds a token: the CLI prints none there).
+tk() { "$WINE" 'C:\tk\tokenkeeper.exe' "$@" 2>"$dir/stderr"; }
+tk_ok() { tk "$@" || fail "tokenkeeper $1 exited $?: $(cat "$dir/stderr")"; }
+
+tk_ok add demo --provider erpnet --url "$url" --client-id tokenkeeper-demo \
+  --browser 'C:\tk\browse.exe' --git-host git.example.com >/dev/null
+say "add: ok"
+tk_ok login demo >/dev/null
+say "login (browse.exe as the browser): ok"
+
+access=$(tk_ok token demo | tr -d '\r')
+[[ -n $access ]] || fail "token printed nothing"
+say "token: ok"
+tk_ok refresh demo >/dev/null
+refreshed=$(tk_ok token demo | tr -d '\r')
+[[ -n $refreshed && $refreshed != "$access" ]] || fail "refresh did not give a new access token"
+say "refresh: ok (a new access token)"
+
+rc=0
+tk exec demo -- cmd /c exit 7 >/dev/null || rc=$?
+[[ $rc -eq 7 ]] || fail "exec -- cmd /c exit 7 exited $rc, want 7: $(cat "$dir/stderr")"
+# The child writes its variable to a scratch file (never to argv or the
+# output), compared here and removed.
+tk_ok exec demo -- cmd /c 'echo %TOKENKEEPER_TOKEN%>Z:'"${dir//\//\\}"'\child.env' >/dev/null
+[[ $(tr -d '\r\n ' <"$dir/child.env") == "$refreshed" ]] || fail "exec: the child's TOKENKEEPER_TOKEN is not the account's token"
+rm -f "$dir/child.env"
+say "exec: ok (exit code 7 passed on; the token in the child's environment)"
+
+cred=$(printf 'protocol=https\nhost=git.example.com\n\n' | tk_ok git-credential get | tr -d '\r')
+grep -qxF "password=$refreshed" <<<"$cred" || fail "git-credential get did not answer the account's token"
+say "git-credential get: ok"
+
+list=$(tk_ok list --json | tr -d '\r')
+grep -q '"demo"' <<<"$list" || fail "list --json does not show the account"
+grep -qF "$refreshed" <<<"$list" && fail "list --json shows the token"
+say "list --json: ok"
+
+# The secrets: in Wine's Credential Manager (its registry store), nowhere
+# in the profile's files.
+users="$WINEPREFIX/drive_c/users"
+confdir=$(find "$users" -mindepth 4 -maxdepth 4 -ipath '*/AppData/Roaming/tokenkeeper' -type d -print -quit)
+[[ -n $confdir && -n $(find "$confdir" -type f -print -quit) ]] || fail "no Tokenkeeper config under %APPDATA%"
+say "config under %APPDATA%: ${confdir#"$WINEPREFIX/drive_c/"}: $(cd "$confdir" && find . -type f | tr '\n' ' ')"
+for t in "$access" "$refreshed"; do
+  if grep -rqF "$t" "$users"; then fail "a token is in a file under $users"; fi
+done
+creds=$("$WINE" reg query 'HKCU\Software\Wine\Credential Manager' 2>/dev/null | tr -d '\r' || true)
+grep -qi tokenkeeper <<<"$creds" || fail "no Tokenkeeper entry in Wine's Credential Manager"
+say "secrets: in Credential Manager, in no file under the profile"
+
+tk_ok logout demo >/dev/null
+rc=0
+tk token demo >/dev/null || rc=$?
+[[ $rc -eq 3 ]] || fail "token after logout exited $rc, want 3 (signed out)"
+creds=$("$WINE" reg query 'HKCU\Software\Wine\Credential Manager' 2>/dev/null | tr -d '\r' || true)
+if grep -qi tokenkeeper <<<"$creds"; then fail "logout left Tokenkeeper entries in Credential Manager"; fi
+say "logout: ok (token exits 3; Credential Manager emptied)"
+stop_provider
+say "passed"
