@@ -193,7 +193,7 @@ func readSecure(dir, path string) ([]byte, error) {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("read config directory: %w", err)
 	}
-	f, err := os.Open(path)
+	f, err := openShared(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, err
@@ -560,7 +560,7 @@ func writeAtomic(dir, path string, data []byte) (err error) {
 	if err = f.Close(); err != nil {
 		return unwritable(tmp, err)
 	}
-	if err = os.Rename(tmp, path); err != nil {
+	if err = replaceFile(tmp, path); err != nil {
 		return unwritable(path, err)
 	}
 	if runtime.GOOS != "windows" { // directories cannot be fsynced there

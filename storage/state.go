@@ -56,7 +56,7 @@ func (f *StateFile) Load() ([]byte, error) {
 			return nil, err
 		}
 	}
-	file, err := os.Open(f.path)
+	file, err := openShared(f.path)
 	if err != nil {
 		return nil, err
 	}
