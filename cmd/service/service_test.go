@@ -401,22 +401,29 @@ func TestConcurrentCallersRefreshOnce(t *testing.T) {
 
 func runRenewer(t *testing.T, svc *Service) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(ctx) }()
-	// Tests read svc.sched once this returns: wait until Run has set it.
-	for deadline := time.Now().Add(time.Minute); ; {
+	// Tests read svc.sched once this returns, so wait for Run's first
+	// publish: it follows rescheduleAll, when every signed-in account is on
+	// the scheduler. Waiting only for svc.sched to be set raced that (seen
+	// under Wine in CI: "no renewal scheduled").
+	started := make(chan struct{})
+	var once sync.Once
+	unsub := svc.Subscribe(func() {
 		svc.mu.Lock()
 		running := svc.sched != nil
 		svc.mu.Unlock()
 		if running {
-			break
+			once.Do(func() { close(started) })
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("the renewer did not start within a minute")
-		}
-		time.Sleep(time.Millisecond)
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx) }()
+	select {
+	case <-started:
+	case <-time.After(hangLimit):
+		t.Fatalf("the renewer did not start within %v", hangLimit)
 	}
+	unsub()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
