@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -56,6 +57,9 @@ func cmdAgent(ctx context.Context, log *slog.Logger, stderr io.Writer, args []st
 	dir, err := localapi.Dir()
 	if err != nil {
 		return err
+	}
+	if *o.Stop {
+		return stopAgent(ctx, dir, stderr)
 	}
 	if err := localapi.PrepareDir(dir); err != nil {
 		return err
@@ -137,6 +141,35 @@ func openWindow() error {
 		return fmt.Errorf("starting the window: %w", err)
 	}
 	go cmd.Wait() // reap it when it exits
+	return nil
+}
+
+// stopAgent asks the running agent to quit, as the window's Quit does, and
+// waits until its lock is free: the agent has finished the renewals in
+// flight and is exiting. Windows has no SIGTERM for another process (only
+// TerminateProcess, which would cut a refresh between the provider's answer
+// and the keyring write), so the uninstaller stops the agent this way.
+func stopAgent(ctx context.Context, dir string, stderr io.Writer) error {
+	c, err := localapi.DialPath(ctx, localapi.SocketPath(dir))
+	if errors.Is(err, localapi.ErrNoAgent) {
+		fmt.Fprintln(stderr, "tokenkeeper-agent: no agent is running")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := c.Quit(ctx); err != nil {
+		return fmt.Errorf("stopping the agent: %w", err)
+	}
+	lk := flock.New(filepath.Join(dir, agentLockName), flock.SetFlag(os.O_RDONLY|localapi.NoFollow))
+	wait, cancel := context.WithTimeout(ctx, 3*shutdownGrace)
+	defer cancel()
+	if _, err := lk.TryLockContext(wait, 50*time.Millisecond); err != nil {
+		return fmt.Errorf("the agent (PID %d) was asked to stop and has not exited: %w", c.Agent().PID, err)
+	}
+	_ = lk.Unlock()
+	fmt.Fprintln(stderr, "tokenkeeper-agent: stopped")
 	return nil
 }
 

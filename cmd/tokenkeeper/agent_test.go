@@ -177,6 +177,26 @@ func TestAgentOnePerUser(t *testing.T) {
 	c.startAgent().stop()
 }
 
+// TestAgentStopCommand: `tokenkeeper agent --stop` (what the Windows
+// uninstaller runs) asks the running agent to quit and returns once it has
+// exited cleanly; with no agent it says so and succeeds.
+func TestAgentStopCommand(t *testing.T) {
+	c := newCLI(t)
+	if r := c.run("", "agent", "--stop"); r.code != 0 || !strings.Contains(r.stderr, "no agent is running") {
+		t.Fatalf("agent --stop with no agent: exit %d, %q", r.code, r.stderr)
+	}
+	a := c.startAgent()
+	if r := c.run("", "agent", "--stop"); r.code != 0 || !strings.Contains(r.stderr, "stopped") {
+		t.Fatalf("agent --stop: exit %d, %q", r.code, r.stderr)
+	}
+	if err := a.wait(); err != nil {
+		t.Fatalf("the agent after --stop: %v, want exit 0\n%s", err, a.out.String())
+	}
+	if _, err := localapi.DialPath(context.Background(), c.socket()); !errors.Is(err, localapi.ErrNoAgent) {
+		t.Errorf("after --stop the socket still answers: %v", err)
+	}
+}
+
 // TestCLIThroughTheAgent: with an agent running, sign-in runs in it and
 // token is served by it, with the same output and exit codes as without;
 // once it is killed, the next call takes the direct path at once.

@@ -14,6 +14,7 @@ import (
 type AgentOptions struct {
 	NoTray      *bool
 	WindowOwned *bool
+	Stop        *bool
 }
 
 // AgentFlags defines the agent's flags on fs.
@@ -24,6 +25,7 @@ func AgentFlags(fs *flag.FlagSet) AgentOptions {
 		// session may be stopped when that window closes with no tray host;
 		// one the user, autostart or systemd started, not.
 		WindowOwned: fs.Bool("window-owned", false, "started by the window for its session: without a tray host, closing the window stops it"),
+		Stop:        fs.Bool("stop", false, "stop the running agent (renewals in flight finish first) and wait until it has exited"),
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -335,7 +336,7 @@ func TestUpdateAccountThroughAgent(t *testing.T) {
 	if err != nil || strings.Join(d.Settings.Scopes, " ") != "openid" || d.Settings.GitHost != "git.example.com/team" {
 		t.Errorf("Details after the update: %v, settings %+v", err, d.Settings)
 	}
-	bad := "/nonexistent/ca.pem"
+	bad := filepath.Join(t.TempDir(), "missing", "ca.pem") // absolute on every system
 	err = c.UpdateAccount(ctx, "a", service.AccountUpdate{CAFile: &bad})
 	if ie, ok := errors.AsType[*auth.InputError](err); !ok || ie.Key != auth.FieldCAFile || ie.Value != bad {
 		t.Errorf("UpdateAccount with a missing CA file = %#v, want the CA file's InputError", err)

@@ -12,7 +12,6 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -126,21 +125,14 @@ func Open() (*Client, error) {
 
 // open checks socket and makes its client, without connecting.
 func open(socket string) (*Client, error) {
-	if err := checkSocketPath(socket); err != nil {
-		// No agent can listen there either.
-		return nil, fmt.Errorf("%w (%v)", ErrNoAgent, err)
-	}
-	if err := checkDir(filepath.Dir(socket)); err != nil {
-		return nil, err
-	}
-	if err := checkSocket(socket); err != nil {
+	if err := checkEndpoint(socket); err != nil {
 		return nil, err
 	}
 	return &Client{
 		socket: socket,
 		hc: &http.Client{Transport: &http.Transport{
 			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-				return dialSocket(ctx, socket)
+				return dialEndpoint(ctx, socket)
 			},
 			DisableCompression:    true,
 			MaxIdleConnsPerHost:   4,

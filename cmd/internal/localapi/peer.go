@@ -1,3 +1,5 @@
+//go:build !windows
+
 package localapi
 
 import (
@@ -30,6 +32,8 @@ func (l *peerListener) Close() error {
 	return err
 }
 
+func (l *peerListener) setLog(log *slog.Logger) { l.log.Store(log) }
+
 func (l *peerListener) Accept() (net.Conn, error) {
 	for {
 		c, err := l.Listener.Accept()
@@ -49,9 +53,6 @@ func (l *peerListener) Accept() (net.Conn, error) {
 		}
 	}
 }
-
-// errForeignPeer is wrapped when a connection comes from another uid.
-var errForeignPeer = errors.New("connection from another user")
 
 // checkPeer is the accept-side rule: only the agent's own uid may talk to it
 // (not even root: root can read the user's keyring another way, and an agent

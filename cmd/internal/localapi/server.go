@@ -217,8 +217,9 @@ func NewServer(b Backend, opts ServerOptions) *Server {
 
 // Serve answers on l until Shutdown; it then returns nil.
 func (s *Server) Serve(l net.Listener) error {
-	if pl, ok := l.(*peerListener); ok {
-		pl.log.Store(s.log)
+	// The listeners of Listen log the connections they refuse.
+	if ll, ok := l.(interface{ setLog(*slog.Logger) }); ok {
+		ll.setLog(s.log)
 	}
 	err := s.http.Serve(l)
 	if errors.Is(err, http.ErrServerClosed) {

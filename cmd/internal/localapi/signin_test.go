@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -49,7 +48,7 @@ func TestSignInJoinsTheFlowInProgress(t *testing.T) {
 // window that is closed does.
 func rawSignIn(t *testing.T, e *env, name string) (string, func()) {
 	t.Helper()
-	conn, err := net.Dial("unix", SocketPath(e.dir))
+	conn, err := dialEndpoint(context.Background(), SocketPath(e.dir))
 	if err != nil {
 		t.Fatal(err)
 	}

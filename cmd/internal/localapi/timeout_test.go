@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +17,7 @@ import (
 // connection (and a server goroutine) for ever: the read timeout closes it.
 func TestHalfBodyTimesOut(t *testing.T) {
 	e := newEnvWith(t, envOptions{demo: demo.Options{NoDevice: true}, readTimeout: 200 * time.Millisecond})
-	conn, err := net.Dial("unix", SocketPath(e.dir))
+	conn, err := dialEndpoint(context.Background(), SocketPath(e.dir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,14 +77,7 @@ func TestTrailingDataRefused(t *testing.T) {
 // answerTimeout; the test's own deadline is half of that.)
 func TestSilentAgentIsNoAgent(t *testing.T) {
 	dir := sockDir(t)
-	l, err := net.Listen("unix", SocketPath(dir)) // never accepts
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	if err := os.Chmod(SocketPath(dir), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	silentEndpoint(t, dir) // never accepts, never answers
 	t.Setenv(EnvSocket, SocketPath(dir))
 	c, err := Open()
 	if err != nil {

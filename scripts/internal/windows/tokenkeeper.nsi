@@ -82,13 +82,24 @@ Var PathC
 
 ; StopTokenkeeper ends this user's running Tokenkeeper programs: Windows
 ; refuses to overwrite or delete a running executable, and the agent runs
-; all session long. There is no command that asks the agent to stop yet,
-; so taskkill /F ends them by image name (a user without administrator
-; rights can end only their own processes). The agent keeps no state that
-; a kill loses: the config and keyring writes are atomic.
+; all session long. The agent is asked first (tokenkeeper-agent --stop
+; finishes the renewals in flight and waits until it has exited); then
+; taskkill /F ends the windows and command lines by image name, and the
+; agent too if it did not stop (a user without administrator rights can end
+; only their own processes). Nothing is lost even then: the config and
+; keyring writes are atomic.
 !macro STOP_FUNCTION un
 Function ${un}StopTokenkeeper
-  nsExec::Exec '"$SYSDIR\taskkill.exe" /F /IM tokenkeeper-agent.exe /IM tokenkeeper-window.exe /IM tokenkeeper.exe'
+  StrCpy $0 1
+  ${If} ${FileExists} "$INSTDIR\tokenkeeper-agent.exe"
+    nsExec::Exec '"$INSTDIR\tokenkeeper-agent.exe" --stop'
+    Pop $0
+  ${EndIf}
+  ${If} $0 == 0
+    nsExec::Exec '"$SYSDIR\taskkill.exe" /F /IM tokenkeeper-window.exe /IM tokenkeeper.exe'
+  ${Else}
+    nsExec::Exec '"$SYSDIR\taskkill.exe" /F /IM tokenkeeper-agent.exe /IM tokenkeeper-window.exe /IM tokenkeeper.exe'
+  ${EndIf}
   Pop $0
 FunctionEnd
 !macroend

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# End-to-end smoke of tokenkeeper.exe under Wine, direct path (no agent:
-# Wine 8 has no AF_UNIX and Tokenkeeper no named-pipe transport yet), run
+# End-to-end smoke of tokenkeeper.exe under Wine, on the direct path and
+# then through tokenkeeper-agent.exe over its named pipe, run
 # by scripts/wine-test inside its private prefix: WINEPREFIX and WINE
 # come from there (its wineserver persists; it stops it), and TMPDIR_WINE
 # is a scratch directory.
@@ -10,7 +10,10 @@
 # scripts/internal/browse built for Windows, so the sign-in runs through
 # the CLI's own browser launch (CommandLineToArgvW splitting, CreateProcess)
 # and completes itself. Then token, refresh, exec (a Windows child's exit
-# code and environment), git-credential get, list --json, logout; and the
+# code and environment), git-credential get, list --json; then the agent
+# (`tokenkeeper agent`, found as tokenkeeper-agent.exe): a second one
+# refused, sign-in, token and refresh through it, `agent --stop`; logout;
+# and the
 # tokens must be in Wine's Credential Manager and nowhere under the
 # user's profile (%APPDATA%\Tokenkeeper and the rest).
 set -euo pipefail
@@ -22,8 +25,13 @@ fail() { echo "wine smoke: FAIL: $*" >&2; exit 1; }
 
 dir="$TMPDIR_WINE/smoke"
 mkdir -p "$dir" "$WINEPREFIX/drive_c/tk"
-provider_pid=""
+provider_pid="" agent_pid=""
 stop_provider() {
+  if [[ -n $agent_pid ]]; then
+    kill "$agent_pid" 2>/dev/null || true
+    wait "$agent_pid" 2>/dev/null || true
+    agent_pid=""
+  fi
   if [[ -n $provider_pid ]]; then
     kill "$provider_pid" 2>/dev/null || true
     wait "$provider_pid" 2>/dev/null || true
@@ -34,6 +42,7 @@ trap stop_provider EXIT
 
 go build -o "$dir/demoprovider" ./scripts/internal/wine/demoprovider
 GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go build -trimpath -o "$WINEPREFIX/drive_c/tk/tokenkeeper.exe" ./cmd/tokenkeeper
+GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go build -trimpath -o "$WINEPREFIX/drive_c/tk/tokenkeeper-agent.exe" ./cmd/tokenkeeper-agent
 GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go build -trimpath -o "$WINEPREFIX/drive_c/tk/browse.exe" ./scripts/internal/browse
 
 "$dir/demoprovider" >"$dir/provider.url" 2>"$dir/provider.log" &
@@ -85,13 +94,51 @@ grep -q '"demo"' <<<"$list" || fail "list --json does not show the account"
 grep -qF "$refreshed" <<<"$list" && fail "list --json shows the token"
 say "list --json: ok"
 
+# The agent, as `tokenkeeper agent` starts it (launch.Replace runs its
+# sibling tokenkeeper-agent.exe); TOKENKEEPER_DEBUG makes it log "agent
+# ready" once its pipe takes connections.
+TOKENKEEPER_DEBUG=1 "$WINE" 'C:\tk\tokenkeeper.exe' agent --no-tray >"$dir/agent.log" 2>&1 &
+agent_pid=$!
+for _ in $(seq 300); do
+  grep -q "agent ready" "$dir/agent.log" && break
+  kill -0 "$agent_pid" 2>/dev/null || fail "the agent exited: $(cat "$dir/agent.log")"
+  sleep 0.1
+done
+grep -q "agent ready" "$dir/agent.log" || fail "the agent did not get ready in 30 s: $(cat "$dir/agent.log")"
+rc=0
+tk agent --no-tray >/dev/null || rc=$?
+[[ $rc -eq 1 ]] && grep -q "another Tokenkeeper agent is running" "$dir/stderr" ||
+  fail "a second agent: exit $rc, want 1 and 'another Tokenkeeper agent is running': $(cat "$dir/stderr")"
+say "agent: running on its named pipe; a second one refused"
+tk_ok login demo >/dev/null
+grep -q "the Tokenkeeper agent opens your browser" "$dir/stderr" || fail "login did not go through the agent: $(cat "$dir/stderr")"
+say "agent: login through it (the agent ran browse.exe and caught the callback)"
+before=$(tk_ok token demo | tr -d '\r')
+tk_ok refresh demo >/dev/null
+refreshed=$(tk_ok token demo | tr -d '\r')
+[[ -n $before && -n $refreshed && $refreshed != "$before" ]] || fail "token and refresh through the agent"
+say "agent: token and refresh through it"
+tk_ok agent --stop >/dev/null
+grep -q "stopped" "$dir/stderr" || fail "agent --stop said: $(cat "$dir/stderr")"
+for _ in $(seq 100); do kill -0 "$agent_pid" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$agent_pid" 2>/dev/null; then fail "the agent still runs 10 s after agent --stop"; fi
+rc=0
+wait "$agent_pid" || rc=$?
+agent_pid=""
+[[ $rc -eq 0 ]] || fail "the agent exited $rc after agent --stop: $(cat "$dir/agent.log")"
+[[ $(tk_ok token demo | tr -d '\r') == "$refreshed" ]] || fail "token on the direct path after the agent stopped"
+say "agent: --stop ended it cleanly (exit 0); the direct path serves the same token"
+for t in "$before"; do
+  if grep -qF "$t" "$dir/agent.log"; then fail "the agent's log holds a token"; fi
+done
+
 # The secrets: in Wine's Credential Manager (its registry store), nowhere
 # in the profile's files.
 users="$WINEPREFIX/drive_c/users"
 confdir=$(find "$users" -mindepth 4 -maxdepth 4 -ipath '*/AppData/Roaming/tokenkeeper' -type d -print -quit)
 [[ -n $confdir && -n $(find "$confdir" -type f -print -quit) ]] || fail "no Tokenkeeper config under %APPDATA%"
 say "config under %APPDATA%: ${confdir#"$WINEPREFIX/drive_c/"}: $(cd "$confdir" && find . -type f | tr '\n' ' ')"
-for t in "$access" "$refreshed"; do
+for t in "$access" "$before" "$refreshed"; do
   if grep -rqF "$t" "$users"; then fail "a token is in a file under $users"; fi
 done
 creds=$("$WINE" reg query 'HKCU\Software\Wine\Credential Manager' 2>/dev/null | tr -d '\r' || true)
