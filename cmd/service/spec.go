@@ -96,18 +96,18 @@ type RefTokenSpec struct {
 
 // Details is what the details view shows of an account's access token.
 type Details struct {
-	Snapshot Snapshot
+	Snapshot Snapshot `json:"snapshot"`
 	// JWT is true when the access token is a JWT; Header and Claims are
 	// then its decoded (unverified) parts as indented JSON.
-	JWT    bool
-	Header string
-	Claims string
-	Scopes []string
+	JWT    bool     `json:"jwt"`
+	Header string   `json:"header,omitempty"`
+	Claims string   `json:"claims,omitempty"`
+	Scopes []string `json:"scopes"`
 	// Notes are what was learned about the provider when the account was
 	// added (storage.Account.Notes).
-	Notes []string
+	Notes []string `json:"notes,omitempty"`
 	// Settings are the account's client settings as stored.
-	Settings ClientSettings
+	Settings ClientSettings `json:"settings"`
 }
 
 // Settings are the user's preferences as the service applies them.

@@ -26,14 +26,14 @@ type AccountUpdate struct {
 // ClientSettings are an account's settings that UpdateAccount changes, as
 // stored (the window's Edit dialog starts from them).
 type ClientSettings struct {
-	Scopes          []string
-	NoOfflineAccess bool
-	Params          map[string]string
-	RedirectHost    string
-	RedirectPort    int
-	Browser         string
-	CAFile          string
-	GitHost         string
+	Scopes          []string          `json:"scopes"`
+	NoOfflineAccess bool              `json:"no_offline_access"`
+	Params          map[string]string `json:"params,omitempty"`
+	RedirectHost    string            `json:"redirect_host,omitempty"`
+	RedirectPort    int               `json:"redirect_port,omitempty"`
+	Browser         string            `json:"browser,omitempty"`
+	CAFile          string            `json:"ca_file,omitempty"`
+	GitHost         string            `json:"git_host,omitempty"`
 }
 
 func clientSettings(a *storage.Account) ClientSettings {

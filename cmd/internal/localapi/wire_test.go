@@ -73,3 +73,42 @@ func TestAccountUpdateOnTheWire(t *testing.T) {
 		t.Errorf("nil scopes and params went as %s: cleared no longer", b)
 	}
 }
+
+// TestDetailsOnTheWire: the details answer is snake_case like the rest of
+// the API (it was Go's field names), and every field of the settings
+// comes back as sent.
+func TestDetailsOnTheWire(t *testing.T) {
+	in := service.Details{
+		JWT: true, Header: `{"alg":"RS256"}`, Claims: `{"sub":"u"}`, Scopes: []string{"openid"}, Notes: []string{"n"},
+		Settings: service.ClientSettings{
+			Scopes: []string{"openid"}, NoOfflineAccess: true, Params: map[string]string{"prompt": "consent"},
+			RedirectHost: "localhost", RedirectPort: 8400, Browser: "firefox", CAFile: "/etc/ca.pem", GitHost: "git.example.com",
+		},
+	}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(b, &keys); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"snapshot", "jwt", "header", "claims", "scopes", "notes", "settings"} {
+		if _, ok := keys[k]; !ok {
+			t.Errorf("details on the wire lack %q: %s", k, b)
+		}
+	}
+	var settings map[string]json.RawMessage
+	if err := json.Unmarshal(keys["settings"], &settings); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"scopes", "no_offline_access", "params", "redirect_host", "redirect_port", "browser", "ca_file", "git_host"} {
+		if _, ok := settings[k]; !ok {
+			t.Errorf("settings on the wire lack %q: %s", k, keys["settings"])
+		}
+	}
+	var out service.Details
+	if err := json.Unmarshal(b, &out); err != nil || !reflect.DeepEqual(out, in) {
+		t.Errorf("after the wire: %+v (%v)\nwant %+v", out, err, in)
+	}
+}
