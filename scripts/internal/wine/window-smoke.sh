@@ -47,7 +47,7 @@ export DISPLAY=":$(head -n1 "$work/display")"
 
 # A free loopback port for the demo provider (the agent reads
 # TOKENKEEPER_DEMO_ADDR, and so does the window it starts).
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(go run ./scripts/internal/benchtool freeport)
 export TOKENKEEPER_DEMO_ADDR="127.0.0.1:$port"
 
 "$WINE" "$instdir/tokenkeeper.exe" demo >"$work/demo.log" 2>&1 &
