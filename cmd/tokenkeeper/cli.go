@@ -13,6 +13,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -58,7 +59,51 @@ type env struct {
 	// dialled says whether that was tried.
 	agent  *localapi.Client
 	dialed bool
+	// interrupts cancels the command's context on Ctrl-C or SIGTERM once
+	// armed (service arms it).
+	interrupts *interrupts
 }
+
+// interrupts turns Ctrl-C and SIGTERM into the cancellation of the
+// command's context, so that a sign-in is abandoned cleanly and a refresh
+// on the direct path is not cut between the provider's answer and the
+// store. It is armed when the direct path starts (env.service), and at once
+// for every command but the agent-first ones (agentFirst): registering
+// for signals starts two runtime threads, about a third of what `token`
+// costs above a bare Go program when the agent answers, and a `token` or
+// `git-credential get` killed while it waits for the agent leaves nothing
+// half-done (the agent finishes its refresh).
+type interrupts struct {
+	once   sync.Once
+	cancel context.CancelFunc
+	ch     chan os.Signal
+}
+
+func (s *interrupts) arm() {
+	s.once.Do(func() {
+		s.ch = make(chan os.Signal, 1)
+		signal.Notify(s.ch, os.Interrupt, syscall.SIGTERM)
+		go func() {
+			if _, ok := <-s.ch; ok {
+				s.cancel()
+			}
+		}()
+	})
+}
+
+// stop undoes arm (and keeps a later arm from registering).
+func (s *interrupts) stop() {
+	s.once.Do(func() {})
+	if s.ch != nil {
+		signal.Stop(s.ch)
+		close(s.ch)
+	}
+}
+
+// agentFirst are the commands that ask a running agent before anything
+// else and arm interrupts only for their direct path: what scripts, git,
+// kubectl and a shell's TAB run again and again.
+var agentFirst = map[string]bool{"token": true, "git-credential": true, "version": true, "__complete": true, "__complete-ps": true}
 
 // agentClient returns the running agent's client, or nil when there is no
 // socket. The client connects at its first request, and a stale socket
@@ -104,6 +149,9 @@ func (e *env) logger() *slog.Logger {
 func (e *env) service() (*service.Service, error) {
 	if e.svc != nil {
 		return e.svc, nil
+	}
+	if e.interrupts != nil {
+		e.interrupts.arm()
 	}
 	svc, err := setup.Service(e.logger(), e.stderr)
 	if err != nil {
@@ -200,10 +248,15 @@ func usage(w io.Writer) {
 
 // run is main without the process: it returns the exit code.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sig := &interrupts{cancel: cancel}
+	defer sig.stop()
+	if len(args) == 0 || !agentFirst[args[0]] {
+		sig.arm()
+	}
 	setup.QuietLibraries()
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, interrupts: sig}
 	defer func() {
 		if e.svc != nil {
 			e.svc.Close()
