@@ -106,6 +106,8 @@ func cmdAgent(ctx context.Context, log *slog.Logger, stderr io.Writer, args []st
 		}
 	}()
 	log.Debug("agent ready", "socket", localapi.SocketPath(dir), "pid", os.Getpid(), "tray", d.HasTray())
+	settled := time.AfterFunc(settleDelay, func() { settle(log) })
+	defer settled.Stop()
 	runErr := svc.Run(ctx) // returns once in-flight refreshes are done
 
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
