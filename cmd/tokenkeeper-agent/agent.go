@@ -98,7 +98,9 @@ func cmdAgent(ctx context.Context, log *slog.Logger, stderr io.Writer, args []st
 	// SPEC §4: timers stop while the machine sleeps; on logind's wake-up
 	// the renewer re-checks every deadline at once, and the desk its
 	// time-based warnings. Without logind (WatchSystem returns at once)
-	// the renewer has its wall-clock check, and the desk takes one too.
+	// the renewer has its wall-clock check, which publishes when it finds
+	// the clock jumped; the desk bounds its own sleep only while the
+	// renewer has nothing scheduled.
 	go func() {
 		resume.WatchSystem(ctx, func() { svc.Wake(); d.poke() }, log)
 		if ctx.Err() == nil {
