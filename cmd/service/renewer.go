@@ -26,7 +26,7 @@ const watchInterval = 5 * time.Second
 // passing failures, and follows changes made by other processes. It blocks
 // until ctx is done and returns once in-flight refreshes have finished.
 func (s *Service) Run(ctx context.Context) error {
-	sched := NewScheduler(s.clock, s.renew, SchedulerOptions{})
+	sched := NewScheduler(s.clock, s.renew, SchedulerOptions{OnClockJump: s.publish})
 	s.mu.Lock()
 	s.sched = sched
 	s.mu.Unlock()

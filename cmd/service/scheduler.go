@@ -20,6 +20,12 @@ const (
 	// starting a timer before the scheduler looks again rather than trust a
 	// timer that would fire late.
 	lateSlack = time.Millisecond
+
+	// clockJumpSlack is how far the wall clock may move beyond (or short
+	// of) a fired timer's wait before OnClockJump is called: more than a
+	// timer fires late on a loaded machine, less than any suspend worth
+	// telling anyone about.
+	clockJumpSlack = 2 * time.Second
 )
 
 // SchedulerOptions tune a Scheduler. The zero value gives the defaults.
@@ -33,6 +39,15 @@ type SchedulerOptions struct {
 	// so that a thousand accounts do not hit their providers at once
 	// (SPEC §12). 0 means DefaultSpread; < 0 turns spreading off.
 	Spread time.Duration
+	// OnClockJump, when set, is called on Run's goroutine when a timer of
+	// the loop fires and the wall clock has moved more than clockJumpSlack
+	// further (or less far) than the timer counted: the machine was
+	// suspended, or the system clock was set. The scheduler needs no
+	// telling, it compares due times to the wall clock at every look; it is
+	// for whoever shows things that come due with wall time, so that
+	// without logind's resume signal the scheduler's wall-clock check is
+	// the one clock that notices a resume (SPEC §4).
+	OnClockJump func()
 }
 
 // Scheduler runs a callback for each key when the key's due time comes.
@@ -56,6 +71,7 @@ type Scheduler struct {
 	limit  int
 	spread time.Duration
 	kick   chan struct{} // buffered 1: "look again"
+	onJump func()        // SchedulerOptions.OnClockJump
 
 	mu      sync.Mutex
 	waiting jobHeap              // scheduled keys, by due time
@@ -87,6 +103,7 @@ func NewScheduler(clock Clock, run func(ctx context.Context, key string), opts S
 		limit:   opts.Concurrency,
 		spread:  opts.Spread,
 		kick:    make(chan struct{}, 1),
+		onJump:  opts.OnClockJump,
 		jobs:    make(map[string]*job),
 		running: make(map[string]bool),
 		pending: make(map[string]time.Time),
@@ -212,6 +229,11 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		case <-ctx.Done():
 		case <-s.kick:
 		case <-fired:
+			// The timer counted wait of running time; a wall clock that
+			// moved much further went on while the machine slept.
+			if jump := s.clock.Now().Round(0).Sub(now) - wait; s.onJump != nil && (jump > clockJumpSlack || jump < -clockJumpSlack) {
+				s.onJump()
+			}
 		}
 		if timer != nil {
 			timer.Stop()

@@ -348,6 +348,34 @@ func TestSchedulerWallCheckAfterSuspend(t *testing.T) {
 	}
 }
 
+// TestSchedulerTellsOfAClockJump: a timer of the loop that fires after the
+// wall clock went on without it (a suspend, with no logind to say so) calls
+// OnClockJump once; one that fires with the wall clock where the timer
+// counted does not, so an idle agent's wall-clock check costs nobody else
+// a look.
+func TestSchedulerTellsOfAClockJump(t *testing.T) {
+	clock := newProbeClock()
+	jumped := make(chan struct{}, 10)
+	s := NewScheduler(clock, func(context.Context, string) {}, SchedulerOptions{OnClockJump: func() { jumped <- struct{}{} }})
+	s.Schedule("a", clockT0.Add(10*time.Hour))
+	runScheduler(t, s)
+	recv(t, clock.parked, "the loop to park")
+
+	clock.Advance(WallCheckInterval)
+	recv(t, clock.parked, "the loop to park after a wall-clock check")
+	if n := len(jumped); n != 0 {
+		t.Fatalf("OnClockJump called %d times for a timer that fired on time", n)
+	}
+
+	clock.Suspend(2 * time.Hour)
+	clock.Advance(WallCheckInterval)
+	recv(t, jumped, "OnClockJump after a suspend")
+	recv(t, clock.parked, "the loop to park after the suspend")
+	if n := len(jumped); n != 0 {
+		t.Errorf("OnClockJump called %d more times for one suspend", n)
+	}
+}
+
 // TestSchedulerWake: after a suspend, Wake runs overdue jobs with no timer
 // firing and no time passing.
 func TestSchedulerWake(t *testing.T) {

@@ -102,7 +102,9 @@ func cmdAgent(ctx context.Context, log *slog.Logger, stderr io.Writer, args []st
 	// SPEC §4: timers stop while the machine sleeps; on logind's wake-up
 	// the renewer re-checks every deadline at once, and the desk its
 	// time-based warnings. Without logind (WatchSystem returns at once)
-	// the renewer has its wall-clock check, and the desk takes one too.
+	// the renewer has its wall-clock check, which publishes when it finds
+	// the clock jumped; the desk bounds its own sleep only while the
+	// renewer has nothing scheduled.
 	go func() {
 		resume.WatchSystem(ctx, func() { svc.Wake(); d.poke() }, log)
 		if ctx.Err() == nil {
@@ -110,6 +112,8 @@ func cmdAgent(ctx context.Context, log *slog.Logger, stderr io.Writer, args []st
 		}
 	}()
 	log.Debug("agent ready", "socket", localapi.SocketPath(dir), "pid", os.Getpid(), "tray", d.HasTray())
+	settled := time.AfterFunc(settleDelay, func() { settle(log) })
+	defer settled.Stop()
 	runErr := svc.Run(ctx) // returns once in-flight refreshes are done
 
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)

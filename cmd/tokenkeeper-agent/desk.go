@@ -22,12 +22,15 @@ const (
 	deskGap = 250 * time.Millisecond
 	// deskWallCheck bounds the desk's sleep towards a warning that comes
 	// due with time (SPEC §8), but only where resume from suspend goes
-	// unnoticed (no logind): Go's timers run on the monotonic clock, which
-	// stands still while the machine sleeps, so without a bound a warning
-	// a week off would come late by every night's suspend. A minute, not
-	// the renewer's 30 s (SPEC §4, whose deadlines are access tokens that
-	// live minutes): these warnings are announced an hour to two weeks
-	// ahead, and a minute is what the desk waited before, unconditionally.
+	// unnoticed (no logind) and the renewer has nothing scheduled: Go's
+	// timers run on the monotonic clock, which stands still while the
+	// machine sleeps, so without a bound a warning a week off would come
+	// late by every night's suspend. While the renewer has a renewal
+	// scheduled, its wall-clock check (every 30 s) notices a resume and
+	// publishes, which brings the desk to look again: then the desk needs
+	// no clock of its own (the renewer's timers are the one clock that
+	// ticks). A minute, not 30 s: these warnings are announced an hour to
+	// two weeks ahead.
 	deskWallCheck = time.Minute
 	// actionTimeout bounds a tray action's service call.
 	actionTimeout = 2 * time.Minute
@@ -59,7 +62,8 @@ type desk struct {
 	done    chan struct{}
 	wg      sync.WaitGroup
 	// noResume is set when resume from suspend goes unnoticed (no logind):
-	// then the desk's timer is bounded by deskWallCheck.
+	// then the desk's timer is bounded by deskWallCheck while the renewer
+	// has nothing scheduled.
 	noResume atomic.Bool
 }
 
@@ -150,7 +154,7 @@ func (d *desk) loop(ctx context.Context) {
 			// Re-armed after every look, and only then: a status change
 			// or a resume brings the loop here, and the timer follows.
 			timer.Stop()
-			if wait, ok := deskWait(d.notes.NextDue(), time.Now(), d.noResume.Load()); ok {
+			if wait, ok := deskWait(d.notes.NextDue(), time.Now(), d.noResume.Load() && !renewerWatches(st)); ok {
 				timer.Reset(wait)
 			}
 		}
@@ -177,6 +181,18 @@ func deskWait(next, now time.Time, bounded bool) (time.Duration, bool) {
 		wait = min(wait, deskWallCheck)
 	}
 	return wait, true
+}
+
+// renewerWatches reports whether the renewer has a renewal scheduled, so
+// its wall-clock check runs and tells the desk (by publishing) when the
+// wall clock jumped, as after a resume from suspend.
+func renewerWatches(st service.Status) bool {
+	for _, a := range st.Accounts {
+		if !a.NextRenewal.IsZero() {
+			return true
+		}
+	}
+	return false
 }
 
 // Show brings the window forward, or starts it when none runs (tray).

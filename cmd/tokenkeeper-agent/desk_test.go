@@ -3,6 +3,8 @@ package main
 import (
 	"testing"
 	"time"
+
+	"github.com/tokenkeeper/tokenkeeper/cmd/service"
 )
 
 // TestDeskWait: the desk sleeps until the next warning is due, at most the
@@ -28,6 +30,29 @@ func TestDeskWait(t *testing.T) {
 			got, ok := deskWait(tc.next, now, tc.bounded)
 			if got != tc.want || ok != tc.ok {
 				t.Fatalf("deskWait = %v, %v; want %v, %v", got, ok, tc.want, tc.ok)
+			}
+		})
+	}
+}
+
+// TestRenewerWatches: the desk leaves noticing a resume to the renewer's
+// wall-clock check while the renewer has a renewal scheduled (its check
+// publishes when the wall clock jumped), and bounds its own sleep only
+// when nothing is scheduled, so an idle agent has one clock, not two.
+func TestRenewerWatches(t *testing.T) {
+	next := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name string
+		st   service.Status
+		want bool
+	}{
+		{"no accounts", service.Status{}, false},
+		{"none scheduled", service.Status{Accounts: []service.Snapshot{{Name: "a"}, {Name: "b"}}}, false},
+		{"one scheduled", service.Status{Accounts: []service.Snapshot{{Name: "a"}, {Name: "b", NextRenewal: next}}}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := renewerWatches(tc.st); got != tc.want {
+				t.Fatalf("renewerWatches = %v, want %v", got, tc.want)
 			}
 		})
 	}
