@@ -108,54 +108,6 @@ func TestUpdateRoundTrip(t *testing.T) {
 	}
 }
 
-func TestPermissions(t *testing.T) {
-	tests := []struct {
-		name             string
-		preDir, preFile  os.FileMode // 0: does not exist beforehand
-		wantDir, wantFil os.FileMode
-	}{
-		{name: "fresh", wantDir: 0o700, wantFil: 0o600},
-		{name: "repairs loose existing", preDir: 0o755, preFile: 0o644, wantDir: 0o700, wantFil: 0o600},
-		{name: "repairs unchanged file", preDir: 0o750, preFile: 0o640, wantDir: 0o700, wantFil: 0o600},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			dir := filepath.Join(t.TempDir(), "tk")
-			s := Open(dir)
-			if tt.preDir != 0 {
-				if err := os.Mkdir(dir, tt.preDir); err != nil {
-					t.Fatal(err)
-				}
-				os.Chmod(dir, tt.preDir) // umask
-			}
-			if tt.preFile != 0 {
-				// A complete, already-normalized file, so Update's no-change
-				// path must repair the mode too.
-				if _, err := s.Update(func(*Config) error { return nil }); err != nil {
-					t.Fatal(err)
-				}
-				os.Chmod(s.Path(), tt.preFile)
-				os.Chmod(dir, tt.preDir)
-			}
-			if _, err := s.Update(func(*Config) error { return nil }); err != nil {
-				t.Fatal(err)
-			}
-			for _, c := range []struct {
-				path string
-				want os.FileMode
-			}{{dir, tt.wantDir}, {s.Path(), tt.wantFil}} {
-				fi, err := os.Stat(c.path)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if got := fi.Mode().Perm(); got != c.want {
-					t.Errorf("mode of %s = %#o, want %#o", c.path, got, c.want)
-				}
-			}
-		})
-	}
-}
-
 // dirNames lists dir, for checking that no temp files are left behind.
 func dirNames(t *testing.T, dir string) []string {
 	t.Helper()

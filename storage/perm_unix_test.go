@@ -17,41 +17,6 @@ import (
 // root.
 const nobody = 65534
 
-// savedStore is a store with one account on disk, and the file's bytes.
-func savedStore(t *testing.T) (*Store, []byte) {
-	t.Helper()
-	s := Open(filepath.Join(t.TempDir(), "tk"))
-	if _, err := s.Update(func(c *Config) error {
-		c.Accounts = append(c.Accounts, Account{Name: "erp", Kind: "oidc", TokenURL: "https://id.example.com/token"})
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	unlock, err := s.LockAccount(context.Background(), "erp") // creates locks/ and its file
-	if err != nil {
-		t.Fatal(err)
-	}
-	unlock()
-	data, err := os.ReadFile(s.Path())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s, data
-}
-
-// wantRefused checks that err is the *PermissionError for path.
-func wantRefused(t *testing.T, op string, err error, path string) *PermissionError {
-	t.Helper()
-	var pe *PermissionError
-	if !errors.As(err, &pe) || !errors.Is(err, ErrInsecure) {
-		t.Fatalf("%s = %v, want a *PermissionError wrapping ErrInsecure", op, err)
-	}
-	if pe.Path != path {
-		t.Errorf("%s refused %s, want %s", op, pe.Path, path)
-	}
-	return pe
-}
-
 // fixCommand is the shell command the error tells the user to run.
 func fixCommand(t *testing.T, err error) string {
 	t.Helper()
@@ -304,5 +269,55 @@ func TestPermissionErrorMessage(t *testing.T) {
 		if got := tt.e.Error(); got != tt.want {
 			t.Errorf("message\n got %s\nwant %s", got, tt.want)
 		}
+	}
+}
+
+// TestPermissions: what Tokenkeeper creates is 0700/0600, and loose
+// modes of its own files are tightened (Windows: TestWindowsOwnFilesPass).
+func TestPermissions(t *testing.T) {
+	tests := []struct {
+		name             string
+		preDir, preFile  os.FileMode // 0: does not exist beforehand
+		wantDir, wantFil os.FileMode
+	}{
+		{name: "fresh", wantDir: 0o700, wantFil: 0o600},
+		{name: "repairs loose existing", preDir: 0o755, preFile: 0o644, wantDir: 0o700, wantFil: 0o600},
+		{name: "repairs unchanged file", preDir: 0o750, preFile: 0o640, wantDir: 0o700, wantFil: 0o600},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "tk")
+			s := Open(dir)
+			if tt.preDir != 0 {
+				if err := os.Mkdir(dir, tt.preDir); err != nil {
+					t.Fatal(err)
+				}
+				os.Chmod(dir, tt.preDir) // umask
+			}
+			if tt.preFile != 0 {
+				// A complete, already-normalized file, so Update's no-change
+				// path must repair the mode too.
+				if _, err := s.Update(func(*Config) error { return nil }); err != nil {
+					t.Fatal(err)
+				}
+				os.Chmod(s.Path(), tt.preFile)
+				os.Chmod(dir, tt.preDir)
+			}
+			if _, err := s.Update(func(*Config) error { return nil }); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct {
+				path string
+				want os.FileMode
+			}{{dir, tt.wantDir}, {s.Path(), tt.wantFil}} {
+				fi, err := os.Stat(c.path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := fi.Mode().Perm(); got != c.want {
+					t.Errorf("mode of %s = %#o, want %#o", c.path, got, c.want)
+				}
+			}
+		})
 	}
 }
