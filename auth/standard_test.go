@@ -237,6 +237,7 @@ func TestAuthStyleExplicit(t *testing.T) {
 				_, _ = w.Write([]byte(`{"access_token":"at","expires_in":60}`))
 			}))
 			defer srv.Close()
+			defer srv.CloseClientConnections() // an oversized answer may still be writing (see TestDiscoverErrors)
 			p := standardProvider(srv.URL)
 			p.Client.Style = style
 			if style == AuthNone {
