@@ -147,8 +147,6 @@ func (e *PermissionError) aclError() string {
 const (
 	sidSystem         = "S-1-5-18"
 	sidAdministrators = "S-1-5-32-544"
-	// NT SERVICE\TrustedInstaller, which owns Windows' own files.
-	sidTrustedInstaller = "S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464"
 )
 
 func (e *PermissionError) Unwrap() error { return ErrInsecure }

@@ -117,6 +117,10 @@ func checkDescriptor(path string, dir bool, sd *windows.SECURITY_DESCRIPTOR, use
 // sidOwnerRights is OWNER RIGHTS: whoever owns the file, checked above.
 const sidOwnerRights = "S-1-3-4"
 
+// sidTrustedInstaller is NT SERVICE\TrustedInstaller, which owns Windows'
+// own files.
+const sidTrustedInstaller = "S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464"
+
 // trusted reports whether sid is the user or one of the accounts that may
 // own and write the user's files.
 func trusted(sid, user *windows.SID) bool {
