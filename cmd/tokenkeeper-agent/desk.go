@@ -52,7 +52,7 @@ type desk struct {
 	showWindow func() error
 
 	tray   *tray.Tray
-	sender *notify.DBus
+	sender notify.System
 	notes  *notify.Notifier
 
 	clipMu sync.Mutex
@@ -72,7 +72,7 @@ type desk struct {
 func startDesk(ctx context.Context, svc *service.Service, srv *localapi.Server, quit func(), showWindow func() error, withTray bool, log *slog.Logger) *desk {
 	d := &desk{svc: svc, srv: srv, quit: quit, showWindow: showWindow, log: log,
 		changed: make(chan struct{}, 1), done: make(chan struct{})}
-	if s, err := notify.DialDBus(notifyIcon); err == nil {
+	if s, err := notify.DialSystem(notify.Icon{Name: notifyIcon, PNG: assets.TrayPNG()}); err == nil {
 		d.sender = s
 		d.notes = notify.New(s, time.Now)
 	} else {

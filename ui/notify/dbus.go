@@ -1,3 +1,8 @@
+//go:build unix && !darwin
+
+// The freedesktop service is on the D-Bus session bus: Linux and the BSDs
+// (system_unix.go). Windows and macOS have their own (system_*.go).
+
 package notify
 
 import (
@@ -6,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"github.com/godbus/dbus/v5"
 )
@@ -17,11 +21,6 @@ const (
 	notifyName   = "org.freedesktop.Notifications"
 	notifyPath   = "/org/freedesktop/Notifications"
 	notifyMethod = notifyName + ".Notify"
-	// appName is Notify's app_name: how the desktop groups our notes.
-	appName = "Tokenkeeper"
-	// sendTimeout bounds one Notify call, so a hung notification daemon
-	// cannot stall the caller (the agent's status loop).
-	sendTimeout = 10 * time.Second
 )
 
 // DBus sends notes to the freedesktop Notifications service on the

@@ -1,3 +1,8 @@
+//go:build unix && !darwin
+
+// These tests need a D-Bus session bus (dbustest starts dbus-daemon), which
+// only the systems of system_unix.go have.
+
 package notify
 
 import (
@@ -10,10 +15,6 @@ import (
 
 	"github.com/tokenkeeper/tokenkeeper/ui/internal/dbustest"
 )
-
-// hangLimit only ends a test that would otherwise hang; no result depends
-// on it.
-const hangLimit = 30 * time.Second
 
 // call is one Notify the stand-in server received.
 type call struct {

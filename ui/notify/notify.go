@@ -1,7 +1,8 @@
 // Package notify decides which desktop notifications the agent sends
-// (SPEC §8) and sends them through the freedesktop Notifications service
-// on the session bus. It imports no GUI toolkit: the agent (SPEC §13) has
-// no GL loop.
+// (SPEC §8) and sends them through the desktop's own service (DialSystem):
+// the freedesktop Notifications service on the session bus, a balloon of
+// the Windows shell's notification area, or macOS's Notification Center.
+// It imports no GUI toolkit: the agent (SPEC §13) has no GL loop.
 package notify
 
 import (
