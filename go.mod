@@ -17,6 +17,7 @@ require (
 	github.com/zitadel/oidc/v3 v3.51.17
 	golang.org/x/oauth2 v0.37.0
 	golang.org/x/sys v0.47.0
+	golang.org/x/term v0.43.0
 )
 
 require (

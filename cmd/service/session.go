@@ -294,9 +294,18 @@ func (s *Service) forget(name string) {
 	s.publish()
 }
 
+// revokeWithin bounds one account's revocation: its provider's metadata
+// and both RFC 7009 requests, each otherwise up to auth.DefaultTimeout. A
+// provider that does not answer then delays a sign-out, or `remove --all`
+// run by the Windows uninstaller, by this much per account at most; the
+// tokens are deleted here all the same and the revocation reported failed.
+const revokeWithin = 15 * time.Second
+
 // revoke revokes the refresh token first: it is the long-lived credential,
 // and revoking it usually ends the whole grant (RFC 7009 §2.1).
 func (s *Service) revoke(ctx context.Context, a *storage.Account, ss *sessionSecrets) SignedOut {
+	ctx, cancel := context.WithTimeout(ctx, revokeWithin)
+	defer cancel()
 	failed := func(err error) SignedOut {
 		return SignedOut{Revocation: RevocationFailed, Err: fmt.Errorf("account %q: %w: %w", a.Name, ErrRevocation, err)}
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,6 +18,8 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"golang.org/x/term"
 
 	"github.com/tokenkeeper/tokenkeeper/auth"
 	"github.com/tokenkeeper/tokenkeeper/cmd/internal/launch"
@@ -205,7 +208,8 @@ func commands() []command {
 		{name: "list", args: "[--json]", help: "list accounts and reference tokens (no secrets)", run: cmdList, flags: defines(listFlags)},
 		{name: "status", args: "[--json]", help: "same as list", run: cmdList, flags: defines(listFlags)},
 		{name: "logout", args: "NAME", help: "revoke and delete the account's tokens", run: cmdLogout, operand: accountNames},
-		{name: "remove", args: "NAME", help: "sign out and delete the account", run: cmdRemove, operand: accountNames},
+		{name: "remove", args: "NAME | --all [--yes]", help: "sign out and delete the account (--all: every account and reference token)", run: cmdRemove,
+			flags: defines(removeFlags), operand: accountNames},
 		{name: "set", args: "NAME [--browser CMD] [--ca-file PATH] [--git-host HOST[/PATH]] [flags]", help: "change an account's client settings, keeping its session ('' clears one)", run: cmdSet,
 			flags: defines(setFlags), operand: accountNames, values: map[string]func(*storage.Config) []string{
 				"redirect-host": words("127.0.0.1", "localhost")}},
@@ -572,16 +576,123 @@ func cmdLogout(ctx context.Context, e *env, args []string) error {
 	return e.signedOut(res, fmt.Sprintf("Signed out of %q", name))
 }
 
+// removeOpts are remove's flags.
+type removeOpts struct{ all, yes *bool }
+
+func removeFlags(fs *flag.FlagSet) removeOpts {
+	return removeOpts{
+		all: fs.Bool("all", false, "remove every account and every reference token (the Windows uninstaller's \"Also remove my accounts and settings\")"),
+		yes: fs.Bool("yes", false, "with --all: do not ask for confirmation (needed when stdin is not a terminal)"),
+	}
+}
+
 func cmdRemove(ctx context.Context, e *env, args []string) error {
-	svc, name, err := e.target("remove", "NAME", args)
+	fs := flag.NewFlagSet("remove", flag.ContinueOnError)
+	o := removeFlags(fs)
+	pos, err := parseAny(fs, args, "NAME | --all [--yes]")
 	if err != nil {
 		return err
 	}
-	res, err := svc.RemoveAccount(ctx, name)
+	switch {
+	case *o.all && len(pos) > 0:
+		return usagef("remove: --all removes every account; give no NAME with it")
+	case *o.all:
+		return removeAll(ctx, e, *o.yes)
+	case *o.yes:
+		return usagef("remove: --yes goes with --all (removing one account asks nothing)")
+	case len(pos) != 1:
+		return usagef("remove: expected NAME or --all, got %d argument(s)", len(pos))
+	}
+	svc, err := e.service()
 	if err != nil {
 		return err
 	}
-	return e.signedOut(res, fmt.Sprintf("Removed account %q", name))
+	res, err := svc.RemoveAccount(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	return e.signedOut(res, fmt.Sprintf("Removed account %q", pos[0]))
+}
+
+// removeAll is `remove --all`: every account as `remove NAME` removes one
+// (signed out, revoked where the provider offers it, its secrets and
+// record deleted), then every reference token as `pat remove` does. It
+// goes on past a failure, so that as much as possible is gone, and exits
+// 1 if anything failed, a revocation included.
+func removeAll(ctx context.Context, e *env, yes bool) error {
+	svc, err := e.service()
+	if err != nil {
+		return err
+	}
+	st := svc.Status()
+	if len(st.Accounts) == 0 && len(st.Tokens) == 0 {
+		fmt.Fprintln(e.stderr, "Nothing to remove: there are no accounts and no reference tokens.")
+		return nil
+	}
+	what := fmt.Sprintf("%s and %s", plural(len(st.Accounts), "account"), plural(len(st.Tokens), "reference token"))
+	if !yes {
+		if err := confirm(e, "Remove all "+what+"? Accounts are signed out and every token is deleted from this computer."); err != nil {
+			return err
+		}
+	}
+	var failed []string
+	revokeFailed := false
+	for _, a := range st.Accounts {
+		res, err := svc.RemoveAccount(ctx, a.Name)
+		if ctx.Err() != nil {
+			return ctx.Err() // Ctrl-C: stop here; run says so
+		}
+		if err != nil {
+			fmt.Fprintf(e.stderr, "tokenkeeper: %v\n", err)
+			failed = append(failed, fmt.Sprintf("account %q", a.Name))
+			continue
+		}
+		fmt.Fprintln(e.stderr, res.Describe(fmt.Sprintf("Removed account %q", a.Name)))
+		revokeFailed = revokeFailed || res.Revocation == service.RevocationFailed
+	}
+	for _, t := range st.Tokens {
+		if err := removeRefToken(ctx, e, svc, t.Label); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			fmt.Fprintf(e.stderr, "tokenkeeper: %v\n", err)
+			failed = append(failed, fmt.Sprintf("reference token %q", t.Label))
+		}
+	}
+	switch {
+	case len(failed) > 0:
+		e.changed(ctx) // what was removed; run tells the agent only on success
+		return fmt.Errorf("remove --all: not removed: %s", strings.Join(failed, ", "))
+	case revokeFailed:
+		e.changed(ctx)
+		return &statusError{code: exitFailure}
+	}
+	return nil
+}
+
+// confirm asks question on the terminal and returns nil on "y" or "yes".
+// Without a terminal on stdin it asks nothing and refuses: a script must
+// say --yes.
+func confirm(e *env, question string) error {
+	f, ok := e.stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return usagef("remove --all: stdin is not a terminal to confirm on; add --yes to remove without asking")
+	}
+	fmt.Fprintf(e.stderr, "%s [y/N] ", question)
+	line, _ := bufio.NewReader(f).ReadString('\n')
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return nil
+	}
+	return errors.New("remove --all: not confirmed; nothing was removed")
+}
+
+// plural is "1 account", "2 accounts".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // signedOut says what a sign-out did, in the service's words; a failed

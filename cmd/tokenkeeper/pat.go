@@ -158,6 +158,12 @@ func patRemove(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	return removeRefToken(ctx, e, svc, label)
+}
+
+// removeRefToken forgets one reference token and says that it is NOT
+// revoked, and where to revoke it: `pat remove` and `remove --all`.
+func removeRefToken(ctx context.Context, e *env, svc *service.Service, label string) error {
 	site, url := svc.RevocationSite(label)
 	if err := svc.RemoveRefToken(ctx, label); err != nil {
 		return err

@@ -14,7 +14,8 @@
 ;                  /PATH=0        leave it off (removes it on a reinstall)
 ;                  /D=DIR         install into DIR (NSIS's own; must be last)
 ;   uninstall.exe  /REMOVEDATA=1  also delete the accounts and settings
-;                                 (%APPDATA%\tokenkeeper)
+;                                 (remove --all: every secret in Credential
+;                                 Manager; then %APPDATA%\tokenkeeper)
 ; Without /PATH= a reinstall keeps the previous choice; a first install
 ; leaves PATH alone. A silent uninstall keeps the accounts unless
 ; /REMOVEDATA=1.
@@ -272,6 +273,19 @@ Function .onInit
   ${EndIf}
 FunctionEnd
 
+; Before the main section, which deletes tokenkeeper.exe: the secrets are
+; in Windows Credential Manager, not under %APPDATA%, so deleting the folder
+; alone would leave them there. remove --all signs out of every account
+; (revoking where the provider offers it) and deletes every secret; with the
+; agent stopped first, it works on the files directly.
+Section /o "un.Also remove my accounts and settings" UnSecData
+  Call un.StopTokenkeeper
+  nsExec::Exec '"$INSTDIR\tokenkeeper.exe" remove --all --yes'
+  Pop $0
+  ; The accounts, settings and cache (storage: os.UserConfigDir()\tokenkeeper).
+  RMDir /r "$APPDATA\tokenkeeper"
+SectionEnd
+
 Section "un.Tokenkeeper" UnSecMain
   SectionIn RO
   Call un.StopTokenkeeper
@@ -285,11 +299,6 @@ Section "un.Tokenkeeper" UnSecMain
   Call un.EditUserPath
   DeleteRegValue HKCU "${RUNKEY}" "${RUNVALUE}"
   DeleteRegKey HKCU "${UNINSTKEY}"
-SectionEnd
-
-Section /o "un.Also remove my accounts and settings" UnSecData
-  ; The accounts, settings and cache (storage: os.UserConfigDir()\tokenkeeper).
-  RMDir /r "$APPDATA\tokenkeeper"
 SectionEnd
 
 Function un.onInit
