@@ -213,8 +213,8 @@ while :; do sleep 1 >/dev/null 2>&1 & wait $!; done`
 // started as (exec_unix.go), so nothing between them can swallow or
 // repeat a signal. The script counts the SIGINTs it gets.
 func TestCLIExecSignalsInTheForeground(t *testing.T) {
+	tty, master := openPTYPair(t) // first: it skips where there is none
 	c, _ := execProfile(t)
-	tty, master := openPTYPair(t)
 	const script = `n=0; trap 'n=$((n+1)); echo "int $n"' INT; trap 'echo "hup $n"; exit 12' HUP
 echo "ready $$"
 while :; do sleep 1 >/dev/null 2>&1 & wait $!; done`
