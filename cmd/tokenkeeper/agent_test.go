@@ -125,17 +125,20 @@ func (a *agentProc) wait() error {
 	case <-a.done:
 		return a.err
 	case <-time.After(agentLimit):
-		a.cmd.Process.Kill()
+		a.hardKill()
 		<-a.done
 		a.c.t.Fatalf("the agent did not exit within %v:\n%s", agentLimit, a.out.String())
 		return nil
 	}
 }
 
-// stop sends SIGTERM and requires a clean exit 0 (SPEC §13).
+// stop asks the agent to stop (SIGTERM; on Windows, the local API's
+// quit) and requires a clean exit 0 (SPEC §13).
 func (a *agentProc) stop() {
 	a.c.t.Helper()
-	a.cmd.Process.Signal(syscall.SIGTERM)
+	if err := a.terminate(); err != nil {
+		a.c.t.Errorf("stopping the agent: %v", err)
+	}
 	if err := a.wait(); err != nil {
 		a.c.t.Errorf("agent after SIGTERM: %v, want exit 0\n%s", err, a.out.String())
 	}
@@ -144,7 +147,7 @@ func (a *agentProc) stop() {
 func (a *agentProc) kill() {
 	a.c.t.Helper()
 	a.killed = true
-	a.cmd.Process.Kill()
+	a.hardKill()
 	a.wait()
 }
 
@@ -157,7 +160,7 @@ func TestAgentOnePerUser(t *testing.T) {
 	if !errors.As(err, &ee) || ee.ExitCode() != exitFailure {
 		t.Fatalf("second agent: %v, want exit %d\n%s", err, exitFailure, second.out.String())
 	}
-	if want := fmt.Sprintf("another Tokenkeeper agent is running (PID %d", first.cmd.Process.Pid); !strings.Contains(second.out.String(), want) {
+	if want := fmt.Sprintf("another Tokenkeeper agent is running (PID %d", first.agentPID()); !strings.Contains(second.out.String(), want) {
 		t.Errorf("second agent said %q, want it to contain %q", second.out.String(), want)
 	}
 	// The first one is untouched: it still answers, and stops cleanly.
@@ -165,8 +168,8 @@ func TestAgentOnePerUser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the first agent stopped answering: %v", err)
 	}
-	if got := cl.Agent().PID; got != first.cmd.Process.Pid {
-		t.Errorf("agent reports PID %d, want %d", got, first.cmd.Process.Pid)
+	if got := cl.Agent().PID; got != first.agentPID() {
+		t.Errorf("agent reports PID %d, want %d", got, first.agentPID())
 	}
 	if got := cl.Agent().Version; got != version {
 		t.Errorf("agent reports version %q, want %q", got, version)
@@ -244,9 +247,7 @@ func TestCLIThroughTheAgent(t *testing.T) {
 	// Killed: the socket is left behind, nobody listens. The next call
 	// falls back to the direct path and prints the same token.
 	a.kill()
-	if _, err := os.Stat(c.socket()); err != nil {
-		t.Fatalf("the killed agent left no socket to be stale: %v", err)
-	}
+	c.checkStaleEndpoint()
 	r := c.ok("token", "erp")
 	if got := strings.TrimSpace(r.stdout); got != access2 {
 		t.Errorf("token after the agent was killed printed something other than the stored token")
@@ -420,20 +421,12 @@ func TestDemoSurvivesAgentKill(t *testing.T) {
 		t.Error("refresh after the restart did not rotate")
 	}
 	// The provider's own file: private, and none of the user's secrets.
-	state := filepath.Join(filepath.Dir(c.dir), ".local", "state", "tokenkeeper")
+	state := c.stateDir()
 	files, _ := filepath.Glob(filepath.Join(state, "demo-provider-*.json"))
 	if len(files) != 1 {
 		t.Fatalf("demo provider state files = %q, want one", files)
 	}
-	for p, want := range map[string]os.FileMode{state: 0o700, files[0]: 0o600} {
-		fi, err := os.Stat(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if fi.Mode().Perm() != want {
-			t.Errorf("%s: mode %v, want %v", p, fi.Mode().Perm(), want)
-		}
-	}
+	checkPrivate(t, state, files[0])
 }
 
 // TestDemoNoGUI: `tokenkeeper demo --no-gui` serves the demo provider in
@@ -466,5 +459,17 @@ func TestDemoNoGUI(t *testing.T) {
 	c.login("demo")
 	if r := c.run("", "token", "demo-tokenidp"); r.code != exitSignInRequired {
 		t.Errorf("token of the demo account never signed in: exit %d, want %d", r.code, exitSignInRequired)
+	}
+}
+
+// waitUntil polls cond; the limit only turns a hang into a failure.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(agentLimit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %v for %s", agentLimit, what)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -1,3 +1,5 @@
+//go:build unix
+
 package main
 
 import (
@@ -100,16 +102,4 @@ func waitMenu(t *testing.T, menu dbus.BusObject, ok func(traytest.Item) bool) tr
 		return ok(root)
 	})
 	return root
-}
-
-// waitUntil polls cond; the limit only turns a hang into a failure.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(agentLimit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited %v for %s", agentLimit, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }

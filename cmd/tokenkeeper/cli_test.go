@@ -29,6 +29,13 @@ import (
 var binary, binDir string
 
 func TestMain(m *testing.M) {
+	if out := os.Getenv(execChildEnv); out != "" {
+		// Started by tokenkeeper exec as COMMAND.
+		os.Exit(runExecChild(out))
+	}
+	if code, ok := osTestChild(); ok {
+		os.Exit(code)
+	}
 	if out := os.Getenv(fakeBrowserEnv); out != "" {
 		// Started by tokenkeeper as an account's browser command.
 		os.Exit(fakeBrowser(out))
@@ -45,14 +52,8 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binDir = dir
-	binary = filepath.Join(dir, "tokenkeeper")
-	// The tags and cgo setting scripts/build uses, so the tests run what
-	// users run: the command line and, beside it, the agent it runs for
-	// `tokenkeeper agent` and `demo`.
-	build := exec.Command("go", "build", "-tags", "no_emoji", "-o", dir+"/", ".", "../tokenkeeper-agent")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
+	binary = filepath.Join(dir, "tokenkeeper"+exeSuffix)
+	if err := buildBinaries(dir); err != nil {
 		fmt.Fprintln(os.Stderr, "building tokenkeeper and tokenkeeper-agent:", err)
 		os.RemoveAll(dir)
 		os.Exit(1)
@@ -95,6 +96,7 @@ func newCLI(t *testing.T) *cli {
 		"TOKENKEEPER_CONFIG_DIR="+c.dir,
 		"DISPLAY=", "WAYLAND_DISPLAY=",
 	)
+	c.env = append(c.env, profileEnv(home)...)
 	return c
 }
 

@@ -1,3 +1,5 @@
+//go:build unix
+
 package main
 
 import (
@@ -12,22 +14,7 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/tokenkeeper/tokenkeeper/auth/demo"
 )
-
-// execProfile is a profile with two demo accounts, both signed in: erp
-// (standard dialect) and idp (TokenIDP dialect).
-func execProfile(t *testing.T) (*cli, *demo.Server) {
-	t.Helper()
-	srv := startDemo(t)
-	c := newCLI(t)
-	c.ok("add", "erp", "--provider", "erpnet", "--url", srv.URL(), "--client-id", demo.ClientID)
-	c.ok("add", "idp", "--provider", "tokenidp", "--url", srv.TokenIDPURL(), "--client-id", demo.ClientID)
-	c.login("erp")
-	c.login("idp")
-	return c, srv
-}
 
 // shOut runs `tokenkeeper exec ARGS -- sh -c SCRIPT` with $OUT naming a
 // file the script writes to (so no token passes through the output the
@@ -226,8 +213,8 @@ while :; do sleep 1 >/dev/null 2>&1 & wait $!; done`
 // started as (exec_unix.go), so nothing between them can swallow or
 // repeat a signal. The script counts the SIGINTs it gets.
 func TestCLIExecSignalsInTheForeground(t *testing.T) {
+	tty, master := openPTYPair(t) // first: it skips where there is none
 	c, _ := execProfile(t)
-	tty, master := openPTYPair(t)
 	const script = `n=0; trap 'n=$((n+1)); echo "int $n"' INT; trap 'echo "hup $n"; exit 12' HUP
 echo "ready $$"
 while :; do sleep 1 >/dev/null 2>&1 & wait $!; done`
@@ -294,32 +281,6 @@ while :; do sleep 1 >/dev/null 2>&1 & wait $!; done`
 	if code := cmd.ProcessState.ExitCode(); code != 12 || stderr.String() != "" {
 		t.Errorf("exit %d, stderr %q; want the HUP trap's 12 and nothing from tokenkeeper", code, stderr.String())
 	}
-}
-
-// openPTYPair opens a pseudo-terminal pair (Linux /dev/ptmx, pts(4)) and
-// returns its terminal side and its master side (what a terminal
-// emulator holds: what is written to it is typed); both stay open until
-// cleanup.
-func openPTYPair(t *testing.T) (tty, master *os.File) {
-	t.Helper()
-	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
-	if err != nil {
-		t.Skipf("no pseudo-terminals: %v", err)
-	}
-	t.Cleanup(func() { m.Close() })
-	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
-		t.Fatal(err)
-	}
-	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s, m
 }
 
 // TestCLIExecThroughTheAgent: with an agent running, the token comes from

@@ -63,7 +63,7 @@ func agentOnly(pkg string) bool {
 // tokenkeeper-window is installed: a clear error naming it, exit 1.
 func TestNoWindowExecutable(t *testing.T) {
 	dir := t.TempDir()
-	lone := filepath.Join(dir, "tokenkeeper")
+	lone := filepath.Join(dir, "tokenkeeper"+exeSuffix)
 	b, err := os.ReadFile(binary)
 	if err != nil {
 		t.Fatal(err)

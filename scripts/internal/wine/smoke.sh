@@ -61,6 +61,12 @@ say "demo provider at $url"
 tk() { "$WINE" 'C:\tk\tokenkeeper.exe' "$@" 2>"$dir/stderr"; }
 tk_ok() { tk "$@" || fail "tokenkeeper $1 exited $?: $(cat "$dir/stderr")"; }
 
+# Tokenkeeper's entries in Wine's Credential Manager (its registry store).
+# What was there before the smoke (other tests' profiles, in the same
+# prefix) is set aside: the smoke's own must come with login and go with
+# logout.
+tk_creds() { { "$WINE" reg query 'HKCU\Software\Wine\Credential Manager' 2>/dev/null || true; } | tr -d '\r' | { grep -i tokenkeeper || true; } | sort; }
+creds_before=$(tk_creds)
 tk_ok add demo --provider erpnet --url "$url" --client-id tokenkeeper-demo \
   --browser 'C:\tk\browse.exe' --git-host git.example.com >/dev/null
 say "add: ok"
@@ -141,16 +147,14 @@ say "config under %APPDATA%: ${confdir#"$WINEPREFIX/drive_c/"}: $(cd "$confdir" 
 for t in "$access" "$before" "$refreshed"; do
   if grep -rqF "$t" "$users"; then fail "a token is in a file under $users"; fi
 done
-creds=$("$WINE" reg query 'HKCU\Software\Wine\Credential Manager' 2>/dev/null | tr -d '\r' || true)
-grep -qi tokenkeeper <<<"$creds" || fail "no Tokenkeeper entry in Wine's Credential Manager"
+[[ -n $(comm -13 <(echo "$creds_before") <(tk_creds)) ]] || fail "no Tokenkeeper entry in Wine's Credential Manager"
 say "secrets: in Credential Manager, in no file under the profile"
 
 tk_ok logout demo >/dev/null
 rc=0
 tk token demo >/dev/null || rc=$?
 [[ $rc -eq 3 ]] || fail "token after logout exited $rc, want 3 (signed out)"
-creds=$("$WINE" reg query 'HKCU\Software\Wine\Credential Manager' 2>/dev/null | tr -d '\r' || true)
-if grep -qi tokenkeeper <<<"$creds"; then fail "logout left Tokenkeeper entries in Credential Manager"; fi
-say "logout: ok (token exits 3; Credential Manager emptied)"
+[[ $(tk_creds) == "$creds_before" ]] || fail "logout left Tokenkeeper entries in Credential Manager"
+say "logout: ok (token exits 3; its Credential Manager entries gone)"
 stop_provider
 say "passed"

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"unsafe"
+
+	"golang.org/x/sys/windows"
+
+	"github.com/tokenkeeper/tokenkeeper/cmd/internal/localapi"
+)
+
+// terminate asks the agent to stop as `tokenkeeper agent --stop` (the
+// uninstaller) does, through the local API: Windows has no SIGTERM for
+// another process, only TerminateProcess, which is hardKill.
+func (a *agentProc) terminate() error {
+	ctx, cancel := context.WithTimeout(context.Background(), agentLimit)
+	defer cancel()
+	cl, err := localapi.DialPath(ctx, a.c.socket())
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	return cl.Quit(ctx)
+}
+
+// hardKill ends the agent at once, as a crash would: tokenkeeper-agent.exe,
+// the child `tokenkeeper agent` runs and waits for (Windows has no execve),
+// and then the waiting parent.
+func (a *agentProc) hardKill() {
+	for _, pid := range childPIDs(uint32(a.cmd.Process.Pid)) {
+		if h, err := windows.OpenProcess(windows.PROCESS_TERMINATE, false, pid); err == nil {
+			windows.TerminateProcess(h, 1)
+			windows.CloseHandle(h)
+		}
+	}
+	a.cmd.Process.Kill()
+}
+
+// agentPID is the PID the agent reports: that of tokenkeeper-agent.exe,
+// the child of the `tokenkeeper agent` the test started (0 if there is
+// none yet).
+func (a *agentProc) agentPID() int {
+	if pids := childPIDs(uint32(a.cmd.Process.Pid)); len(pids) > 0 {
+		return int(pids[0])
+	}
+	return 0
+}
+
+// childPIDs are the processes whose parent is pid (a process snapshot,
+// CreateToolhelp32Snapshot).
+func childPIDs(pid uint32) []uint32 {
+	snap, err := windows.CreateToolhelp32Snapshot(windows.TH32CS_SNAPPROCESS, 0)
+	if err != nil {
+		return nil
+	}
+	defer windows.CloseHandle(snap)
+	var kids []uint32
+	e := windows.ProcessEntry32{Size: uint32(unsafe.Sizeof(windows.ProcessEntry32{}))}
+	for err = windows.Process32First(snap, &e); err == nil; err = windows.Process32Next(snap, &e) {
+		if e.ParentProcessID == pid {
+			kids = append(kids, e.ProcessID)
+		}
+	}
+	return kids
+}
+
+// checkStaleEndpoint: a killed agent's named pipe goes with its last
+// handle, so nothing is left to be stale; the next client finds no agent.
+func (c *cli) checkStaleEndpoint() {
+	c.t.Helper()
+	if cl, err := localapi.DialPath(context.Background(), c.socket()); !errors.Is(err, localapi.ErrNoAgent) {
+		if err == nil {
+			cl.Close()
+		}
+		c.t.Fatalf("after the kill the agent's pipe: %v, want no agent", err)
+	}
+}
+
+// stateDir is where the agent keeps its state in c's profile
+// (storage.DefaultStateDir: %APPDATA%\tokenkeeper, profileEnv's).
+func (c *cli) stateDir() string {
+	return filepath.Join(filepath.Dir(c.dir), "AppData", "Roaming", "tokenkeeper")
+}
+
+// checkPrivate: on Windows a file's privacy is its owner and access list,
+// which storage checks on every read (its own tests cover them under
+// Wine); the mode bits Go reports mean nothing there.
+func checkPrivate(t *testing.T, dir, file string) {}
+
+// profileEnv gives each test its own %APPDATA% and %LOCALAPPDATA% under
+// home, as HOME and the XDG variables do on Unix: the agent's state and
+// default runtime directory live there, not in the prefix's profile that
+// every test shares.
+func profileEnv(home string) []string {
+	return []string{
+		"APPDATA=" + filepath.Join(home, "AppData", "Roaming"),
+		"LOCALAPPDATA=" + filepath.Join(home, "AppData", "Local"),
+	}
+}
