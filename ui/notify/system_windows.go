@@ -353,8 +353,14 @@ func (s *Shell) Send(n Note) error {
 		return fmt.Errorf("notifications: PostMessage: %w", err)
 	}
 	// The loop takes exactly one request per wmSend, and Close cannot
-	// post its wmClose before this one is taken.
-	s.reqs <- shellReq{note: n, reply: reply}
+	// post its wmClose before this one is taken. A loop that ended on its
+	// own (GetMessage failed) takes none: done says so.
+	select {
+	case s.reqs <- shellReq{note: n, reply: reply}:
+	case <-s.done:
+		s.mu.RUnlock()
+		return ErrClosed
+	}
 	s.mu.RUnlock()
 	select {
 	case err := <-reply:
