@@ -4,11 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/tokenkeeper/tokenkeeper/cmd/service"
@@ -115,20 +112,4 @@ func launchAgentPlist(exe string) []byte {
 	str("Interactive")
 	b.WriteString("\n</dict>\n</plist>\n")
 	return b.Bytes()
-}
-
-// writeEntry writes an autostart file (its directory made if missing).
-func writeEntry(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	return os.WriteFile(path, data, 0o600)
-}
-
-// removeEntry removes an autostart file; a missing one is no error.
-func removeEntry(path string) error {
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	return nil
 }

@@ -19,22 +19,23 @@ type Osascript struct {
 	Path string
 }
 
-// appleScript shows item 1 of argv as the title and item 2 as the text.
-// An empty text is allowed: the title alone is shown.
+// appleScript shows item 1 of argv (appName) as the title, item 2 (the
+// note's title) as the subtitle and item 3 as the text: the banner would
+// otherwise name only Script Editor. An empty text is allowed.
 var appleScript = []string{
 	"on run argv",
-	"display notification (item 2 of argv) with title (item 1 of argv)",
+	"display notification (item 3 of argv) with title (item 1 of argv) subtitle (item 2 of argv)",
 	"end run",
 }
 
 // osascriptArgs are osascript's arguments for n: each line of the script
-// as an -e, then the title and the body.
+// as an -e, then appName, the title and the body.
 func osascriptArgs(n Note) []string {
-	args := make([]string, 0, 2*len(appleScript)+2)
+	args := make([]string, 0, 2*len(appleScript)+3)
 	for _, line := range appleScript {
 		args = append(args, "-e", line)
 	}
-	return append(args, n.Title, n.Body)
+	return append(args, appName, n.Title, n.Body)
 }
 
 // Send runs osascript for n, bounded by sendTimeout.

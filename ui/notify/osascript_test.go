@@ -45,15 +45,15 @@ func TestOsascriptPassesTheNoteAsArguments(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
-	if len(got) < 2 || got[len(got)-2] != n.Title || got[len(got)-1] != n.Body {
-		t.Fatalf("osascript got %q; want the title and body as its last two arguments", got)
+	if len(got) < 3 || got[len(got)-3] != appName || got[len(got)-2] != n.Title || got[len(got)-1] != n.Body {
+		t.Fatalf("osascript got %q; want %q, the title and the body as its last three arguments", got, appName)
 	}
-	for i, a := range got[:len(got)-2] {
+	for i, a := range got[:len(got)-3] {
 		if i%2 == 0 && a != "-e" || i%2 == 1 && strings.Contains(a, "pwned") {
-			t.Fatalf("osascript's script %q carries the note's text", got[:len(got)-2])
+			t.Fatalf("osascript's script %q carries the note's text", got[:len(got)-3])
 		}
 	}
-	if !slices.Contains(got, "display notification (item 2 of argv) with title (item 1 of argv)") {
+	if !slices.Contains(got, "display notification (item 3 of argv) with title (item 1 of argv) subtitle (item 2 of argv)") {
 		t.Errorf("no display notification line in %q", got)
 	}
 	if err := o.Close(); err != nil {
