@@ -100,3 +100,28 @@ func profileEnv(home string) []string {
 		"LOCALAPPDATA=" + filepath.Join(home, "AppData", "Local"),
 	}
 }
+
+// TestAgentChildEndsWithItsParent: ending `tokenkeeper agent` as Task
+// Manager does (TerminateProcess, the parent alone) ends the
+// tokenkeeper-agent.exe it runs as well, through the job object
+// launch.Replace puts it in; before, the child kept running.
+func TestAgentChildEndsWithItsParent(t *testing.T) {
+	c := newCLI(t)
+	a := c.startAgent()
+	pid := a.agentPID()
+	if pid == 0 {
+		t.Fatal("no tokenkeeper-agent.exe child of tokenkeeper agent")
+	}
+	h, err := windows.OpenProcess(windows.SYNCHRONIZE, false, uint32(pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer windows.CloseHandle(h)
+	// Not waiting for the parent's Wait first: a child left running holds
+	// the output pipe, and Wait with it.
+	a.cmd.Process.Kill()
+	if ev, _ := windows.WaitForSingleObject(h, uint32(agentLimit.Milliseconds())); ev != windows.WAIT_OBJECT_0 {
+		a.hardKill()
+		t.Fatalf("tokenkeeper-agent.exe (pid %d) still runs %v after its parent was ended", pid, agentLimit)
+	}
+}
