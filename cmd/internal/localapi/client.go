@@ -7,9 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
 	"os"
 	"sync"
@@ -34,9 +32,6 @@ const callTimeout = 30 * time.Second
 // and scripts wait on) never hang on it, while `token` stays one request.
 const firstAnswer = 500 * time.Millisecond
 
-// errSilent is the cause of a request cancelled by firstAnswer.
-var errSilent = errors.New("no first answer")
-
 // answerTimeout bounds the wait for the headers of any later answer. The
 // slowest answer a live agent owes is a token call that refreshes first,
 // bounded inside the agent by the provider timeout, so this is that plus
@@ -51,7 +46,6 @@ const answerTimeout = auth.DefaultTimeout + 15*time.Second
 // *service.Service. It is safe for concurrent use.
 type Client struct {
 	socket string
-	hc     *http.Client
 	info   AgentInfo
 
 	mu       sync.Mutex
@@ -102,7 +96,6 @@ func DialPath(ctx context.Context, socket string) (*Client, error) {
 		return nil, err
 	}
 	if err := c.do(ctx, http.MethodGet, "/v1/agent", nil, &c.info); err != nil {
-		c.hc.CloseIdleConnections()
 		return nil, err
 	}
 	return c, nil
@@ -129,16 +122,7 @@ func open(socket string) (*Client, error) {
 		return nil, err
 	}
 	return &Client{
-		socket: socket,
-		hc: &http.Client{Transport: &http.Transport{
-			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-				return dialEndpoint(ctx, socket)
-			},
-			DisableCompression:    true,
-			MaxIdleConnsPerHost:   4,
-			IdleConnTimeout:       30 * time.Second,
-			ResponseHeaderTimeout: answerTimeout,
-		}},
+		socket:  socket,
 		first:   make(chan struct{}),
 		subs:    map[int]func(){},
 		lost:    make(chan struct{}),
@@ -158,7 +142,6 @@ func (c *Client) Close() error {
 		st.cancel()
 		<-st.done
 	}
-	c.hc.CloseIdleConnections()
 	return nil
 }
 
@@ -211,22 +194,10 @@ func (c *Client) send(ctx context.Context, method, path string, body any) (*http
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	// The agent's first byte must come within firstAnswer; the request's
-	// own context (rctx) ends with its body, or at once on failure.
-	rctx, cancel := context.WithCancelCause(ctx)
-	silent := time.AfterFunc(firstAnswer, func() { cancel(errSilent) })
-	trace := &httptrace.ClientTrace{GotFirstResponseByte: func() { silent.Stop() }}
-	resp, err := c.hc.Do(req.WithContext(httptrace.WithClientTrace(rctx, trace)))
+	resp, err := c.exchange(ctx, req)
 	if err != nil {
-		silent.Stop()
-		defer cancel(nil)
-		if ctx.Err() == nil && errors.Is(context.Cause(rctx), errSilent) {
-			c.hc.CloseIdleConnections()
-			return nil, fmt.Errorf("%w: the agent on %s did not answer within %v (stopped or hung?)", ErrNoAgent, c.socket, firstAnswer)
-		}
-		return nil, c.lostErr(ctx, err)
+		return nil, err
 	}
-	resp.Body = &cancelBody{resp.Body, cancel}
 	if resp.StatusCode/100 == 2 {
 		return resp, nil
 	}
@@ -236,18 +207,6 @@ func (c *Client) send(ctx context.Context, method, path string, body any) (*http
 		return nil, &Error{Code: CodeFailed, Message: fmt.Sprintf("the agent answered %s %s with HTTP %d", method, path, resp.StatusCode)}
 	}
 	return nil, fromWire(eb.Error)
-}
-
-// cancelBody ends its request's context when the body is closed.
-type cancelBody struct {
-	io.ReadCloser
-	cancel context.CancelCauseFunc
-}
-
-func (b *cancelBody) Close() error {
-	err := b.ReadCloser.Close()
-	b.cancel(nil)
-	return err
 }
 
 // lostErr is the error for a request that failed in transport: ctx's own

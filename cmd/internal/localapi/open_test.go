@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,9 +13,12 @@ import (
 
 // countingListener counts the HTTP requests its connections carry, by
 // their request lines.
+// countingListener counts the requests its connections carry and the
+// connections open on the agent's side.
 type countingListener struct {
 	net.Listener
 	requests *atomic.Int32
+	open     *atomic.Int32
 }
 
 func (l countingListener) Accept() (net.Conn, error) {
@@ -22,18 +26,49 @@ func (l countingListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return countingConn{c, l.requests}, nil
+	l.open.Add(1)
+	return &countingConn{Conn: c, requests: l.requests, open: l.open}, nil
 }
 
 type countingConn struct {
 	net.Conn
 	requests *atomic.Int32
+	open     *atomic.Int32
+	once     sync.Once
 }
 
-func (c countingConn) Read(p []byte) (int, error) {
+func (c *countingConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	c.requests.Add(int32(bytes.Count(p[:n], []byte(" HTTP/1.1\r\n"))))
 	return n, err
+}
+
+func (c *countingConn) Close() error {
+	c.once.Do(func() { c.open.Add(-1) })
+	return c.Conn.Close()
+}
+
+// serveCounted serves e's service on a socket of its own, named by
+// $TOKENKEEPER_AGENT, until the test ends, and counts the requests it
+// reads and the connections open on its side.
+func serveCounted(t *testing.T, e *env) (requests, open *atomic.Int32) {
+	dir := sockDir(t)
+	srv := NewServer(e.svc, ServerOptions{})
+	l, err := Listen(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	requests, open = new(atomic.Int32), new(atomic.Int32)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(countingListener{l, requests, open}) }()
+	t.Cleanup(func() {
+		if err := srv.Shutdown(context.Background()); err != nil {
+			t.Error(err)
+		}
+		<-served
+	})
+	t.Setenv(EnvSocket, SocketPath(dir))
+	return requests, open
 }
 
 // TestOpenTokenIsOneRequest: the command line's client asks for a token
@@ -42,22 +77,7 @@ func (c countingConn) Read(p []byte) (int, error) {
 func TestOpenTokenIsOneRequest(t *testing.T) {
 	e := newEnv(t)
 	e.addAndSignIn("a")
-	dir := sockDir(t)
-	srv := NewServer(e.svc, ServerOptions{})
-	l, err := Listen(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var requests atomic.Int32
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(countingListener{l, &requests}) }()
-	defer func() {
-		if err := srv.Shutdown(context.Background()); err != nil {
-			t.Error(err)
-		}
-		<-served
-	}()
-	t.Setenv(EnvSocket, SocketPath(dir))
+	requests, _ := serveCounted(t, e)
 	c, err := Open()
 	if err != nil {
 		t.Fatal(err)
@@ -69,6 +89,41 @@ func TestOpenTokenIsOneRequest(t *testing.T) {
 	}
 	if n := requests.Load(); n != 1 {
 		t.Errorf("a token took %d requests, want 1", n)
+	}
+}
+
+// TestRequestLeavesNoConnection: each request has its connection to
+// itself, closed with the answer (Connection: close), so a client holds
+// nothing between requests: no connection, in the agent or in the client,
+// and no goroutine reading one. (With net/http's Transport the connection
+// stayed open, idle, with a read loop and a write loop in the client for
+// each; that machinery was half of what `tokenkeeper token` cost above a
+// bare Go program.)
+func TestRequestLeavesNoConnection(t *testing.T) {
+	e := newEnv(t)
+	e.addAndSignIn("a")
+	requests, open := serveCounted(t, e)
+	c, err := Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for range 3 {
+		if _, err := c.Token(context.Background(), "a", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = c.Settings()
+	// The agent closes its end once it has answered; the bound only turns
+	// a connection kept open (idle, for reuse) into a failure.
+	for deadline := time.Now().Add(10 * time.Second); open.Load() != 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := open.Load(); n != 0 {
+		t.Errorf("%d connections still open after the answers were read, want 0", n)
+	}
+	if n := requests.Load(); n != 4 {
+		t.Errorf("%d requests, want 4", n)
 	}
 }
 

@@ -48,7 +48,7 @@ func TestTrailingDataRefused(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp, err := e.client.hc.Do(req)
+		resp, err := e.client.exchange(context.Background(), req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -59,7 +59,7 @@ func TestTrailingDataRefused(t *testing.T) {
 	}
 	// Trailing white space is no data.
 	req, _ := http.NewRequest(http.MethodPut, "http://agent/v1/settings", strings.NewReader(`{"renew_lead":"5m","clipboard_clear":"30s"}`+"\n\t "))
-	resp, err := e.client.hc.Do(req)
+	resp, err := e.client.exchange(context.Background(), req)
 	if err != nil {
 		t.Fatal(err)
 	}
