@@ -18,7 +18,7 @@ import (
 
 // Result files scripts/bench leaves in the results directory.
 const (
-	fileToken      = "token.json"        // hyperfine: tokenkeeper token (agent), kubelogin get-token, gh auth token, the minimal Go program
+	fileToken      = "token.json"        // hyperfine: tokenkeeper token (agent), kubelogin get-token, gh auth token, oidc-token, the minimal Go program and client, tokenkeeper version
 	fileTokenNoAg  = "token-direct.json" // hyperfine: tokenkeeper token (no agent)
 	fileGoLocalAPI = "go-localapi.txt"   // go test -bench: ClientToken over the socket
 	fileIdleAgent  = "idle-agent.json"   // benchtool idle: the agent in the tray
@@ -167,6 +167,18 @@ func cmdReport(_ context.Context, args []string, stdout, _ io.Writer) error {
 		if mg, ok := find(rs, "minimal Go program"); ok1 && ok {
 			add(row{"the same vs a minimal Go program (static, links net/http; the floor)", ms(tk.Median), "minimal Go program: " + ms(mg.Median),
 				fmt.Sprintf("%.2f×", tk.Median/mg.Median), "≤ floor + 2 ms", verdict(tk.Median <= mg.Median+0.002)})
+			// What token is made of, above the floor: the request itself
+			// (a Go program sending just it) and the command line's own
+			// binary starting (version: no request).
+			above := func(r hyperfineRun) string { return fmt.Sprintf("+%.1f ms", (r.Median-mg.Median)*1000) }
+			if mc, ok := find(rs, "minimal Go client"); ok {
+				add(row{"what it is made of: a minimal Go client sending `token`'s one request to the agent (static; Request.Write, http.ReadResponse)", ms(mc.Median),
+					"minimal Go program: " + ms(mg.Median), above(mc), "info", "info"})
+			}
+			if v, ok := find(rs, "tokenkeeper version"); ok {
+				add(row{"what it is made of: `tokenkeeper version`, the command line's binary starting with no request", ms(v.Median),
+					"minimal Go program: " + ms(mg.Median), above(v), "info", "info"})
+			}
 		}
 		// oidc-agent, the C agent: its CLI asks the running agent over a
 		// Unix socket. The figure to report beside the Go floor (issue 18):
