@@ -7,7 +7,7 @@
 // program (the floor) and `tokenkeeper token`, it splits what `token`
 // costs into the request itself and the rest of the command line's binary.
 // It checks nothing a real client must (the socket's owner, the peer's
-// uid, an interim 102): it is a yardstick, not a client.
+// uid, the bounds on the agent's answer): it is a yardstick, not a client.
 //
 // Usage: minimalclient SOCKET NAME
 package main
@@ -47,9 +47,17 @@ func run(socket, name string) error {
 	if err := req.Write(conn); err != nil {
 		return err
 	}
-	resp, err := http.ReadResponse(bufio.NewReader(conn), req)
-	if err != nil {
-		return err
+	br := bufio.NewReader(conn)
+	var resp *http.Response
+	for {
+		if resp, err = http.ReadResponse(br, req); err != nil {
+			return err
+		}
+		// The agent acknowledges a request whose answer takes time (a
+		// token not in its memory yet) with 102 Processing first.
+		if resp.StatusCode >= 200 {
+			break
+		}
 	}
 	defer resp.Body.Close()
 	var body struct {
