@@ -3,6 +3,7 @@ package storage
 import (
 	"encoding/json"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -139,4 +140,30 @@ func TestCloneSharesNothing(t *testing.T) {
 		}
 	}
 	walk("Config", reflect.ValueOf(orig).Elem(), reflect.ValueOf(cl).Elem())
+}
+
+// ValidName is the rule ^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$ written as a
+// loop; the expression stays here as its definition.
+var nameRule = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$`)
+
+func TestValidName(t *testing.T) {
+	for _, name := range []string{
+		"", "a", "A", "0", "prod", "prod-eu.2", "me@example.com", "a+b_c", strings.Repeat("x", 64), strings.Repeat("x", 65),
+		".hidden", "-flag", "@x", "+x", "_x", "a b", "a/b", "a\\b", "a:b", "a\x1b[31m", "a\n", "é", "a\u00e9", "\u212a", "a\x00",
+	} {
+		if got, want := ValidName(name), nameRule.MatchString(name); got != want {
+			t.Errorf("ValidName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+func FuzzValidName(f *testing.F) {
+	for _, s := range []string{"prod", "-x", "a b", strings.Repeat("y", 64), "\u212a"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		if got, want := ValidName(name), nameRule.MatchString(name); got != want {
+			t.Errorf("ValidName(%q) = %v, want %v", name, got, want)
+		}
+	})
 }
