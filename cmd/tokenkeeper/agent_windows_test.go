@@ -124,4 +124,8 @@ func TestAgentChildEndsWithItsParent(t *testing.T) {
 		a.hardKill()
 		t.Fatalf("tokenkeeper-agent.exe (pid %d) still runs %v after its parent was ended", pid, agentLimit)
 	}
+	// The parent's Wait returns once the child's end closed the output
+	// pipe; then the cleanup knows the agent is gone (before, it could
+	// look first and try to stop an agent no longer there).
+	a.wait()
 }
