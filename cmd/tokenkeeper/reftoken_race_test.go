@@ -41,7 +41,7 @@ func TestConcurrentPatAddKeepsTheWinnersToken(t *testing.T) {
 		}
 		got := c.run("", "pat", "show", label)
 		if want := fmt.Sprintf("token-%d-%d", i, won[0]); strings.TrimSpace(got.stdout) != want {
-			t.Fatalf("round %d: the keyring holds %q; the process that added %q gave %q", i, strings.TrimSpace(got.stdout), label, want)
+			t.Fatalf("round %d: the keyring holds %q (pat show: exit %d, stderr %q); the process that added %q gave %q", i, strings.TrimSpace(got.stdout), got.code, got.stderr, label, want)
 		}
 	}
 }
