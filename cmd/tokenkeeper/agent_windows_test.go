@@ -112,7 +112,7 @@ func TestAgentChildEndsWithItsParent(t *testing.T) {
 	if pid == 0 {
 		t.Fatal("no tokenkeeper-agent.exe child of tokenkeeper agent")
 	}
-	h, err := windows.OpenProcess(windows.SYNCHRONIZE, false, uint32(pid))
+	h, err := windows.OpenProcess(windows.SYNCHRONIZE|windows.PROCESS_TERMINATE, false, uint32(pid))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,9 @@ func TestAgentChildEndsWithItsParent(t *testing.T) {
 	// the output pipe, and Wait with it.
 	a.cmd.Process.Kill()
 	if ev, _ := windows.WaitForSingleObject(h, uint32(agentLimit.Milliseconds())); ev != windows.WAIT_OBJECT_0 {
-		a.hardKill()
+		// Its parent is gone: hardKill, which looks for the parent's
+		// children, would not find it.
+		windows.TerminateProcess(h, 1)
 		t.Fatalf("tokenkeeper-agent.exe (pid %d) still runs %v after its parent was ended", pid, agentLimit)
 	}
 	// The parent's Wait returns once the child's end closed the output
