@@ -3,12 +3,17 @@ package main
 import (
 	"context"
 	"errors"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/windows"
 
+	"github.com/tokenkeeper/tokenkeeper/auth/demo"
 	"github.com/tokenkeeper/tokenkeeper/cmd/internal/localapi"
 )
 
@@ -130,4 +135,67 @@ func TestAgentChildEndsWithItsParent(t *testing.T) {
 	// pipe; then the cleanup knows the agent is gone (before, it could
 	// look first and try to stop an agent no longer there).
 	a.wait()
+}
+
+// TestAgentBrowserOutlivesTheAgent: the browser the agent opens for a
+// sign-in is not in the job that ends the agent with `tokenkeeper agent`
+// (TestAgentChildEndsWithItsParent): a process's children join its job,
+// and the browser may be the user's first window, which must not close
+// because the agent stopped. (Before the job allowed them to break away,
+// ending `tokenkeeper agent` ended the browser too.)
+func TestAgentBrowserOutlivesTheAgent(t *testing.T) {
+	srv := startDemo(t, demo.Options{})
+	c := newCLI(t)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.ok("add", "erp", "--provider", "erpnet", "--url", srv.URL(), "--client-id", demo.ClientID, "--browser", `"`+self+`"`)
+	pidFile := filepath.Join(t.TempDir(), "browser.pid")
+	a := c.startAgent(sleeperEnv + "=" + pidFile)
+	agent := a.agentPID()
+	if agent == 0 {
+		t.Fatal("no tokenkeeper-agent.exe child of tokenkeeper agent")
+	}
+	hAgent, err := windows.OpenProcess(windows.SYNCHRONIZE, false, uint32(agent))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer windows.CloseHandle(hAgent)
+
+	// A sign-in through the agent: it starts the browser command.
+	login := exec.Command(binary, "login", "erp")
+	login.Env = c.env
+	if err := login.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { login.Process.Kill(); login.Wait() }()
+	var browser int
+	for deadline := time.Now().Add(agentLimit); browser == 0; {
+		if b, err := os.ReadFile(pidFile); err == nil {
+			browser, _ = strconv.Atoi(string(b))
+		}
+		if browser == 0 && time.Now().After(deadline) {
+			t.Fatalf("the agent started no browser within %v", agentLimit)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	hBrowser, err := windows.OpenProcess(windows.SYNCHRONIZE|windows.PROCESS_TERMINATE, false, uint32(browser))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		windows.TerminateProcess(hBrowser, 1)
+		windows.CloseHandle(hBrowser)
+	}()
+
+	a.cmd.Process.Kill()
+	if ev, _ := windows.WaitForSingleObject(hAgent, uint32(agentLimit.Milliseconds())); ev != windows.WAIT_OBJECT_0 {
+		a.hardKill()
+		t.Fatalf("tokenkeeper-agent.exe (pid %d) still runs %v after its parent was ended", agent, agentLimit)
+	}
+	a.wait()
+	if ev, _ := windows.WaitForSingleObject(hBrowser, 0); ev != uint32(windows.WAIT_TIMEOUT) {
+		t.Errorf("the browser the agent opened (pid %d) ended with the agent", browser)
+	}
 }

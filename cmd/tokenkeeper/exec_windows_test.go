@@ -6,9 +6,11 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/windows"
 )
@@ -22,7 +24,19 @@ import (
 // "exit N: STDERR" for tokenkeeper's exit.
 const ctrlCSenderEnv = "TOKENKEEPER_TEST_CTRLC_SENDER"
 
+// sleeperEnv makes the test binary a browser that stays open: started as
+// an account's browser command, it writes its PID to the file named and
+// waits (at most twice agentLimit) to be ended.
+const sleeperEnv = "TOKENKEEPER_TEST_SLEEPER"
+
 func osTestChild() (code int, ok bool) {
+	if pidFile := os.Getenv(sleeperEnv); pidFile != "" {
+		if err := os.WriteFile(pidFile, []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
+			return 1, true
+		}
+		time.Sleep(2 * agentLimit)
+		return 0, true
+	}
 	if os.Getenv(ctrlCSenderEnv) == "" {
 		return 0, false
 	}
